@@ -1,0 +1,82 @@
+//! The signals of a session's life, one variant per row of the seed's table.
+//!
+//! The manager reports them; each surface delivers them its own way (a `CustomEvent` on the
+//! JS `SessionManager`, a JSON log line in the Worker).
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::error::Error;
+
+/// `reason` of a renewal, deletion or save of a session that is missing or expired.
+pub const NOT_FOUND: &str = "not_found";
+/// `reason` of a retrieval of a session that is missing or expired.
+pub const NOT_FOUND_OR_EXPIRED: &str = "not_found_or_expired";
+/// `reason` of a save whose data cannot be stored as JSON, or that D1 refused.
+pub const SERIALIZATION_ERROR_OR_DB_ERROR: &str = "serialization_error_or_db_error";
+
+/// One signal. Failure variants with an `error` carry the same error the operation returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    ManagerInitialized {
+        timeout: TimeDelta,
+    },
+    SessionCreated {
+        session_id: String,
+        user_id: Option<String>,
+    },
+    SessionCreationFailed {
+        user_id: Option<String>,
+        error: Error,
+    },
+    SessionRenewed {
+        session_id: String,
+        expires_at: DateTime<Utc>,
+    },
+    SessionRenewalFailed {
+        session_id: String,
+        reason: &'static str,
+    },
+    SessionDeleted {
+        session_id: String,
+    },
+    SessionDeletionFailed {
+        session_id: String,
+        reason: &'static str,
+    },
+    DataRetrieved {
+        session_id: String,
+        data_keys: Vec<String>,
+    },
+    DataRetrievalFailed {
+        session_id: String,
+        reason: &'static str,
+    },
+    DataSaved {
+        session_id: String,
+        saved_keys: Vec<String>,
+    },
+    DataSaveFailed {
+        session_id: String,
+        reason: &'static str,
+        error: Option<Error>,
+    },
+}
+
+impl Event {
+    /// The signal's name, exactly as the seed spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::ManagerInitialized { .. } => "session_manager_initialized",
+            Event::SessionCreated { .. } => "session_created",
+            Event::SessionCreationFailed { .. } => "session_creation_failed",
+            Event::SessionRenewed { .. } => "session_renewed",
+            Event::SessionRenewalFailed { .. } => "session_renewal_failed",
+            Event::SessionDeleted { .. } => "session_deleted",
+            Event::SessionDeletionFailed { .. } => "session_deletion_failed",
+            Event::DataRetrieved { .. } => "session_data_retrieved",
+            Event::DataRetrievalFailed { .. } => "session_data_retrieval_failed",
+            Event::DataSaved { .. } => "session_data_saved",
+            Event::DataSaveFailed { .. } => "session_data_save_failed",
+        }
+    }
+}

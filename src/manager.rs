@@ -1,0 +1,389 @@
+//! The session rules: validation, expiry, rolling renewal, and which signal fires when.
+//!
+//! Every operation returns an [`Outcome`]: its result and the events it caused, in order.
+//! Surfaces deliver the events before they hand over the result.
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Error;
+use crate::events::{Event, NOT_FOUND, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
+use crate::session::{validate_user_id, Session, SessionData, SessionId};
+use crate::store::{Renewal, Store};
+
+/// How many fresh ids a create tries before giving up. With 122 random bits a second try
+/// is already astronomically unlikely; a third means the store is misbehaving.
+const MAX_ID_ATTEMPTS: usize = 3;
+
+/// An argument as it crossed a JS or HTTP boundary, before the core checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg<T> {
+    /// Of the expected type.
+    Given(T),
+    /// Of another type; `shown` is how it reads as text, for messages and events.
+    WrongType { shown: String },
+}
+
+/// Session data as it crossed a boundary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataArg {
+    /// Not passed at all.
+    Absent,
+    /// Its JSON text, not yet checked.
+    Json(String),
+    /// A value JSON cannot hold (a BigInt, a cycle, a function); says why.
+    Unrepresentable(String),
+}
+
+/// What an operation produced, and the signals it raised on the way, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome<T> {
+    pub result: Result<T, Error>,
+    pub events: Vec<Event>,
+}
+
+impl<T> Outcome<T> {
+    fn new(result: Result<T, Error>, events: Vec<Event>) -> Self {
+        Outcome { result, events }
+    }
+}
+
+/// Sessions over a [`Store`], timed by a [`Clock`].
+pub struct Manager<S, C> {
+    store: S,
+    clock: C,
+    config: Config,
+}
+
+impl<S: Store, C: Clock> Manager<S, C> {
+    /// A manager. Makes no store call.
+    pub fn new(store: S, clock: C, config: Config) -> Self {
+        Manager {
+            store,
+            clock,
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The signal that the manager is ready, to be delivered once.
+    pub fn initialized(&self) -> Event {
+        Event::ManagerInitialized {
+            timeout: self.config.timeout,
+        }
+    }
+
+    /// Creates a session for `user_id` (or an anonymous one) holding `data` (default `{}`).
+    ///
+    /// # Errors
+    /// `invalid_argument` for a bad user id, `invalid_data` or `payload_too_large` for bad
+    /// data (nothing is written), `db_error` when the store fails.
+    pub async fn create(&self, user_id: Arg<Option<String>>, data: DataArg) -> Outcome<Session> {
+        let shown_user = match &user_id {
+            Arg::Given(user) => user.clone(),
+            Arg::WrongType { shown } => Some(shown.clone()),
+        };
+        match self.try_create(user_id, data).await {
+            Ok(session) => {
+                let event = Event::SessionCreated {
+                    session_id: session.id.to_string(),
+                    user_id: session.user_id.clone(),
+                };
+                Outcome::new(Ok(session), vec![event])
+            }
+            Err(error) => {
+                let event = Event::SessionCreationFailed {
+                    user_id: shown_user,
+                    error: error.clone(),
+                };
+                Outcome::new(Err(error), vec![event])
+            }
+        }
+    }
+
+    async fn try_create(
+        &self,
+        user_id: Arg<Option<String>>,
+        data: DataArg,
+    ) -> Result<Session, Error> {
+        let user_id = match user_id {
+            Arg::Given(Some(user)) => {
+                validate_user_id(&user)?;
+                Some(user)
+            }
+            Arg::Given(None) => None,
+            Arg::WrongType { shown } => {
+                return Err(Error::InvalidArgument(format!(
+                    "userId must be a string or null, got {shown}"
+                )))
+            }
+        };
+        let data = match data {
+            DataArg::Absent => SessionData::empty(),
+            other => self.check_data(other)?,
+        };
+        let now = self.clock.now();
+        let mut session = Session {
+            id: SessionId::generate(),
+            user_id,
+            data,
+            created_at: now,
+            expires_at: now + self.config.timeout,
+        };
+        for _ in 0..MAX_ID_ATTEMPTS {
+            if self.store.insert(&session).await? {
+                return Ok(session);
+            }
+            session.id = SessionId::generate();
+        }
+        Err(Error::Db(format!(
+            "no free session id after {MAX_ID_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// The live session with this id, extended first when rolling renewal is due.
+    ///
+    /// # Errors
+    /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
+    pub async fn get(&self, id: Arg<String>) -> Outcome<Option<Session>> {
+        let (shown, id) = match check_id(id) {
+            Ok(checked) => checked,
+            Err((shown, error)) => return retrieval_failed(shown, error),
+        };
+        let Some(id) = id else {
+            return Outcome::new(Ok(None), vec![not_retrieved(shown)]);
+        };
+        let now = self.clock.now();
+        let mut session = match self.store.load(&id, now).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return Outcome::new(Ok(None), vec![not_retrieved(shown)]),
+            Err(error) => return retrieval_failed(shown, error.into()),
+        };
+        let mut events = vec![Event::DataRetrieved {
+            session_id: shown.clone(),
+            data_keys: session.data.keys().to_vec(),
+        }];
+        if let Some(renewal) = self.renewal(now) {
+            if session.expires_at < renewal.if_expires_before {
+                // The read succeeded; a renewal that fails now is reported, not thrown.
+                let event = match self.store.set_expiry(&id, now, renewal.until).await {
+                    Ok(true) => {
+                        session.expires_at = renewal.until;
+                        Event::SessionRenewed {
+                            session_id: shown,
+                            expires_at: renewal.until,
+                        }
+                    }
+                    Ok(false) => Event::SessionRenewalFailed {
+                        session_id: shown,
+                        reason: NOT_FOUND,
+                    },
+                    Err(error) => Event::SessionRenewalFailed {
+                        session_id: shown,
+                        reason: Error::from(error).code(),
+                    },
+                };
+                events.push(event);
+            }
+        }
+        Outcome::new(Ok(Some(session)), events)
+    }
+
+    /// Replaces a live session's data (renewing it when rolling renewal is due, in the same
+    /// write). `None` when the session is missing or expired.
+    ///
+    /// # Errors
+    /// `invalid_argument`, `invalid_data` or `payload_too_large` for bad input (nothing is
+    /// written), `db_error` when the store fails.
+    pub async fn save(&self, id: Arg<String>, data: DataArg) -> Outcome<Option<Session>> {
+        let (shown, id) = match check_id(id) {
+            Ok(checked) => checked,
+            Err((shown, error)) => return save_failed(shown, error),
+        };
+        let data = match self.check_data(data) {
+            Ok(data) => data,
+            Err(error) => return save_failed(shown, error),
+        };
+        let not_saved = |shown| Event::DataSaveFailed {
+            session_id: shown,
+            reason: NOT_FOUND,
+            error: None,
+        };
+        let Some(id) = id else {
+            return Outcome::new(Ok(None), vec![not_saved(shown)]);
+        };
+        let now = self.clock.now();
+        let saved = match self.store.save_data(&id, &data, now, self.renewal(now)).await {
+            Ok(Some(saved)) => saved,
+            Ok(None) => return Outcome::new(Ok(None), vec![not_saved(shown)]),
+            Err(error) => return save_failed(shown, error.into()),
+        };
+        let mut events = vec![Event::DataSaved {
+            session_id: shown.clone(),
+            saved_keys: data.keys().to_vec(),
+        }];
+        if saved.renewed {
+            events.push(Event::SessionRenewed {
+                session_id: shown,
+                expires_at: saved.expires_at,
+            });
+        }
+        let session = Session {
+            id,
+            user_id: saved.user_id,
+            data,
+            created_at: saved.created_at,
+            expires_at: saved.expires_at,
+        };
+        Outcome::new(Ok(Some(session)), events)
+    }
+
+    /// Extends a live session to now + timeout and returns the new expiry; `None` when it is
+    /// missing or expired (an expired session cannot be brought back).
+    ///
+    /// # Errors
+    /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
+    pub async fn renew(&self, id: Arg<String>) -> Outcome<Option<DateTime<Utc>>> {
+        let failed = |shown, reason| Event::SessionRenewalFailed {
+            session_id: shown,
+            reason,
+        };
+        let (shown, id) = match check_id(id) {
+            Ok(checked) => checked,
+            Err((shown, error)) => return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())]),
+        };
+        let Some(id) = id else {
+            return Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]);
+        };
+        let now = self.clock.now();
+        let until = now + self.config.timeout;
+        match self.store.set_expiry(&id, now, until).await {
+            Ok(true) => Outcome::new(
+                Ok(Some(until)),
+                vec![Event::SessionRenewed {
+                    session_id: shown,
+                    expires_at: until,
+                }],
+            ),
+            Ok(false) => Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]),
+            Err(error) => {
+                let error = Error::from(error);
+                Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
+            }
+        }
+    }
+
+    /// Deletes a session: `true` when a live one was removed. An expired row is removed too,
+    /// but counts as not found, like everywhere else.
+    ///
+    /// # Errors
+    /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
+    pub async fn delete(&self, id: Arg<String>) -> Outcome<bool> {
+        let failed = |shown, reason| Event::SessionDeletionFailed {
+            session_id: shown,
+            reason,
+        };
+        let (shown, id) = match check_id(id) {
+            Ok(checked) => checked,
+            Err((shown, error)) => return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())]),
+        };
+        let Some(id) = id else {
+            return Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]);
+        };
+        match self.store.delete(&id).await {
+            Ok(Some(expires_at)) if expires_at > self.clock.now() => Outcome::new(
+                Ok(true),
+                vec![Event::SessionDeleted { session_id: shown }],
+            ),
+            Ok(_) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
+            Err(error) => {
+                let error = Error::from(error);
+                Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
+            }
+        }
+    }
+
+    /// Removes up to `limit` expired sessions; returns how many. Raises no signal: the seed
+    /// has none for housekeeping.
+    ///
+    /// # Errors
+    /// `db_error` when the store fails.
+    pub async fn purge_expired(&self, limit: u32) -> Result<u32, Error> {
+        Ok(self.store.purge_expired(self.clock.now(), limit).await?)
+    }
+
+    /// The rolling renewal a read or write at `now` applies: when less than half the timeout
+    /// is left, extend to a full timeout.
+    fn renewal(&self, now: DateTime<Utc>) -> Option<Renewal> {
+        self.config.rolling.then(|| Renewal {
+            if_expires_before: now + self.config.timeout / 2,
+            until: now + self.config.timeout,
+        })
+    }
+
+    fn check_data(&self, data: DataArg) -> Result<SessionData, Error> {
+        match data {
+            DataArg::Json(json) => SessionData::from_json(json, self.config.max_data_bytes),
+            DataArg::Absent => Err(Error::InvalidData(
+                "session data must be a JSON object, got nothing".to_owned(),
+            )),
+            DataArg::Unrepresentable(why) => Err(Error::InvalidData(format!(
+                "session data cannot be stored as JSON: {why}"
+            ))),
+        }
+    }
+}
+
+/// Splits an id argument into how it reads and the id it names (`None`: no id this crate
+/// issued is written that way, so it is not found without asking the store).
+#[allow(clippy::type_complexity)]
+fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Error)> {
+    match id {
+        Arg::Given(text) => {
+            let id = SessionId::parse(&text);
+            Ok((text, id))
+        }
+        Arg::WrongType { shown } => {
+            let error =
+                Error::InvalidArgument(format!("session id must be a string, got {shown}"));
+            Err((shown, error))
+        }
+    }
+}
+
+fn not_retrieved(shown: String) -> Event {
+    Event::DataRetrievalFailed {
+        session_id: shown,
+        reason: NOT_FOUND_OR_EXPIRED,
+    }
+}
+
+fn retrieval_failed<T>(shown: String, error: Error) -> Outcome<T> {
+    let event = Event::DataRetrievalFailed {
+        session_id: shown,
+        reason: error.code(),
+    };
+    Outcome::new(Err(error), vec![event])
+}
+
+fn save_failed<T>(shown: String, error: Error) -> Outcome<T> {
+    let reason = match &error {
+        Error::InvalidData(_) | Error::InvalidJson(_) | Error::Db(_) => {
+            SERIALIZATION_ERROR_OR_DB_ERROR
+        }
+        other => other.code(),
+    };
+    let event = Event::DataSaveFailed {
+        session_id: shown,
+        reason,
+        error: Some(error.clone()),
+    };
+    Outcome::new(Err(error), vec![event])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,260 @@
+//! What a session is: its id, its owner, its data and its two timestamps.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// Length of the canonical hyphenated UUID text this crate issues.
+const ID_LEN: usize = 36;
+
+/// The most characters a user id may have.
+pub const MAX_USER_ID_CHARS: usize = 256;
+
+/// A session id this crate issued: a UUID v4 (122 random bits from the platform CSPRNG) in
+/// lowercase hyphenated form. Anything else cannot name a session, so it never reaches D1.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// A fresh random id.
+    pub fn generate() -> Self {
+        SessionId(Uuid::new_v4().hyphenated().to_string())
+    }
+
+    /// The id `text` names, or `None` when no id this crate issues is written that way.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != ID_LEN {
+            return None;
+        }
+        let uuid = Uuid::try_parse(text).ok()?;
+        let canonical = uuid.hyphenated().to_string();
+        (uuid.get_version_num() == 4 && canonical == text).then_some(SessionId(canonical))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks a user id: 1 to [`MAX_USER_ID_CHARS`] characters (Unicode scalar values).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when it is empty or too long.
+pub fn validate_user_id(user_id: &str) -> Result<(), Error> {
+    let chars = user_id.chars().count();
+    if chars == 0 || chars > MAX_USER_ID_CHARS {
+        return Err(Error::InvalidArgument(format!(
+            "userId must be 1 to {MAX_USER_ID_CHARS} characters, got {chars}"
+        )));
+    }
+    Ok(())
+}
+
+/// A session's data: the JSON text of one object, checked, with its top-level keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionData {
+    json: String,
+    keys: Vec<String>,
+}
+
+impl SessionData {
+    /// The empty object, the data of a session created without any.
+    pub fn empty() -> Self {
+        SessionData {
+            json: "{}".to_owned(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Checks that `json` is one JSON object of at most `max_bytes` UTF-8 bytes.
+    ///
+    /// # Errors
+    /// [`Error::PayloadTooLarge`] over the limit (checked before parsing, so an oversized
+    /// input costs no parse); [`Error::InvalidJson`] for text that is not JSON;
+    /// [`Error::InvalidData`] for JSON that is not an object.
+    pub fn from_json(json: String, max_bytes: usize) -> Result<Self, Error> {
+        if json.len() > max_bytes {
+            return Err(Error::PayloadTooLarge { limit: max_bytes });
+        }
+        let keys = top_level_keys(&json)?;
+        Ok(SessionData { json, keys })
+    }
+
+    /// Data read back from the store, which only ever holds what [`Self::from_json`] accepted.
+    ///
+    /// # Errors
+    /// [`Error::Db`] when the stored text is not a JSON object (a row written by other means).
+    pub fn from_stored(json: String) -> Result<Self, Error> {
+        match top_level_keys(&json) {
+            Ok(keys) => Ok(SessionData { json, keys }),
+            Err(e) => Err(Error::Db(format!("stored session data is unreadable: {e}"))),
+        }
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The object's top-level keys, in the order the text has them, each once.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+}
+
+/// Parses only the outer object: values are skipped, not built, so the cost is one pass, and
+/// skipping does not recurse, so no nesting depth can exhaust the (small) wasm stack.
+fn top_level_keys(json: &str) -> Result<Vec<String>, Error> {
+    struct Keys(Vec<String>);
+
+    impl<'de> Deserialize<'de> for Keys {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(KeysVisitor)
+        }
+    }
+
+    struct KeysVisitor;
+
+    impl<'de> Visitor<'de> for KeysVisitor {
+        type Value = Keys;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+            let mut keys = Vec::new();
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if seen.insert(key.clone()) {
+                    keys.push(key);
+                }
+            }
+            Ok(Keys(keys))
+        }
+    }
+
+    match serde_json::from_str::<Keys>(json) {
+        Ok(Keys(keys)) => Ok(keys),
+        Err(e) if e.is_data() => Err(Error::InvalidData(format!(
+            "session data must be a JSON object: {e}"
+        ))),
+        Err(e) => Err(Error::InvalidJson(format!("not valid JSON: {e}"))),
+    }
+}
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: Option<String>,
+    pub data: SessionData,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_back_and_differ() {
+        let a = SessionId::generate();
+        let b = SessionId::generate();
+        assert_ne!(a, b);
+        assert_eq!(SessionId::parse(a.as_str()), Some(a));
+    }
+
+    #[test]
+    fn strings_that_cannot_be_issued_ids_are_rejected() {
+        let id = SessionId::generate().to_string();
+        let long = "a".repeat(10_000);
+        let rejected = [
+            "",
+            "not-an-id",
+            "' OR 1=1 --",
+            "00000000-0000-0000-0000-000000000000",
+            "6ba7b810-9dad-11d1-80b4-00c04fd430c8", // v1
+            &id.to_uppercase(),
+            &id.replace('-', ""),
+            &format!("{{{id}}}"),
+            &long,
+            "😀😀😀😀😀😀😀😀😀",
+        ];
+        for text in rejected {
+            assert_eq!(SessionId::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn user_id_length_is_bounded() {
+        assert!(validate_user_id("u").is_ok());
+        assert!(validate_user_id(&"é".repeat(256)).is_ok());
+        assert_eq!(validate_user_id("").unwrap_err().code(), "invalid_argument");
+        assert_eq!(
+            validate_user_id(&"x".repeat(257)).unwrap_err().code(),
+            "invalid_argument"
+        );
+    }
+
+    #[test]
+    fn data_keeps_top_level_keys_in_order_once() {
+        let data =
+            SessionData::from_json(r#"{"b":1,"a":{"x":[1,2]},"b":3}"#.into(), 100).unwrap();
+        assert_eq!(data.keys(), ["b", "a"]);
+    }
+
+    #[test]
+    fn data_that_is_not_an_object_is_invalid_data() {
+        for json in ["[]", "\"s\"", "1", "null", "true"] {
+            let err = SessionData::from_json(json.into(), 100).unwrap_err();
+            assert_eq!(err.code(), "invalid_data", "{json}");
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_invalid_json() {
+        for json in ["", "{", "{\"a\":}", "{} {}", "nope"] {
+            let err = SessionData::from_json(json.into(), 100).unwrap_err();
+            assert_eq!(err.code(), "invalid_json", "{json:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_skipped_without_recursion() {
+        let json = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(SessionData::from_json(json, usize::MAX).unwrap().keys(), ["a"]);
+    }
+
+    #[test]
+    fn size_limit_counts_utf8_bytes() {
+        let json = r#"{"k":"éé"}"#.to_owned(); // 12 bytes, 10 characters
+        assert!(SessionData::from_json(json.clone(), 12).is_ok());
+        assert_eq!(
+            SessionData::from_json(json, 11).unwrap_err(),
+            Error::PayloadTooLarge { limit: 11 }
+        );
+    }
+
+    #[test]
+    fn unreadable_stored_data_is_a_db_error() {
+        assert_eq!(
+            SessionData::from_stored("[1]".into()).unwrap_err().code(),
+            "db_error"
+        );
+    }
+}
