@@ -11,3 +11,5 @@ pub mod events;
 pub mod manager;
 pub mod session;
 pub mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod js;

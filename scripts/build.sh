@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the wasm core and its JS glue into js/pkg/ (the npm package), and with --worker
+# the HTTP Worker's build into worker/pkg/. Needs scripts/setup.sh to have run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+features=""
+out="js/pkg"
+if [[ "${1:-}" == "--worker" ]]; then
+  features="--features http"
+  out="worker/pkg"
+fi
+
+# shellcheck disable=SC2086
+cargo build --quiet --target wasm32-unknown-unknown --release $features
+mkdir -p "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name d1_session_manager \
+  target/wasm32-unknown-unknown/release/d1_session_manager.wasm
+# -Oz: this crate is I/O bound (one D1 round trip per call), so size beats speed here.
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-multivalue --enable-mutable-globals \
+  "$out/d1_session_manager_bg.wasm" -o "$out/d1_session_manager_bg.wasm"
