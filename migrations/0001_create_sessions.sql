@@ -11,6 +11,3 @@ CREATE TABLE IF NOT EXISTS sessions (
 
 -- The cron purge deletes by expiry in bounded batches; this keeps each batch an index scan.
 CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
-
--- Finding (or signing out) every session of one user.
-CREATE INDEX IF NOT EXISTS sessions_user_id ON sessions (user_id);

@@ -130,13 +130,20 @@ mod tests {
                 timeout_secs: Some(bad),
                 ..ConfigInput::default()
             };
-            assert_eq!(Config::from_input(input).unwrap_err().option, "timeout", "{bad}");
+            assert_eq!(
+                Config::from_input(input).unwrap_err().option,
+                "timeout",
+                "{bad}"
+            );
         }
         let input = ConfigInput {
             timeout_secs: Some(60.0),
             ..ConfigInput::default()
         };
-        assert_eq!(Config::from_input(input).unwrap().timeout, TimeDelta::seconds(60));
+        assert_eq!(
+            Config::from_input(input).unwrap().timeout,
+            TimeDelta::seconds(60)
+        );
     }
 
     #[test]
@@ -145,17 +152,32 @@ mod tests {
             max_data_bytes: Some(2_000_000.0),
             ..ConfigInput::default()
         };
-        assert_eq!(Config::from_input(input).unwrap_err().option, "maxDataBytes");
+        assert_eq!(
+            Config::from_input(input).unwrap_err().option,
+            "maxDataBytes"
+        );
     }
 
     #[test]
     fn table_name_must_be_a_plain_identifier() {
-        for bad in ["", "1x", "a b", "x;drop table y", "t\"", "sqlite_master", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "1x",
+            "a b",
+            "x;drop table y",
+            "t\"",
+            "sqlite_master",
+            &"a".repeat(65),
+        ] {
             let input = ConfigInput {
                 table_name: Some(bad.to_owned()),
                 ..ConfigInput::default()
             };
-            assert_eq!(Config::from_input(input).unwrap_err().option, "tableName", "{bad}");
+            assert_eq!(
+                Config::from_input(input).unwrap_err().option,
+                "tableName",
+                "{bad}"
+            );
         }
         for good in ["sessions", "_s", "App_Sessions2"] {
             let input = ConfigInput {

@@ -68,6 +68,8 @@ mod tests {
 
     #[test]
     fn payload_message_names_the_limit() {
-        assert!(Error::PayloadTooLarge { limit: 42 }.to_string().contains("42"));
+        assert!(Error::PayloadTooLarge { limit: 42 }
+            .to_string()
+            .contains("42"));
     }
 }

@@ -125,7 +125,9 @@ impl SessionCore {
         let id = id_arg(&id);
         future_to_promise(async move {
             let outcome = manager.renew(id).await;
-            Ok(outcome_to_js(outcome, |until| until.map_or(JsValue::NULL, date)))
+            Ok(outcome_to_js(outcome, |until| {
+                until.map_or(JsValue::NULL, date)
+            }))
         })
     }
 
@@ -192,11 +194,17 @@ fn config_from(options: &JsValue) -> Result<Config, JsValue> {
     };
     let rolling = match get("rolling")? {
         v if v.is_undefined() => None,
-        v => Some(v.as_bool().ok_or_else(|| type_error("rolling must be a boolean"))?),
+        v => Some(
+            v.as_bool()
+                .ok_or_else(|| type_error("rolling must be a boolean"))?,
+        ),
     };
     let table_name = match get("tableName")? {
         v if v.is_undefined() => None,
-        v => Some(v.as_string().ok_or_else(|| type_error("tableName must be a string"))?),
+        v => Some(
+            v.as_string()
+                .ok_or_else(|| type_error("tableName must be a string"))?,
+        ),
     };
     let input = ConfigInput {
         timeout_secs: number("timeout")?,
@@ -249,7 +257,10 @@ fn data_arg(value: &JsValue) -> DataArg {
     match js_sys::JSON::stringify(value) {
         Ok(json) => match json.as_string() {
             Some(text) => DataArg::Json(text),
-            None => DataArg::Unrepresentable(format!("{} has no JSON form", value.js_typeof().as_string().unwrap_or_default())),
+            None => DataArg::Unrepresentable(format!(
+                "{} has no JSON form",
+                value.js_typeof().as_string().unwrap_or_default()
+            )),
         },
         Err(e) => DataArg::Unrepresentable(
             e.dyn_ref::<js_sys::Error>()
@@ -281,7 +292,11 @@ fn text_or_null(text: Option<&str>) -> JsValue {
 }
 
 fn strings(items: &[String]) -> JsValue {
-    items.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
+    items
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect::<Array>()
+        .into()
 }
 
 fn session_to_js(session: &Session) -> JsValue {
@@ -350,9 +365,7 @@ fn events_to_js(events: &[Event], thrown: Option<&JsValue>) -> Array {
                     ("sessionId", session_id.into()),
                     ("reason", (*reason).into()),
                 ]),
-                Event::SessionDeleted { session_id } => {
-                    object(&[("sessionId", session_id.into())])
-                }
+                Event::SessionDeleted { session_id } => object(&[("sessionId", session_id.into())]),
                 Event::DataRetrieved {
                     session_id,
                     data_keys,

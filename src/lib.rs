@@ -8,8 +8,8 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod manager;
 pub mod session;
 pub mod store;
-#[cfg(target_arch = "wasm32")]
-pub mod js;

@@ -217,7 +217,11 @@ impl<S: Store, C: Clock> Manager<S, C> {
             return Outcome::new(Ok(None), vec![not_saved(shown)]);
         };
         let now = self.clock.now();
-        let saved = match self.store.save_data(&id, &data, now, self.renewal(now)).await {
+        let saved = match self
+            .store
+            .save_data(&id, &data, now, self.renewal(now))
+            .await
+        {
             Ok(Some(saved)) => saved,
             Ok(None) => return Outcome::new(Ok(None), vec![not_saved(shown)]),
             Err(error) => return save_failed(shown, error.into()),
@@ -254,7 +258,9 @@ impl<S: Store, C: Clock> Manager<S, C> {
         };
         let (shown, id) = match check_id(id) {
             Ok(checked) => checked,
-            Err((shown, error)) => return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())]),
+            Err((shown, error)) => {
+                return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
+            }
         };
         let Some(id) = id else {
             return Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]);
@@ -289,16 +295,17 @@ impl<S: Store, C: Clock> Manager<S, C> {
         };
         let (shown, id) = match check_id(id) {
             Ok(checked) => checked,
-            Err((shown, error)) => return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())]),
+            Err((shown, error)) => {
+                return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
+            }
         };
         let Some(id) = id else {
             return Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]);
         };
         match self.store.delete(&id).await {
-            Ok(Some(expires_at)) if expires_at > self.clock.now() => Outcome::new(
-                Ok(true),
-                vec![Event::SessionDeleted { session_id: shown }],
-            ),
+            Ok(Some(expires_at)) if expires_at > self.clock.now() => {
+                Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }])
+            }
             Ok(_) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
             Err(error) => {
                 let error = Error::from(error);
@@ -348,8 +355,7 @@ fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Err
             Ok((text, id))
         }
         Arg::WrongType { shown } => {
-            let error =
-                Error::InvalidArgument(format!("session id must be a string, got {shown}"));
+            let error = Error::InvalidArgument(format!("session id must be a string, got {shown}"));
             Err((shown, error))
         }
     }

@@ -213,8 +213,7 @@ mod tests {
 
     #[test]
     fn data_keeps_top_level_keys_in_order_once() {
-        let data =
-            SessionData::from_json(r#"{"b":1,"a":{"x":[1,2]},"b":3}"#.into(), 100).unwrap();
+        let data = SessionData::from_json(r#"{"b":1,"a":{"x":[1,2]},"b":3}"#.into(), 100).unwrap();
         assert_eq!(data.keys(), ["b", "a"]);
     }
 
@@ -237,7 +236,10 @@ mod tests {
     #[test]
     fn deep_nesting_is_skipped_without_recursion() {
         let json = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(SessionData::from_json(json, usize::MAX).unwrap().keys(), ["a"]);
+        assert_eq!(
+            SessionData::from_json(json, usize::MAX).unwrap().keys(),
+            ["a"]
+        );
     }
 
     #[test]

@@ -127,13 +127,19 @@ fn initialized_signal_carries_the_timeout() {
             timeout: TimeDelta::seconds(3600)
         }
     );
-    assert_eq!(f.store.calls.get(), 0, "building a manager makes no store call");
+    assert_eq!(
+        f.store.calls.get(),
+        0,
+        "building a manager makes no store call"
+    );
 }
 
 #[test]
 fn create_stores_a_session_that_expires_after_the_timeout() {
     let f = Fixture::new();
-    let outcome = run(f.manager().create(given(Some("user-42")), json(r#"{"cart":[]}"#)));
+    let outcome = run(f
+        .manager()
+        .create(given(Some("user-42")), json(r#"{"cart":[]}"#)));
     let session = outcome.result.unwrap();
     assert_eq!(session.user_id.as_deref(), Some("user-42"));
     assert_eq!(session.created_at, at(T0));
@@ -170,12 +176,7 @@ fn bad_user_ids_are_invalid_arguments_and_write_nothing() {
     let cases = [
         (given(Some("")), Some(String::new())),
         (given(Some(long.as_str())), Some(long.clone())),
-        (
-            Arg::WrongType {
-                shown: "42".into(),
-            },
-            Some("42".into()),
-        ),
+        (Arg::WrongType { shown: "42".into() }, Some("42".into())),
     ];
     for (user, shown) in cases {
         let outcome = run(f.manager().create(user, DataArg::Absent));
@@ -199,7 +200,10 @@ fn bad_data_on_create_writes_nothing() {
     let cases = [
         (json("[1]"), "invalid_data"),
         (DataArg::Unrepresentable("BigInt".into()), "invalid_data"),
-        (json(&format!(r#"{{"k":"{}"}}"#, "x".repeat(100))), "payload_too_large"),
+        (
+            json(&format!(r#"{{"k":"{}"}}"#, "x".repeat(100))),
+            "payload_too_large",
+        ),
     ];
     for (data, code) in cases {
         let outcome = run(f.manager().create(given(Some("u")), data));
@@ -254,7 +258,10 @@ fn get_renews_a_session_with_less_than_half_left() {
     let outcome = run(f.manager().get(id(&session)));
     let renewed = at(T0 + 31 * 60_000 + HOUR_MS);
     assert_eq!(outcome.result.unwrap().unwrap().expires_at, renewed);
-    assert_eq!(f.store.row(session.id.as_str()).unwrap().expires_at, renewed);
+    assert_eq!(
+        f.store.row(session.id.as_str()).unwrap().expires_at,
+        renewed
+    );
     assert_eq!(f.store.calls.get(), 2);
     assert_eq!(outcome.events[0].name(), "session_data_retrieved");
     assert_eq!(
@@ -276,7 +283,10 @@ fn without_rolling_a_get_never_renews() {
     let session = f.session();
     f.clock.advance(TimeDelta::minutes(59));
     let outcome = run(f.manager().get(id(&session)));
-    assert_eq!(outcome.result.unwrap().unwrap().expires_at, session.expires_at);
+    assert_eq!(
+        outcome.result.unwrap().unwrap().expires_at,
+        session.expires_at
+    );
     assert_eq!(outcome.events.len(), 1);
     assert_eq!(f.store.calls.get(), 1);
 }
@@ -332,8 +342,14 @@ fn ids_of_the_wrong_type_are_invalid_arguments_with_failure_signals() {
         &save.events[..],
         [Event::DataSaveFailed { reason: "invalid_argument", error: Some(e), .. }] if e.code() == "invalid_argument"
     ));
-    assert_eq!(run(m.renew(arg())).events[0].name(), "session_renewal_failed");
-    assert_eq!(run(m.delete(arg())).events[0].name(), "session_deletion_failed");
+    assert_eq!(
+        run(m.renew(arg())).events[0].name(),
+        "session_renewal_failed"
+    );
+    assert_eq!(
+        run(m.delete(arg())).events[0].name(),
+        "session_deletion_failed"
+    );
     assert_eq!(f.store.calls.get(), 0);
 }
 
@@ -398,7 +414,10 @@ fn save_to_a_missing_or_expired_session_writes_nothing() {
             error: None
         }]
     );
-    assert_eq!(f.store.row(session.id.as_str()).unwrap().data.json(), r#"{"a":1}"#);
+    assert_eq!(
+        f.store.row(session.id.as_str()).unwrap().data.json(),
+        r#"{"a":1}"#
+    );
 }
 
 #[test]
@@ -407,10 +426,26 @@ fn bad_data_on_save_leaves_the_stored_data_unchanged() {
     let session = f.session();
     let big = format!(r#"{{"k":"{}"}}"#, "x".repeat(100));
     let cases = [
-        (json("[]"), "invalid_data", "serialization_error_or_db_error"),
-        (json("null"), "invalid_data", "serialization_error_or_db_error"),
-        (DataArg::Unrepresentable("cycle".into()), "invalid_data", "serialization_error_or_db_error"),
-        (DataArg::Absent, "invalid_data", "serialization_error_or_db_error"),
+        (
+            json("[]"),
+            "invalid_data",
+            "serialization_error_or_db_error",
+        ),
+        (
+            json("null"),
+            "invalid_data",
+            "serialization_error_or_db_error",
+        ),
+        (
+            DataArg::Unrepresentable("cycle".into()),
+            "invalid_data",
+            "serialization_error_or_db_error",
+        ),
+        (
+            DataArg::Absent,
+            "invalid_data",
+            "serialization_error_or_db_error",
+        ),
         (json(&big), "payload_too_large", "payload_too_large"),
     ];
     for (data, code, reason) in cases {
@@ -426,7 +461,10 @@ fn bad_data_on_save_leaves_the_stored_data_unchanged() {
             }]
         );
     }
-    assert_eq!(f.store.row(session.id.as_str()).unwrap().data.json(), r#"{"a":1}"#);
+    assert_eq!(
+        f.store.row(session.id.as_str()).unwrap().data.json(),
+        r#"{"a":1}"#
+    );
     assert_eq!(f.store.calls.get(), 0);
 }
 
@@ -462,7 +500,10 @@ fn expired_session_cannot_be_renewed() {
             reason: "not_found"
         }]
     );
-    assert_eq!(f.store.row(session.id.as_str()).unwrap().expires_at, session.expires_at);
+    assert_eq!(
+        f.store.row(session.id.as_str()).unwrap().expires_at,
+        session.expires_at
+    );
 }
 
 #[test]
@@ -521,7 +562,11 @@ fn store_failures_are_db_errors_with_failure_signals() {
     let save = run(m.save(id(&session), json("{}")));
     assert!(matches!(
         &save.events[..],
-        [Event::DataSaveFailed { reason: "serialization_error_or_db_error", error: Some(Error::Db(_)), .. }]
+        [Event::DataSaveFailed {
+            reason: "serialization_error_or_db_error",
+            error: Some(Error::Db(_)),
+            ..
+        }]
     ));
 
     let renew = run(m.renew(id(&session)));

@@ -73,7 +73,11 @@ impl D1Store {
         }
     }
 
-    fn statement(&self, sql: &str, params: &[JsValue]) -> Result<worker::D1PreparedStatement, StoreError> {
+    fn statement(
+        &self,
+        sql: &str,
+        params: &[JsValue],
+    ) -> Result<worker::D1PreparedStatement, StoreError> {
         self.db.prepare(sql).bind(params).map_err(db_error)
     }
 }
@@ -129,13 +133,23 @@ impl Store for D1Store {
             millis(session.created_at),
             millis(session.expires_at),
         ];
-        let row = self.statement(&self.sql.insert, &params)?.first::<Flag>(None).await;
+        let row = self
+            .statement(&self.sql.insert, &params)?
+            .first::<Flag>(None)
+            .await;
         Ok(row.map_err(db_error)?.is_some())
     }
 
-    async fn load(&self, id: &SessionId, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+    async fn load(
+        &self,
+        id: &SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError> {
         let params = [text(id.as_str()), millis(now)];
-        let row = self.statement(&self.sql.load, &params)?.first::<Row>(None).await;
+        let row = self
+            .statement(&self.sql.load, &params)?
+            .first::<Row>(None)
+            .await;
         let Some(row) = row.map_err(db_error)? else {
             return Ok(None);
         };
@@ -158,7 +172,10 @@ impl Store for D1Store {
         let (row, renewed) = match renewal {
             None => {
                 let params = [text(id.as_str()), text(data.json()), millis(now)];
-                let row = self.statement(&self.sql.save, &params)?.first::<SavedRow>(None).await;
+                let row = self
+                    .statement(&self.sql.save, &params)?
+                    .first::<SavedRow>(None)
+                    .await;
                 (row.map_err(db_error)?, false)
             }
             Some(renewal) => {
@@ -173,10 +190,16 @@ impl Store for D1Store {
                 let update = self.statement(&self.sql.save_renewing, &params)?;
                 let results = self.db.batch(vec![old, update]).await.map_err(db_error)?;
                 let [old, update] = results.as_slice() else {
-                    return Err(StoreError("D1 batch returned the wrong number of results".into()));
+                    return Err(StoreError(
+                        "D1 batch returned the wrong number of results".into(),
+                    ));
                 };
                 let old = old.results::<ExpiryRow>().map_err(db_error)?;
-                let row = update.results::<SavedRow>().map_err(db_error)?.into_iter().next();
+                let row = update
+                    .results::<SavedRow>()
+                    .map_err(db_error)?
+                    .into_iter()
+                    .next();
                 let renewed = match old.first() {
                     Some(old) => time(old.expires_at)? < renewal.if_expires_before,
                     None => false,
@@ -202,7 +225,10 @@ impl Store for D1Store {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let params = [text(id.as_str()), millis(now), millis(until)];
-        let row = self.statement(&self.sql.set_expiry, &params)?.first::<Flag>(None).await;
+        let row = self
+            .statement(&self.sql.set_expiry, &params)?
+            .first::<Flag>(None)
+            .await;
         Ok(row.map_err(db_error)?.is_some())
     }
 
@@ -211,12 +237,18 @@ impl Store for D1Store {
             .statement(&self.sql.delete, &[text(id.as_str())])?
             .first::<ExpiryRow>(None)
             .await;
-        row.map_err(db_error)?.map(|r| time(r.expires_at)).transpose()
+        row.map_err(db_error)?
+            .map(|r| time(r.expires_at))
+            .transpose()
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError> {
         let params = [millis(now), JsValue::from(limit)];
-        let result = self.statement(&self.sql.purge, &params)?.run().await.map_err(db_error)?;
+        let result = self
+            .statement(&self.sql.purge, &params)?
+            .run()
+            .await
+            .map_err(db_error)?;
         let changes = result.meta().map_err(db_error)?.and_then(|m| m.changes);
         Ok(changes.unwrap_or(0) as u32)
     }

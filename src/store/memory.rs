@@ -105,7 +105,11 @@ impl Store for MemoryStore {
 
     async fn delete(&self, id: &SessionId) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.call()?;
-        Ok(self.rows.borrow_mut().remove(id.as_str()).map(|s| s.expires_at))
+        Ok(self
+            .rows
+            .borrow_mut()
+            .remove(id.as_str())
+            .map(|s| s.expires_at))
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError> {

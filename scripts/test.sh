@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything `npm test` runs, from a fresh clone: set-up, lints, the Rust core's native
+# tests, then the package packed, installed into a separate Worker and tested in workerd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI="${CI:-true}"
+
+bash scripts/setup.sh
+
+echo "== lint"
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --release -- -D warnings
+
+echo "== rust core (native)"
+cargo test --quiet
+
+echo "== npm package: pack, install into a separate Worker, test in workerd"
+bash scripts/pack.sh
+(cd tests/consumer && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+vitest run --config tests/consumer/vitest.config.js

@@ -1,0 +1,387 @@
+import { env } from "cloudflare:workers";
+import { SessionManager } from "d1-session-manager";
+import { describe, expect, it } from "vitest";
+import { record, row } from "./helpers.js";
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe("construction", () => {
+  it("dispatches session_manager_initialized once, after the constructor returns", async () => {
+    const manager = new SessionManager(env.DB, { timeout: 3600 });
+    const events = record(manager);
+    await manager.ready;
+    await manager.ready;
+    expect(events.map((e) => e.type)).toEqual(["session_manager_initialized"]);
+    expect(events[0].detail).toEqual({ timeout: 3600 });
+    expect(events[0].target).toBe(manager);
+    expect(events[0].event).toBeInstanceOf(CustomEvent);
+  });
+
+  it("defaults the timeout to a day", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    await manager.ready;
+    expect(events[0].detail.timeout).toBe(86400);
+  });
+
+  it("throws TypeError for a non-number timeout and RangeError for a bad one", () => {
+    for (const timeout of ["60", null, {}, true]) {
+      expect(() => new SessionManager(env.DB, { timeout })).toThrow(TypeError);
+    }
+    for (const timeout of [0, -5, 1.5, NaN, Infinity, 1e300]) {
+      expect(() => new SessionManager(env.DB, { timeout })).toThrow(RangeError);
+    }
+  });
+
+  it("checks the other options", () => {
+    expect(() => new SessionManager(env.DB, { rolling: "yes" })).toThrow(TypeError);
+    expect(() => new SessionManager(env.DB, { maxDataBytes: "1" })).toThrow(TypeError);
+    expect(() => new SessionManager(env.DB, { maxDataBytes: 0 })).toThrow(RangeError);
+    expect(() => new SessionManager(env.DB, { maxDataBytes: 3_000_000 })).toThrow(RangeError);
+    expect(() => new SessionManager(env.DB, { tableName: 7 })).toThrow(TypeError);
+    for (const tableName of ["", "a b", "x; DROP TABLE sessions", 'a"b', "sqlite_master"]) {
+      expect(() => new SessionManager(env.DB, { tableName })).toThrow(RangeError);
+    }
+    expect(() => new SessionManager(env.DB, 5)).toThrow(TypeError);
+  });
+
+  it("rejects something that is not a D1 binding", () => {
+    for (const db of [undefined, null, {}, "DB"]) {
+      expect(() => new SessionManager(db)).toThrow(TypeError);
+    }
+  });
+});
+
+describe("createSession", () => {
+  it("resolves the session and stores it", async () => {
+    const manager = new SessionManager(env.DB, { timeout: 3600 });
+    const events = record(manager);
+    const before = Date.now();
+    const session = await manager.createSession("user-42", { cart: [] });
+    expect(session.id).toMatch(UUID_V4);
+    expect(session.userId).toBe("user-42");
+    expect(session.data).toEqual({ cart: [] });
+    expect(session.createdAt).toBeInstanceOf(Date);
+    expect(session.createdAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(session.expiresAt.getTime() - session.createdAt.getTime()).toBe(3_600_000);
+    const stored = await row(session.id);
+    expect(stored).toMatchObject({
+      user_id: "user-42",
+      data: '{"cart":[]}',
+      created_at: session.createdAt.getTime(),
+      expires_at: session.expiresAt.getTime(),
+    });
+    const created = events.filter((e) => e.type === "session_created");
+    expect(created.map((e) => e.detail)).toEqual([{ sessionId: session.id, userId: "user-42" }]);
+    expect(created[0].target).toBe(manager);
+  });
+
+  it("creates anonymous sessions with empty data", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    for (const userId of [undefined, null]) {
+      const session = await manager.createSession(userId);
+      expect(session.userId).toBeNull();
+      expect(session.data).toEqual({});
+    }
+    const created = events.filter((e) => e.type === "session_created");
+    expect(created.map((e) => e.detail.userId)).toEqual([null, null]);
+  });
+
+  it("issues distinct ids", async () => {
+    const manager = new SessionManager(env.DB);
+    const sessions = await Promise.all(Array.from({ length: 20 }, () => manager.createSession()));
+    expect(new Set(sessions.map((s) => s.id)).size).toBe(20);
+  });
+
+  it("rejects a bad userId with invalid_argument and writes nothing", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const { count: before } = await env.DB.prepare("SELECT count(*) AS count FROM sessions").first();
+    for (const userId of ["", "x".repeat(257), 42, {}, true]) {
+      const error = await manager.createSession(userId).catch((e) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe("invalid_argument");
+      expect(error.name).toBe("SessionError");
+      const failed = events.at(-1);
+      expect(failed.type).toBe("session_creation_failed");
+      expect(failed.detail.exception).toBe(error);
+      expect(failed.detail.userId).toBe(String(userId));
+    }
+    const { count: after } = await env.DB.prepare("SELECT count(*) AS count FROM sessions").first();
+    expect(after).toBe(before);
+    expect(events.some((e) => e.type === "session_created")).toBe(false);
+  });
+
+  it("accepts a 256-character userId", async () => {
+    const manager = new SessionManager(env.DB);
+    const session = await manager.createSession("é".repeat(256));
+    expect(session.userId).toBe("é".repeat(256));
+  });
+
+  it("rejects data that is not a JSON object with invalid_data", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const cyclic = {};
+    cyclic.self = cyclic;
+    for (const data of [[1, 2], "text", 5, null, { n: 10n }, cyclic, () => 1, Symbol("s")]) {
+      const error = await manager.createSession("u", data).catch((e) => e);
+      expect(error.code).toBe("invalid_data");
+      expect(events.at(-1)).toMatchObject({
+        type: "session_creation_failed",
+        detail: { userId: "u", exception: error },
+      });
+    }
+  });
+
+  it("rejects data over maxDataBytes with payload_too_large", async () => {
+    const manager = new SessionManager(env.DB, { maxDataBytes: 100 });
+    const error = await manager.createSession("u", { s: "x".repeat(100) }).catch((e) => e);
+    expect(error.code).toBe("payload_too_large");
+  });
+});
+
+describe("getSessionData and getSession", () => {
+  it("resolve the data and the whole session", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const session = await manager.createSession("u1", { cart: [1], theme: "dark" });
+    expect(await manager.getSessionData(session.id)).toEqual({ cart: [1], theme: "dark" });
+    expect(await manager.getSession(session.id)).toEqual(session);
+    const retrieved = events.filter((e) => e.type === "session_data_retrieved");
+    expect(retrieved.map((e) => e.detail)).toEqual([
+      { sessionId: session.id, dataKeys: ["cart", "theme"] },
+      { sessionId: session.id, dataKeys: ["cart", "theme"] },
+    ]);
+  });
+
+  it("resolve null for a missing session and say not_found_or_expired", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const missing = crypto.randomUUID();
+    expect(await manager.getSessionData(missing)).toBeNull();
+    expect(events.at(-1)).toMatchObject({
+      type: "session_data_retrieval_failed",
+      detail: { sessionId: missing, reason: "not_found_or_expired" },
+    });
+  });
+});
+
+describe("saveSessionData", () => {
+  it("replaces the whole data object", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const session = await manager.createSession("u", { a: 1, b: 2 });
+    expect(await manager.saveSessionData(session.id, { c: [3] })).toBe(true);
+    expect(await manager.getSessionData(session.id)).toEqual({ c: [3] });
+    expect(events.find((e) => e.type === "session_data_saved").detail).toEqual({
+      sessionId: session.id,
+      savedKeys: ["c"],
+    });
+  });
+
+  it("resolves false for a missing session and says not_found", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const missing = crypto.randomUUID();
+    expect(await manager.saveSessionData(missing, { a: 1 })).toBe(false);
+    expect(events.at(-1)).toMatchObject({
+      type: "session_data_save_failed",
+      detail: { sessionId: missing, reason: "not_found" },
+    });
+    expect(events.at(-1).detail).not.toHaveProperty("exception");
+  });
+
+  it("leaves the data unchanged when the new data is bad", async () => {
+    const manager = new SessionManager(env.DB, { maxDataBytes: 200 });
+    const events = record(manager);
+    const session = await manager.createSession("u", { keep: true });
+    const cyclic = [];
+    cyclic.push(cyclic);
+    const cases = [
+      [[1], "invalid_data", "serialization_error_or_db_error"],
+      [null, "invalid_data", "serialization_error_or_db_error"],
+      ["{}", "invalid_data", "serialization_error_or_db_error"],
+      [{ big: 1n }, "invalid_data", "serialization_error_or_db_error"],
+      [{ c: cyclic }, "invalid_data", "serialization_error_or_db_error"],
+      [undefined, "invalid_data", "serialization_error_or_db_error"],
+      [{ s: "é".repeat(100) }, "payload_too_large", "payload_too_large"],
+    ];
+    for (const [data, code, reason] of cases) {
+      const error = await manager.saveSessionData(session.id, data).catch((e) => e);
+      expect(error.code, JSON.stringify(String(data))).toBe(code);
+      expect(events.at(-1)).toMatchObject({
+        type: "session_data_save_failed",
+        detail: { sessionId: session.id, reason, exception: error },
+      });
+    }
+    expect((await row(session.id)).data).toBe('{"keep":true}');
+  });
+
+  it("counts the limit in UTF-8 bytes of the JSON", async () => {
+    const manager = new SessionManager(env.DB, { maxDataBytes: 12 });
+    const session = await manager.createSession("u");
+    expect(await manager.saveSessionData(session.id, { k: "éé" })).toBe(true); // 12 bytes
+    const error = await manager.saveSessionData(session.id, { k: "ééé" }).catch((e) => e);
+    expect(error.code).toBe("payload_too_large");
+  });
+});
+
+describe("renewSession", () => {
+  it("extends to now + timeout and resolves the new expiry", async () => {
+    const manager = new SessionManager(env.DB, { timeout: 600 });
+    const events = record(manager);
+    const session = await manager.createSession("u");
+    const before = Date.now();
+    const expiresAt = await manager.renewSession(session.id);
+    expect(expiresAt).toBeInstanceOf(Date);
+    expect(expiresAt.getTime()).toBeGreaterThanOrEqual(before + 600_000);
+    expect((await row(session.id)).expires_at).toBe(expiresAt.getTime());
+    expect(events.at(-1)).toEqual(
+      expect.objectContaining({
+        type: "session_renewed",
+        detail: { sessionId: session.id, expiresAt },
+      }),
+    );
+  });
+
+  it("resolves null for a missing session and says not_found", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const missing = crypto.randomUUID();
+    expect(await manager.renewSession(missing)).toBeNull();
+    expect(events.at(-1)).toMatchObject({
+      type: "session_renewal_failed",
+      detail: { sessionId: missing, reason: "not_found" },
+    });
+  });
+});
+
+describe("deleteSession", () => {
+  it("deletes once, then says not_found", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const session = await manager.createSession("u");
+    expect(await manager.deleteSession(session.id)).toBe(true);
+    expect(await row(session.id)).toBeNull();
+    expect(await manager.deleteSession(session.id)).toBe(false);
+    expect(events.slice(-2).map((e) => [e.type, e.detail])).toEqual([
+      ["session_deleted", { sessionId: session.id }],
+      ["session_deletion_failed", { sessionId: session.id, reason: "not_found" }],
+    ]);
+  });
+});
+
+describe("ids that cannot be issued ids", () => {
+  const bogus = ["", "abc", "' OR '1'='1", "x".repeat(10_000), "😀".repeat(9), crypto.randomUUID().toUpperCase()];
+
+  it("are not found, with the failure event, and no D1 call", async () => {
+    const calls = [];
+    const spy = { prepare: (q) => (calls.push(q), env.DB.prepare(q)), batch: (s) => env.DB.batch(s) };
+    const manager = new SessionManager(spy);
+    const events = record(manager);
+    for (const id of bogus) {
+      expect(await manager.getSessionData(id)).toBeNull();
+      expect(await manager.getSession(id)).toBeNull();
+      expect(await manager.saveSessionData(id, { a: 1 })).toBe(false);
+      expect(await manager.renewSession(id)).toBeNull();
+      expect(await manager.deleteSession(id)).toBe(false);
+    }
+    expect(calls).toEqual([]);
+    const failures = events.filter((e) => e.type !== "session_manager_initialized");
+    expect(failures).toHaveLength(bogus.length * 5);
+    expect(failures.every((e) => e.type.endsWith("_failed"))).toBe(true);
+  });
+
+  it("of the wrong type reject with invalid_argument", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const calls = [
+      [() => manager.getSessionData(42), "session_data_retrieval_failed"],
+      [() => manager.getSession({}), "session_data_retrieval_failed"],
+      [() => manager.saveSessionData(null, { a: 1 }), "session_data_save_failed"],
+      [() => manager.renewSession(undefined), "session_renewal_failed"],
+      [() => manager.deleteSession(Symbol("x")), "session_deletion_failed"],
+    ];
+    for (const [call, type] of calls) {
+      const error = await call().catch((e) => e);
+      expect(error.code).toBe("invalid_argument");
+      expect(events.at(-1).type).toBe(type);
+      expect(events.at(-1).detail.reason).toBe("invalid_argument");
+    }
+  });
+});
+
+describe("events and promises", () => {
+  it("dispatches a method's events before its promise settles", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const session = await manager.createSession("u");
+    expect(events.at(-1).type).toBe("session_created");
+    await manager.deleteSession(session.id);
+    expect(events.at(-1).type).toBe("session_deleted");
+    await manager.createSession(5).catch(() => {});
+    expect(events.at(-1).type).toBe("session_creation_failed");
+  });
+
+  it("a throwing listener breaks neither the operation nor the manager", async () => {
+    const manager = new SessionManager(env.DB);
+    const heard = [];
+    manager.addEventListener("session_created", () => {
+      throw new Error("listener bug");
+    });
+    manager.addEventListener("session_created", (e) => heard.push(e.detail.sessionId));
+    const first = await manager.createSession("u");
+    const second = await manager.createSession("u");
+    expect(heard).toEqual([first.id, second.id]);
+    expect(await manager.getSessionData(first.id)).toEqual({});
+  });
+
+  it("a D1 failure rejects with db_error after the failure event", async () => {
+    const manager = new SessionManager(env.DB_EMPTY);
+    const events = record(manager);
+    const id = crypto.randomUUID();
+    const cases = [
+      [() => manager.createSession("u"), "session_creation_failed"],
+      [() => manager.getSessionData(id), "session_data_retrieval_failed"],
+      [() => manager.saveSessionData(id, { a: 1 }), "session_data_save_failed"],
+      [() => manager.renewSession(id), "session_renewal_failed"],
+      [() => manager.deleteSession(id), "session_deletion_failed"],
+    ];
+    for (const [call, type] of cases) {
+      const error = await call().catch((e) => e);
+      expect(error.code).toBe("db_error");
+      expect(error.message).toMatch(/no such table/);
+      const last = events.at(-1);
+      expect(last.type).toBe(type);
+      if ("exception" in last.detail) expect(last.detail.exception).toBe(error);
+      if (type === "session_data_save_failed") {
+        expect(last.detail.reason).toBe("serialization_error_or_db_error");
+      } else if ("reason" in last.detail) {
+        expect(last.detail.reason).toBe("db_error");
+      }
+    }
+    // The manager (and the wasm instance) still work afterwards.
+    const healthy = new SessionManager(env.DB);
+    expect((await healthy.createSession("u")).userId).toBe("u");
+  });
+});
+
+describe("the README example", () => {
+  it("runs as written in a user's Worker", async () => {
+    const { exports } = await import("cloudflare:workers");
+    const response = await exports.default.fetch("http://example.com/");
+    const body = await response.json();
+    expect(body.data).toEqual({ cart: [] });
+    expect(body.saved).toEqual({ cart: [7] });
+    expect(body.deleted).toBe(true);
+    expect(body.seen.map((e) => e.type)).toEqual([
+      "session_manager_initialized",
+      "session_created",
+      "session_data_retrieved",
+      "session_data_saved",
+      "session_data_retrieved",
+      "session_deleted",
+    ]);
+  });
+});
