@@ -19,3 +19,4 @@ echo "== npm package: pack, install into a separate Worker, test in workerd"
 bash scripts/pack.sh
 (cd tests/consumer && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 vitest run --config tests/consumer/vitest.config.js
+node --test tests/consumer/smoke.mjs
