@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::clock::Clock;
+use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
 use crate::events::Event;
@@ -23,22 +23,6 @@ extern "C" {
     /// `String(value)`: how a value of the wrong type is shown in messages and events.
     #[wasm_bindgen(js_name = String, catch)]
     fn js_string(value: &JsValue) -> Result<String, JsValue>;
-}
-
-/// The platform clock.
-pub struct JsClock;
-
-impl Clock for JsClock {
-    fn now(&self) -> DateTime<Utc> {
-        // Date.now() is always in chrono's range; were it not, "far future" makes every
-        // session expired: failing closed.
-        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or(far_future())
-    }
-}
-
-fn far_future() -> DateTime<Utc> {
-    // Year ~255,000: far enough to expire everything, near enough to add a timeout to.
-    DateTime::from_timestamp_millis(8_000_000_000_000_000).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 pub type D1Manager = Manager<D1Store, JsClock>;

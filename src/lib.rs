@@ -2,13 +2,17 @@
 //!
 //! The session rules live in [`manager`], over the [`store::Store`] trait and a
 //! [`clock::Clock`], and know neither D1 nor JS, so they are tested natively. `store::d1` is
-//! the D1 store and `js` the npm package's surface; both exist only on wasm.
+//! the D1 store, `js` the npm package's surface and `http` the Worker's; they exist only
+//! on wasm.
 
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
-#[cfg(target_arch = "wasm32")]
+// Each wasm build carries one JS surface: the npm package's, or (feature `http`) the
+// Worker's entry points in `http::worker`.
+pub mod http;
+#[cfg(all(target_arch = "wasm32", not(feature = "http")))]
 pub mod js;
 pub mod manager;
 pub mod session;

@@ -150,9 +150,10 @@ fn top_level_keys(json: &str) -> Result<Vec<String>, Error> {
 
     match serde_json::from_str::<Keys>(json) {
         Ok(Keys(keys)) => Ok(keys),
-        Err(e) if e.is_data() => Err(Error::InvalidData(format!(
-            "session data must be a JSON object: {e}"
-        ))),
+        // serde's message would quote the value: session data must never reach a log.
+        Err(e) if e.is_data() => Err(Error::InvalidData(
+            "session data must be a JSON object".to_owned(),
+        )),
         Err(e) => Err(Error::InvalidJson(format!("not valid JSON: {e}"))),
     }
 }
@@ -222,6 +223,20 @@ mod tests {
         for json in ["[]", "\"s\"", "1", "null", "true"] {
             let err = SessionData::from_json(json.into(), 100).unwrap_err();
             assert_eq!(err.code(), "invalid_data", "{json}");
+        }
+    }
+
+    #[test]
+    fn error_messages_never_quote_the_data() {
+        for json in [
+            "\"hunter2\"",
+            "[\"hunter2\"]",
+            "{\"a\":\"hunter2\"",
+            "12345678",
+        ] {
+            let err = SessionData::from_json(json.into(), 100).unwrap_err();
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(!err.to_string().contains("12345678"), "{err}");
         }
     }
 

@@ -1,0 +1,103 @@
+//! Which handler a method and path reach.
+
+use super::error::ApiError;
+
+/// A request the API serves. Session ids are passed on as written: the core decides
+/// whether they can name a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    Health,
+    Create,
+    Get(&'a str),
+    Delete(&'a str),
+    SaveData(&'a str),
+    Renew(&'a str),
+}
+
+impl Route<'_> {
+    /// Everything but `/health` needs the bearer token.
+    pub fn needs_auth(&self) -> bool {
+        *self != Route::Health
+    }
+}
+
+/// # Errors
+/// 404 `not_found` for an unknown path, 405 `method_not_allowed` (with `Allow`) for a
+/// known path and another method.
+pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let (allow, found) = match (segments.as_slice(), method) {
+        (["health"], "GET") => return Ok(Route::Health),
+        (["health"], _) => ("GET", None),
+        (["sessions"], "POST") => return Ok(Route::Create),
+        (["sessions"], _) => ("POST", None),
+        (["sessions", id], "GET") => return Ok(Route::Get(id)),
+        (["sessions", id], "DELETE") => return Ok(Route::Delete(id)),
+        (["sessions", _], _) => ("GET, DELETE", None),
+        (["sessions", id, "data"], "PUT") => return Ok(Route::SaveData(id)),
+        (["sessions", _, "data"], _) => ("PUT", None),
+        (["sessions", id, "renew"], "POST") => return Ok(Route::Renew(id)),
+        (["sessions", _, "renew"], _) => ("POST", None),
+        _ => ("", Some(ApiError::not_found("no such route"))),
+    };
+    Err(found.unwrap_or_else(|| ApiError::method_not_allowed(allow)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_is_reached_by_its_method() {
+        assert_eq!(route("GET", "/health"), Ok(Route::Health));
+        assert_eq!(route("POST", "/sessions"), Ok(Route::Create));
+        assert_eq!(route("GET", "/sessions/abc"), Ok(Route::Get("abc")));
+        assert_eq!(route("DELETE", "/sessions/abc"), Ok(Route::Delete("abc")));
+        assert_eq!(
+            route("PUT", "/sessions/abc/data"),
+            Ok(Route::SaveData("abc"))
+        );
+        assert_eq!(
+            route("POST", "/sessions/abc/renew"),
+            Ok(Route::Renew("abc"))
+        );
+    }
+
+    #[test]
+    fn other_methods_get_405_with_allow() {
+        let cases = [
+            ("POST", "/health", "GET"),
+            ("GET", "/sessions", "POST"),
+            ("PUT", "/sessions/abc", "GET, DELETE"),
+            ("GET", "/sessions/abc/data", "PUT"),
+            ("GET", "/sessions/abc/renew", "POST"),
+        ];
+        for (method, path, allow) in cases {
+            let error = route(method, path).unwrap_err();
+            assert_eq!(
+                (error.status, error.allow),
+                (405, Some(allow)),
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        for path in [
+            "/",
+            "/nope",
+            "/sessions/a/b/c",
+            "/health/x",
+            "/sessions/a/other",
+        ] {
+            assert_eq!(route("GET", path).unwrap_err().status, 404, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_health_is_open() {
+        assert!(!Route::Health.needs_auth());
+        assert!(Route::Create.needs_auth());
+    }
+}

@@ -1,0 +1,250 @@
+//! The Worker's entry points (`handleFetch`, `handleScheduled`, called by `worker/index.js`)
+//! and the JS I/O they need: env, headers, the body stream, responses, log lines.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, ReadableStreamDefaultReader, Request, Response, ResponseInit, Url};
+
+use super::auth::bearer_matches;
+use super::error::ApiError;
+use super::render;
+use super::request::{create_args, declared_too_large, is_json, CREATE_BODY_OVERHEAD};
+use super::route::{route, Route};
+use crate::clock::JsClock;
+use crate::config::{Config, ConfigInput};
+use crate::manager::{Arg, DataArg, Manager, Outcome};
+use crate::store::d1::D1Store;
+
+/// Rows one purge statement removes, and how many statements one cron run may issue:
+/// bounded work per invocation, each statement an index range scan on `expires_at`.
+const PURGE_BATCH: u32 = 1_000;
+const PURGE_MAX_BATCHES: u32 = 100;
+
+/// A successful answer.
+struct Reply {
+    status: u16,
+    body: Option<String>,
+    location: Option<String>,
+}
+
+impl Reply {
+    fn json(status: u16, body: String) -> Self {
+        Reply {
+            status,
+            body: Some(body),
+            location: None,
+        }
+    }
+}
+
+fn health() -> Reply {
+    Reply::json(200, r#"{"status":"ok"}"#.to_owned())
+}
+
+/// Answers one request. Never rejects: every failure is an `ApiError` response.
+#[wasm_bindgen(js_name = handleFetch)]
+pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
+    match serve(&request, &env).await {
+        Ok(reply) => respond(reply.status, reply.body.as_deref(), |h| {
+            if let Some(location) = &reply.location {
+                let _ = h.set("Location", location);
+            }
+        }),
+        Err(error) => respond(error.status, Some(&error.body()), |h| {
+            if let Some(allow) = error.allow {
+                let _ = h.set("Allow", allow);
+            }
+            if error.status == 401 {
+                let _ = h.set("WWW-Authenticate", "Bearer");
+            }
+        }),
+    }
+}
+
+/// The cron trigger: removes expired sessions in bounded batches and logs how many.
+#[wasm_bindgen(js_name = handleScheduled)]
+pub async fn handle_scheduled(env: JsValue) {
+    let manager = match manager_from(&env) {
+        Ok(manager) => manager,
+        Err(error) => return log(&purge_line(0, Some(&error.message))),
+    };
+    let mut removed = 0;
+    for _ in 0..PURGE_MAX_BATCHES {
+        match manager.purge_expired(PURGE_BATCH).await {
+            Ok(n) => {
+                removed += n;
+                if n < PURGE_BATCH {
+                    break;
+                }
+            }
+            Err(error) => return log(&purge_line(removed, Some(&error.to_string()))),
+        }
+    }
+    log(&purge_line(removed, None));
+}
+
+fn purge_line(removed: u32, error: Option<&str>) -> String {
+    serde_json::json!({ "housekeeping": "purge_expired", "removed": removed, "error": error })
+        .to_string()
+}
+
+async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
+    let url = Url::new(&request.url()).map_err(|_| ApiError::not_found("unreadable URL"))?;
+    let path = url.pathname();
+    let route = route(&request.method(), &path)?;
+    if !route.needs_auth() {
+        return Ok(health());
+    }
+    let token = string_binding(env, "API_TOKEN")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::not_configured("the API_TOKEN secret is not set"))?;
+    let headers = request.headers();
+    if !bearer_matches(header(&headers, "authorization").as_deref(), &token) {
+        return Err(ApiError::unauthorized());
+    }
+    let manager = manager_from(env)?;
+    let limit = manager.config().max_data_bytes;
+    match route {
+        Route::Health => Ok(health()),
+        Route::Create => {
+            let body = read_body(request, &headers, limit + CREATE_BODY_OVERHEAD, true).await?;
+            let (user_id, data) = create_args(&body)?;
+            let session = settle(manager.create(user_id, data).await)?;
+            Ok(Reply {
+                location: Some(format!("/sessions/{}", session.id)),
+                ..Reply::json(201, render::session(&session))
+            })
+        }
+        Route::Get(id) => match settle(manager.get(Arg::Given(id.to_owned())).await)? {
+            Some(session) => Ok(Reply::json(200, render::session(&session))),
+            None => Err(ApiError::session_not_found()),
+        },
+        Route::SaveData(id) => {
+            let body = read_body(request, &headers, limit, false).await?;
+            let outcome = manager
+                .save(Arg::Given(id.to_owned()), DataArg::Json(body))
+                .await;
+            match settle(outcome)? {
+                Some(session) => Ok(Reply::json(200, render::session(&session))),
+                None => Err(ApiError::session_not_found()),
+            }
+        }
+        Route::Renew(id) => match settle(manager.renew(Arg::Given(id.to_owned())).await)? {
+            Some(until) => Ok(Reply::json(200, render::renewal(id, until))),
+            None => Err(ApiError::session_not_found()),
+        },
+        Route::Delete(id) => match settle(manager.delete(Arg::Given(id.to_owned())).await)? {
+            true => Ok(Reply {
+                status: 204,
+                body: None,
+                location: None,
+            }),
+            false => Err(ApiError::session_not_found()),
+        },
+    }
+}
+
+/// Logs the outcome's signals (the audit trail `wrangler tail` shows), then hands over its result.
+fn settle<T>(outcome: Outcome<T>) -> Result<T, ApiError> {
+    for event in &outcome.events {
+        log(&render::log_line(event));
+    }
+    outcome.result.map_err(ApiError::from)
+}
+
+fn manager_from(env: &JsValue) -> Result<Manager<D1Store, JsClock>, ApiError> {
+    let db = Reflect::get(env, &"DB".into()).unwrap_or(JsValue::UNDEFINED);
+    let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
+    if !has_prepare {
+        return Err(ApiError::not_configured("the DB binding is missing"));
+    }
+    let timeout_secs = match Reflect::get(env, &"SESSION_TIMEOUT".into()) {
+        Ok(v) if v.is_undefined() => None,
+        Ok(v) => Some(
+            v.as_f64()
+                .or_else(|| v.as_string().and_then(|s| s.trim().parse().ok()))
+                .ok_or_else(|| ApiError::not_configured("SESSION_TIMEOUT must be a number"))?,
+        ),
+        Err(_) => None,
+    };
+    let config = Config::from_input(ConfigInput {
+        timeout_secs,
+        ..ConfigInput::default()
+    })
+    .map_err(|e| ApiError::not_configured(format!("SESSION_TIMEOUT: {e}")))?;
+    let store = D1Store::new(db.unchecked_into(), &config.table);
+    Ok(Manager::new(store, JsClock, config))
+}
+
+fn string_binding(env: &JsValue, name: &str) -> Option<String> {
+    Reflect::get(env, &name.into()).ok()?.as_string()
+}
+
+fn header(headers: &Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
+}
+
+/// The body as text, refusing (413) as soon as it is known to exceed `limit`: from
+/// `Content-Length` before reading, or from the bytes read so far, so no more than `limit`
+/// bytes are ever held.
+async fn read_body(
+    request: &Request,
+    headers: &Headers,
+    limit: usize,
+    may_be_empty: bool,
+) -> Result<String, ApiError> {
+    let Some(stream) = request.body() else {
+        return match may_be_empty {
+            true => Ok(String::new()),
+            false => Err(ApiError::unsupported_media_type()),
+        };
+    };
+    if !is_json(header(headers, "content-type").as_deref()) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    if declared_too_large(header(headers, "content-length").as_deref(), limit) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let unreadable = |_| ApiError::invalid_json("the body could not be read");
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        if Reflect::get(&chunk, &"done".into()).map_or(true, |d| d.is_truthy()) {
+            break;
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(unreadable)?;
+        let value = value.dyn_into::<Uint8Array>().map_err(unreadable)?;
+        let len = value.length() as usize;
+        if bytes.len() + len > limit {
+            // Stop the upload; the answer does not depend on whether cancelling worked.
+            let _ = reader.cancel();
+            return Err(ApiError::payload_too_large(limit));
+        }
+        let start = bytes.len();
+        bytes.resize(start + len, 0);
+        value.copy_to(&mut bytes[start..]);
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))
+}
+
+fn respond(status: u16, body: Option<&str>, headers: impl FnOnce(&Headers)) -> Response {
+    let init = ResponseInit::new();
+    init.set_status(status);
+    if let Ok(h) = Headers::new() {
+        if body.is_some() {
+            let _ = h.set("Content-Type", "application/json");
+        }
+        headers(&h);
+        init.set_headers(&h);
+    }
+    Response::new_with_opt_str_and_init(body, &init)
+        .or_else(|_| Response::new_with_opt_str_and_init(None, &init))
+        .unwrap_or_else(|_| Response::error())
+}
+
+fn log(line: &str) {
+    web_sys::console::log_1(&line.into());
+}
