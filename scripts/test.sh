@@ -20,3 +20,7 @@ bash scripts/pack.sh
 (cd tests/consumer && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 vitest run --config tests/consumer/vitest.config.js
 node --test tests/consumer/smoke.mjs
+
+echo "== the Worker: HTTP API in workerd"
+bash scripts/build.sh --worker
+vitest run --config tests/http/vitest.config.js

@@ -14,11 +14,10 @@ pub enum Route<'a> {
     Renew(&'a str),
 }
 
-impl Route<'_> {
-    /// Everything but `/health` needs the bearer token.
-    pub fn needs_auth(&self) -> bool {
-        *self != Route::Health
-    }
+/// Whether `path` is served without the bearer token: only `/health`. Everything else,
+/// unknown paths included, asks for the token first, so routes are not revealed to strangers.
+pub fn is_public(path: &str) -> bool {
+    path == "/health"
 }
 
 /// # Errors
@@ -96,8 +95,10 @@ mod tests {
     }
 
     #[test]
-    fn only_health_is_open() {
-        assert!(!Route::Health.needs_auth());
-        assert!(Route::Create.needs_auth());
+    fn only_health_is_public() {
+        assert!(is_public("/health"));
+        for path in ["/sessions", "/", "/nope", "/health/"] {
+            assert!(!is_public(path), "{path}");
+        }
     }
 }

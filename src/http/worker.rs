@@ -11,7 +11,7 @@ use super::auth::bearer_matches;
 use super::error::ApiError;
 use super::render;
 use super::request::{create_args, declared_too_large, is_json, CREATE_BODY_OVERHEAD};
-use super::route::{route, Route};
+use super::route::{is_public, route, Route};
 use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
@@ -93,8 +93,8 @@ fn purge_line(removed: u32, error: Option<&str>) -> String {
 async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
     let url = Url::new(&request.url()).map_err(|_| ApiError::not_found("unreadable URL"))?;
     let path = url.pathname();
-    let route = route(&request.method(), &path)?;
-    if !route.needs_auth() {
+    if is_public(&path) {
+        route(&request.method(), &path)?;
         return Ok(health());
     }
     let token = string_binding(env, "API_TOKEN")
@@ -104,6 +104,7 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
     if !bearer_matches(header(&headers, "authorization").as_deref(), &token) {
         return Err(ApiError::unauthorized());
     }
+    let route = route(&request.method(), &path)?;
     let manager = manager_from(env)?;
     let limit = manager.config().max_data_bytes;
     match route {

@@ -16,8 +16,6 @@ export default defineConfig(async () => {
         miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
       }),
     ],
-    test: {
-      setupFiles: ["./test/setup.js"],
-    },
+    test: { setupFiles: ["./test/setup.js"], silent: "passed-only" },
   };
 });

@@ -1,0 +1,51 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../../worker/index.js";
+
+export const TOKEN = "test-token";
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+export const JSON_AUTH = { ...AUTH, "content-type": "application/json" };
+
+/** A request to the running Worker (its real env). */
+export function call(method, path, { headers = AUTH, body } = {}) {
+  return exports.default.fetch(new Request(`http://sessions.test${path}`, { method, headers, body }));
+}
+
+/** A request to the Worker module with `overrides` on its env. */
+export async function callWith(overrides, method, path, { headers = AUTH, body } = {}) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(`http://sessions.test${path}`, { method, headers, body }),
+    { ...env, ...overrides },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export async function create(body = {}) {
+  const response = await call("POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify(body) });
+  if (response.status !== 201) throw new Error(`create: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+export async function expectError(response, status, code) {
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`expected ${status} ${code}, got ${response.status} ${text}`);
+  const body = JSON.parse(text);
+  if (body.error?.code !== code || typeof body.error?.message !== "string") {
+    throw new Error(`expected error code ${code}, got ${text}`);
+  }
+  return body;
+}
+
+/** Moves a session `ms` into its own past. */
+export function age(id, ms) {
+  return env.DB.prepare(
+    "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 WHERE id = ?1",
+  )
+    .bind(id, ms)
+    .run();
+}
+
+export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
