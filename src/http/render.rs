@@ -30,7 +30,7 @@ pub fn session(session: &Session) -> String {
 
 /// `{"id","expiresAt"}`, the answer to a renewal.
 pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
-    json!({ "id": id, "expiresAt": iso(expires_at) }).to_string()
+    format!(r#"{{"id":{},"expiresAt":"{}"}}"#, quoted(id), iso(expires_at))
 }
 
 /// One JSON log line for a signal: its name and its arguments in camelCase. It holds
@@ -110,6 +110,14 @@ mod tests {
                 "createdAt": "1970-01-01T00:00:00.000Z",
                 "expiresAt": "1970-01-01T00:00:01.500Z",
             })
+        );
+    }
+
+    #[test]
+    fn renewal_body_is_id_then_expiry() {
+        assert_eq!(
+            renewal("s\"1", at(0)),
+            r#"{"id":"s\"1","expiresAt":"1970-01-01T00:00:00.000Z"}"#
         );
     }
 
