@@ -15,7 +15,12 @@ fi
 if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
   echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
   # No --locked: one locked dependency version is missing from the registry mirror here.
-  cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  # --force: cargo's own records may claim an install whose binary is gone or another version.
+  cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+    echo "setup: wasm-bindgen $WASM_BINDGEN_VERSION is still not on PATH (is ~/.cargo/bin on PATH?)" >&2
+    exit 1
+  fi
 fi
 
 # node_modules brings Node 22 (wrangler needs it), wrangler, workerd, vitest and wasm-opt.

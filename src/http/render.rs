@@ -30,7 +30,11 @@ pub fn session(session: &Session) -> String {
 
 /// `{"id","expiresAt"}`, the answer to a renewal.
 pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
-    format!(r#"{{"id":{},"expiresAt":"{}"}}"#, quoted(id), iso(expires_at))
+    format!(
+        r#"{{"id":{},"expiresAt":"{}"}}"#,
+        quoted(id),
+        iso(expires_at)
+    )
 }
 
 /// One JSON log line for a signal: its name and its arguments in camelCase. It holds
