@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --check]`: packs the package, installs it into bench/worker as a user's
+# Worker would, and runs bench/run.mjs against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI="${CI:-true}"
+
+bash scripts/setup.sh
+bash scripts/pack.sh
+(cd bench/worker && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+# The compiled module, imported by the bench Worker to time instantiation.
+cp bench/worker/node_modules/d1-session-manager/js/pkg/d1_session_manager_bg.wasm bench/worker/src/core.wasm
+node bench/run.mjs "$@"
