@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Must equal the `wasm-bindgen = "=..."` pin in Cargo.toml (the CLI and crate must match).
-WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' Cargo.toml)
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = .*"=\([0-9.]*\)".*/\1/p' Cargo.toml)
+if [[ -z "$WASM_BINDGEN_VERSION" ]]; then
+  echo "setup: no exact wasm-bindgen pin (\"=x.y.z\") found in Cargo.toml" >&2
+  exit 1
+fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the wasm32-unknown-unknown target"

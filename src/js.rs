@@ -262,11 +262,17 @@ fn date(t: DateTime<Utc>) -> JsValue {
     js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64)).into()
 }
 
-fn object(entries: &[(&str, JsValue)]) -> JsValue {
+/// A constant string (a key, an event type, a reason, a code) as a JS string. Interned:
+/// it crosses into JS once, not on every call (each crossing is a TextDecoder call).
+fn name(text: &'static str) -> JsValue {
+    JsValue::from_str(wasm_bindgen::intern(text))
+}
+
+fn object(entries: &[(&'static str, JsValue)]) -> JsValue {
     let object = Object::new();
     for (key, value) in entries {
         // Defining a data property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, &(*key).into(), value);
+        let _ = Reflect::set(&object, &name(key), value);
     }
     object.into()
 }
@@ -296,8 +302,8 @@ fn session_to_js(session: &Session) -> JsValue {
 /// The `Error` a caller catches: `name` "SessionError" and the stable `code`.
 fn error_to_js(error: &Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
-    js.set_name("SessionError");
-    let _ = Reflect::set(&js, &"code".into(), &error.code().into());
+    js.set_name(wasm_bindgen::intern("SessionError"));
+    let _ = Reflect::set(&js, &name("code"), &name(error.code()));
     js.into()
 }
 
@@ -345,10 +351,9 @@ fn events_to_js(events: &[Event], thrown: Option<&JsValue>) -> Array {
                 ]),
                 Event::SessionRenewalFailed { session_id, reason }
                 | Event::SessionDeletionFailed { session_id, reason }
-                | Event::DataRetrievalFailed { session_id, reason } => object(&[
-                    ("sessionId", session_id.into()),
-                    ("reason", (*reason).into()),
-                ]),
+                | Event::DataRetrievalFailed { session_id, reason } => {
+                    object(&[("sessionId", session_id.into()), ("reason", name(reason))])
+                }
                 Event::SessionDeleted { session_id } => object(&[("sessionId", session_id.into())]),
                 Event::DataRetrieved {
                     session_id,
@@ -371,7 +376,7 @@ fn events_to_js(events: &[Event], thrown: Option<&JsValue>) -> Array {
                 } => {
                     let mut entries = vec![
                         ("sessionId", JsValue::from(session_id)),
-                        ("reason", (*reason).into()),
+                        ("reason", name(reason)),
                     ];
                     if let Some(error) = error {
                         entries.push(("exception", exception(error)));
@@ -379,7 +384,7 @@ fn events_to_js(events: &[Event], thrown: Option<&JsValue>) -> Array {
                     object(&entries)
                 }
             };
-            Array::of2(&event.name().into(), &detail)
+            Array::of2(&name(event.name()), &detail)
         })
         .collect()
 }

@@ -283,8 +283,8 @@ impl<S: Store, C: Clock> Manager<S, C> {
         }
     }
 
-    /// Deletes a session: `true` when a live one was removed. An expired row is removed too,
-    /// but counts as not found, like everywhere else.
+    /// Deletes a session: `true` when a live one was removed. An expired session counts as
+    /// not found, like everywhere else; its row is left to the purge.
     ///
     /// # Errors
     /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
@@ -302,11 +302,9 @@ impl<S: Store, C: Clock> Manager<S, C> {
         let Some(id) = id else {
             return Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]);
         };
-        match self.store.delete(&id).await {
-            Ok(Some(expires_at)) if expires_at > self.clock.now() => {
-                Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }])
-            }
-            Ok(_) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
+        match self.store.delete(&id, self.clock.now()).await {
+            Ok(true) => Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }]),
+            Ok(false) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
             Err(error) => {
                 let error = Error::from(error);
                 Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])

@@ -79,8 +79,9 @@ pub trait Store {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Removes the row with this id, live or not, and returns the expiry it had.
-    async fn delete(&self, id: &SessionId) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Removes the live session with this id; `false` when there is none. (Expired rows are
+    /// left to [`Store::purge_expired`].)
+    async fn delete(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// Removes at most `limit` sessions that expired by `now`; returns how many.
     async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError>;

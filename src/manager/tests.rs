@@ -88,8 +88,9 @@ impl Store for &MemoryStore {
     async fn delete(
         &self,
         id: &SessionId,
-    ) -> Result<Option<DateTime<Utc>>, crate::store::StoreError> {
-        (*self).delete(id).await
+        now: DateTime<Utc>,
+    ) -> Result<bool, crate::store::StoreError> {
+        (*self).delete(id, now).await
     }
     async fn purge_expired(
         &self,
@@ -530,12 +531,13 @@ fn delete_removes_a_live_session_once() {
 }
 
 #[test]
-fn deleting_an_expired_session_removes_the_row_but_reports_not_found() {
+fn deleting_an_expired_session_reports_not_found_and_leaves_the_row_to_the_purge() {
     let f = Fixture::new();
     let session = f.session();
     f.clock.advance(TimeDelta::hours(2));
     assert_eq!(run(f.manager().delete(id(&session))).result, Ok(false));
-    assert_eq!(f.store.row_count(), 0);
+    assert_eq!(f.store.row_count(), 1);
+    assert_eq!(run(f.manager().purge_expired(10)), Ok(1));
 }
 
 #[test]

@@ -50,7 +50,8 @@ impl Sql {
                 "UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 \
                  RETURNING 1 AS renewed"
             ),
-            delete: format!("DELETE FROM {t} WHERE id = ?1 RETURNING expires_at"),
+            // No RETURNING: `meta.changes` says enough, and D1 bills RETURNING as a row read.
+            delete: format!("DELETE FROM {t} WHERE id = ?1 AND expires_at > ?2"),
             purge: format!(
                 "DELETE FROM {t} WHERE id IN \
                  (SELECT id FROM {t} WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)"
@@ -67,10 +68,30 @@ pub struct D1Store {
 
 impl D1Store {
     pub fn new(db: D1Database, table: &str) -> Self {
-        D1Store {
-            db,
-            sql: Sql::for_table(table),
+        let sql = Sql::for_table(table);
+        // Each statement's text then crosses into JS once, not on every `prepare`.
+        for text in [
+            &sql.insert,
+            &sql.load,
+            &sql.save,
+            &sql.expiry_of,
+            &sql.save_renewing,
+            &sql.set_expiry,
+            &sql.delete,
+            &sql.purge,
+        ] {
+            wasm_bindgen::intern(text);
         }
+        D1Store { db, sql }
+    }
+
+    /// Runs a statement that returns no rows; how many rows it changed.
+    async fn changes(&self, sql: &str, params: &[JsValue]) -> Result<u32, StoreError> {
+        let result = self.statement(sql, params)?.run().await.map_err(db_error)?;
+        let meta = result.meta().map_err(db_error)?;
+        meta.and_then(|m| m.changes)
+            .map(|n| n as u32)
+            .ok_or_else(|| StoreError("D1 did not report how many rows changed".to_owned()))
     }
 
     fn statement(
@@ -232,24 +253,13 @@ impl Store for D1Store {
         Ok(row.map_err(db_error)?.is_some())
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = self
-            .statement(&self.sql.delete, &[text(id.as_str())])?
-            .first::<ExpiryRow>(None)
-            .await;
-        row.map_err(db_error)?
-            .map(|r| time(r.expires_at))
-            .transpose()
+    async fn delete(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let params = [text(id.as_str()), millis(now)];
+        Ok(self.changes(&self.sql.delete, &params).await? > 0)
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError> {
         let params = [millis(now), JsValue::from(limit)];
-        let result = self
-            .statement(&self.sql.purge, &params)?
-            .run()
-            .await
-            .map_err(db_error)?;
-        let changes = result.meta().map_err(db_error)?.and_then(|m| m.changes);
-        Ok(changes.unwrap_or(0) as u32)
+        self.changes(&self.sql.purge, &params).await
     }
 }

@@ -103,13 +103,14 @@ impl Store for MemoryStore {
         }
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<Option<DateTime<Utc>>, StoreError> {
+    async fn delete(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.call()?;
-        Ok(self
-            .rows
-            .borrow_mut()
-            .remove(id.as_str())
-            .map(|s| s.expires_at))
+        let mut rows = self.rows.borrow_mut();
+        let live = rows.get(id.as_str()).is_some_and(|s| s.expires_at > now);
+        if live {
+            rows.remove(id.as_str());
+        }
+        Ok(live)
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError> {

@@ -10,20 +10,28 @@ import { metered } from "./meter.js";
 
 const now = () => performance.now();
 
-/** One create/get/save/renew/delete cycle over k sessions, each op group timed. */
-async function cycle(impl, k) {
-  const timings = {};
-  const ids = [];
+/**
+ * One round: k sessions per implementation through create, get, save, renew and delete.
+ * Within each op the implementations take turns (in `order`), so all three are measured in
+ * the same stretch of time and machine noise falls on them alike.
+ */
+async function round(db, order, k) {
+  const impls = Object.fromEntries(order.map((name) => [name, IMPLS[name](db)]));
+  const ids = Object.fromEntries(order.map((name) => [name, []]));
+  const timings = Object.fromEntries(order.map((name) => [name, {}]));
   for (const op of OPS) {
-    const perOp = [];
-    const start = now();
-    for (let i = 0; i < k; i++) {
-      const t0 = now();
-      if (op === "create") ids.push(await impl.create());
-      else await impl[op](ids[i]);
-      perOp.push(now() - t0);
+    for (const name of order) {
+      const impl = impls[name];
+      const perOp = [];
+      const start = now();
+      for (let i = 0; i < k; i++) {
+        const t0 = now();
+        if (op === "create") ids[name].push(await impl.create());
+        else await impl[op](ids[name][i]);
+        perOp.push(now() - t0);
+      }
+      timings[name][op] = { total: now() - start, perOp };
     }
-    timings[op] = { total: now() - start, perOp };
   }
   return timings;
 }
@@ -79,6 +87,38 @@ async function overhead(env, n) {
 }
 
 /**
+ * A D1 binding that answers at once with a canned row: running an implementation over it
+ * leaves only its own CPU cost (JS, the wasm boundary, serde), without D1.
+ */
+function instantD1() {
+  const at = Date.now();
+  const row = { user_id: USER, data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, inserted: 1, renewed: 1 };
+  const statement = {
+    bind: () => statement,
+    first: async () => row,
+    all: async () => ({ results: [row], meta: {} }),
+    run: async () => ({ results: [], meta: { changes: 1 } }),
+  };
+  return { prepare: () => statement, batch: async (s) => s.map(() => ({ results: [row], meta: {} })) };
+}
+
+/** CPU per op (µs) of ours and plain over the instant binding. */
+async function cpu(k) {
+  const result = {};
+  for (const name of ["ours", "plain"]) {
+    const impl = IMPLS[name](instantD1());
+    const id = crypto.randomUUID();
+    result[name] = {};
+    for (const op of OPS) {
+      const start = now();
+      for (let i = 0; i < k; i++) await (op === "create" ? impl.create() : impl[op](id));
+      result[name][op] = ((now() - start) / k) * 1000;
+    }
+  }
+  return result;
+}
+
+/**
  * Instantiating the package's compiled module, as its entry does at import time. (workerd
  * refuses to compile wasm from bytes at run time; compilation is timed in Node's V8.)
  */
@@ -103,7 +143,7 @@ export default {
         await setup(env, await request.text());
         return json({ ok: true });
       case "/round":
-        return json(await cycle(IMPLS[url.searchParams.get("impl")](env.DB), k));
+        return json(await round(env.DB, url.searchParams.get("order").split(","), k));
       case "/meter": {
         const { db, totals } = metered(env.DB);
         const impl = IMPLS[url.searchParams.get("impl")](db);
@@ -150,6 +190,8 @@ export default {
       }
       case "/overhead":
         return json(await overhead(env, k));
+      case "/cpu":
+        return json(await cpu(k));
       case "/instantiate":
         return json(instantiation(k));
       default:
