@@ -32,7 +32,7 @@ export function plain(db, table = PLAIN_TABLE) {
     expiryOf: `SELECT expires_at FROM ${t} WHERE id = ?1 AND expires_at > ?2`,
     saveRenewing: `UPDATE ${t} SET data = ?2, expires_at = CASE WHEN expires_at < ?4 THEN ?5 ELSE expires_at END WHERE id = ?1 AND expires_at > ?3 RETURNING user_id, created_at, expires_at`,
     setExpiry: `UPDATE ${t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 RETURNING 1 AS renewed`,
-    delete: `DELETE FROM ${t} WHERE id = ?1 RETURNING expires_at`,
+    delete: `DELETE FROM ${t} WHERE id = ?1 AND expires_at > ?2`,
   };
   const ttl = TIMEOUT_S * 1000;
   return {
@@ -65,8 +65,8 @@ export function plain(db, table = PLAIN_TABLE) {
       return (await db.prepare(sql.setExpiry).bind(id, now, now + ttl).first()) !== null;
     },
     async delete(id) {
-      const row = await db.prepare(sql.delete).bind(id).first();
-      return row !== null && row.expires_at > Date.now();
+      const { meta } = await db.prepare(sql.delete).bind(id, Date.now()).run();
+      return meta.changes > 0;
     },
   };
 }
