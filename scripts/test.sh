@@ -11,6 +11,7 @@ echo "== lint"
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --release -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --release --features http -- -D warnings
 
 echo "== rust core (native)"
 cargo test --quiet
