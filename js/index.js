@@ -29,34 +29,51 @@ export class SessionManager extends EventTarget {
   }
 
   async createSession(userId, data) {
-    return this.#settle(await this.#core.create(userId, data));
+    return this.#run(this.#core.create(userId, data));
   }
 
   async getSession(id) {
-    return this.#settle(await this.#core.get(id, true));
+    return this.#run(this.#core.get(id, true));
   }
 
   async getSessionData(id) {
-    return this.#settle(await this.#core.get(id, false));
+    return this.#run(this.#core.get(id, false));
   }
 
   async saveSessionData(id, data) {
-    return this.#settle(await this.#core.save(id, data));
+    return this.#run(this.#core.save(id, data));
   }
 
   async renewSession(id) {
-    return this.#settle(await this.#core.renew(id));
+    return this.#run(this.#core.renew(id));
   }
 
   async deleteSession(id) {
-    return this.#settle(await this.#core.delete(id));
+    return this.#run(this.#core.delete(id));
   }
 
   async purgeExpired(limit) {
-    return this.#settle(await this.#core.purgeExpired(limit));
+    return this.#run(this.#core.purgeExpired(limit));
   }
 
-  #settle({ events, value, error }) {
+  // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
+  // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
+  // src/wait.rs). The core decides everything else.
+  async #run(operation) {
+    // session_manager_initialized comes first, and no event fires inside the method call.
+    await this.#ready;
+    for (let pending = operation.start(); pending !== undefined; ) {
+      let fulfilled = true;
+      let settled;
+      try {
+        settled = await pending;
+      } catch (reason) {
+        fulfilled = false;
+        settled = reason;
+      }
+      pending = operation.resume(fulfilled, settled);
+    }
+    const { events, value, error } = operation.finish();
     this.#dispatch(events);
     if (error) throw error;
     return value;

@@ -5,10 +5,11 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
+use std::future::Future;
+
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
@@ -17,6 +18,7 @@ use crate::events::Event;
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::session::Session;
 use crate::store::d1::D1Store;
+use crate::wait::{Stalled, Step, Task};
 
 #[wasm_bindgen]
 extern "C" {
@@ -27,9 +29,8 @@ extern "C" {
 
 pub type D1Manager = Manager<D1Store, JsClock>;
 
-/// A manager over a D1 binding, for the JS wrapper. Every async method resolves (never
-/// rejects) to `{ events, value, error }`: the wrapper dispatches the events in order,
-/// then throws `error` or returns `value`.
+/// A manager over a D1 binding, for the JS wrapper. Each session method starts an
+/// [`Operation`] for the wrapper to run.
 #[wasm_bindgen]
 pub struct SessionCore {
     manager: Rc<D1Manager>,
@@ -67,81 +68,128 @@ impl SessionCore {
         events_to_js(&events, None)
     }
 
-    /// Resolves with the new session.
-    pub fn create(&self, user_id: JsValue, data: JsValue) -> Promise {
+    /// Starts creating a session; its value is the new session.
+    pub fn create(&self, user_id: JsValue, data: JsValue) -> Operation {
         let manager = Rc::clone(&self.manager);
         let user_id = user_id_arg(&user_id);
         let data = data_arg(&data);
-        future_to_promise(async move {
+        Operation::new(async move {
             let outcome = manager.create(user_id, data).await;
-            Ok(outcome_to_js(outcome, |s| session_to_js(&s)))
+            outcome_to_js(outcome, |s| session_to_js(&s))
         })
     }
 
-    /// Resolves with the session (`whole`) or only its data; `null` when not found.
-    pub fn get(&self, id: JsValue, whole: bool) -> Promise {
+    /// Starts a read; its value is the session (`whole`) or only its data, `null` when not
+    /// found.
+    pub fn get(&self, id: JsValue, whole: bool) -> Operation {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
-        future_to_promise(async move {
+        Operation::new(async move {
             let outcome = manager.get(id).await;
-            Ok(outcome_to_js(outcome, |found| match found {
+            outcome_to_js(outcome, |found| match found {
                 Some(s) if whole => session_to_js(&s),
                 Some(s) => parse_json(s.data.json()),
                 None => JsValue::NULL,
-            }))
+            })
         })
     }
 
-    /// Resolves `true` when saved, `false` when not found.
-    pub fn save(&self, id: JsValue, data: JsValue) -> Promise {
+    /// Starts a save; its value is `true` when saved, `false` when not found.
+    pub fn save(&self, id: JsValue, data: JsValue) -> Operation {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
         let data = data_arg(&data);
-        future_to_promise(async move {
+        Operation::new(async move {
             let outcome = manager.save(id, data).await;
-            Ok(outcome_to_js(outcome, |saved| saved.is_some().into()))
+            outcome_to_js(outcome, |saved| saved.is_some().into())
         })
     }
 
-    /// Resolves with the new expiry as a `Date`, or `null` when not found.
-    pub fn renew(&self, id: JsValue) -> Promise {
+    /// Starts a renewal; its value is the new expiry as a `Date`, `null` when not found.
+    pub fn renew(&self, id: JsValue) -> Operation {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
-        future_to_promise(async move {
+        Operation::new(async move {
             let outcome = manager.renew(id).await;
-            Ok(outcome_to_js(outcome, |until| {
-                until.map_or(JsValue::NULL, date)
-            }))
+            outcome_to_js(outcome, |until| until.map_or(JsValue::NULL, date))
         })
     }
 
-    /// Resolves `true` when a live session was deleted.
-    pub fn delete(&self, id: JsValue) -> Promise {
+    /// Starts a deletion; its value is `true` when a live session was deleted.
+    pub fn delete(&self, id: JsValue) -> Operation {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
-        future_to_promise(async move {
+        Operation::new(async move {
             let outcome = manager.delete(id).await;
-            Ok(outcome_to_js(outcome, JsValue::from))
+            outcome_to_js(outcome, JsValue::from)
         })
     }
 
-    /// Resolves with how many expired sessions were removed (at most `limit`).
+    /// Starts a purge; its value is how many expired sessions were removed (at most `limit`).
     #[wasm_bindgen(js_name = purgeExpired)]
-    pub fn purge_expired(&self, limit: JsValue) -> Promise {
+    pub fn purge_expired(&self, limit: JsValue) -> Operation {
         let manager = Rc::clone(&self.manager);
-        future_to_promise(async move {
-            let outcome = match purge_limit(&limit) {
+        Operation::new(async move {
+            let result = match purge_limit(&limit) {
                 Ok(limit) => manager.purge_expired(limit).await,
                 Err(e) => Err(e),
             };
-            Ok(outcome_to_js(
-                Outcome {
-                    result: outcome,
-                    events: vec![],
-                },
-                JsValue::from,
-            ))
+            let events = vec![];
+            outcome_to_js(Outcome { result, events }, JsValue::from)
         })
+    }
+}
+
+/// One operation in progress, run by `js/index.js`: `start` and `resume` run the core until
+/// it finishes (they return `undefined`) or waits on a D1 promise (they return it); the
+/// wrapper awaits that promise and hands its result to `resume`. `finish` then gives
+/// `{ events, value, error }`: the wrapper dispatches the events in order, then throws
+/// `error` or returns `value`. See [`crate::wait`] for why JS does the awaiting.
+#[wasm_bindgen]
+pub struct Operation {
+    task: Task<'static, JsValue>,
+    outcome: JsValue,
+}
+
+#[wasm_bindgen]
+impl Operation {
+    fn new(future: impl Future<Output = JsValue> + 'static) -> Self {
+        Operation {
+            task: Task::new(future),
+            outcome: JsValue::UNDEFINED,
+        }
+    }
+
+    /// Runs the operation until it finishes or waits; the promise it waits on, if any.
+    pub fn start(&mut self) -> Option<Promise> {
+        match self.task.step() {
+            Step::Wait(promise) => Some(promise),
+            Step::Done(outcome) => {
+                self.outcome = outcome;
+                None
+            }
+            Step::Stalled => {
+                let outcome = Outcome::<()> {
+                    result: Err(Stalled.into()),
+                    events: vec![],
+                };
+                self.outcome = outcome_to_js(outcome, |()| JsValue::UNDEFINED);
+                None
+            }
+        }
+    }
+
+    /// Hands over how the awaited promise settled (`fulfilled`, with its value or its
+    /// rejection reason) and runs on, like `start`.
+    pub fn resume(&mut self, fulfilled: bool, settled: JsValue) -> Option<Promise> {
+        self.task
+            .answer(if fulfilled { Ok(settled) } else { Err(settled) });
+        self.start()
+    }
+
+    /// The outcome, once `start` or `resume` returned `undefined`.
+    pub fn finish(self) -> JsValue {
+        self.outcome
     }
 }
 

@@ -17,3 +17,5 @@ pub mod js;
 pub mod manager;
 pub mod session;
 pub mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod wait;

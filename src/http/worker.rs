@@ -14,8 +14,10 @@ use super::request::{create_args, declared_too_large, is_json, CREATE_BODY_OVERH
 use super::route::{is_public, route, Route};
 use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
+use crate::error::Error;
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::store::d1::D1Store;
+use crate::wait::{drive, Stalled};
 
 /// Rows one purge statement removes, and how many statements one cron run may issue:
 /// bounded work per invocation, each statement an index range scan on `expires_at`.
@@ -72,14 +74,18 @@ pub async fn handle_scheduled(env: JsValue) {
     };
     let mut removed = 0;
     for _ in 0..PURGE_MAX_BATCHES {
-        match manager.purge_expired(PURGE_BATCH).await {
-            Ok(n) => {
+        match drive(manager.purge_expired(PURGE_BATCH)).await {
+            Ok(Ok(n)) => {
                 removed += n;
                 if n < PURGE_BATCH {
                     break;
                 }
             }
-            Err(error) => return log(&purge_line(removed, Some(&error.to_string()))),
+            Ok(Err(error)) => return log(&purge_line(removed, Some(&error.to_string()))),
+            Err(stalled) => {
+                let error = Error::from(stalled).to_string();
+                return log(&purge_line(removed, Some(&error)));
+            }
         }
     }
     log(&purge_line(removed, None));
@@ -112,43 +118,44 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         Route::Create => {
             let body = read_body(request, &headers, limit + CREATE_BODY_OVERHEAD, true).await?;
             let (user_id, data) = create_args(&body)?;
-            let session = settle(manager.create(user_id, data).await)?;
+            let session = settle(drive(manager.create(user_id, data)).await)?;
             Ok(Reply {
                 location: Some(format!("/sessions/{}", session.id)),
                 ..Reply::json(201, render::session(&session))
             })
         }
-        Route::Get(id) => match settle(manager.get(Arg::Given(id.to_owned())).await)? {
+        Route::Get(id) => match settle(drive(manager.get(Arg::Given(id.to_owned()))).await)? {
             Some(session) => Ok(Reply::json(200, render::session(&session))),
             None => Err(ApiError::session_not_found()),
         },
         Route::SaveData(id) => {
             let body = read_body(request, &headers, limit, false).await?;
-            let outcome = manager
-                .save(Arg::Given(id.to_owned()), DataArg::Json(body))
-                .await;
+            let outcome = drive(manager.save(Arg::Given(id.to_owned()), DataArg::Json(body))).await;
             match settle(outcome)? {
                 Some(session) => Ok(Reply::json(200, render::session(&session))),
                 None => Err(ApiError::session_not_found()),
             }
         }
-        Route::Renew(id) => match settle(manager.renew(Arg::Given(id.to_owned())).await)? {
+        Route::Renew(id) => match settle(drive(manager.renew(Arg::Given(id.to_owned()))).await)? {
             Some(until) => Ok(Reply::json(200, render::renewal(id, until))),
             None => Err(ApiError::session_not_found()),
         },
-        Route::Delete(id) => match settle(manager.delete(Arg::Given(id.to_owned())).await)? {
-            true => Ok(Reply {
-                status: 204,
-                body: None,
-                location: None,
-            }),
-            false => Err(ApiError::session_not_found()),
-        },
+        Route::Delete(id) => {
+            match settle(drive(manager.delete(Arg::Given(id.to_owned()))).await)? {
+                true => Ok(Reply {
+                    status: 204,
+                    body: None,
+                    location: None,
+                }),
+                false => Err(ApiError::session_not_found()),
+            }
+        }
     }
 }
 
 /// Logs the outcome's signals (the audit trail `wrangler tail` shows), then hands over its result.
-fn settle<T>(outcome: Outcome<T>) -> Result<T, ApiError> {
+fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
+    let outcome = outcome.map_err(|stalled| ApiError::from(Error::from(stalled)))?;
     for event in &outcome.events {
         log(&render::log_line(event));
     }

@@ -1,13 +1,18 @@
 //! The [`Store`] on a Cloudflare D1 binding: one statement (or one batch) per method, all
 //! values bound as parameters. Times are stored as epoch milliseconds (exact in JS numbers).
+//! It calls D1 through workers-rs' bindings and waits on D1's promises with
+//! [`crate::wait`], so the surface decides how they are awaited.
 
 use chrono::{DateTime, Utc};
+use js_sys::{Array, Reflect};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::D1Database;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::worker_sys::types::{D1Database, D1PreparedStatement};
 
 use super::{Renewal, Saved, Store, StoreError};
 use crate::session::{Session, SessionData, SessionId};
+use crate::wait::wait;
 
 /// The statements, written once per manager for its table. The table name is a checked
 /// plain identifier (see `Config`), quoted so keywords are safe; every value is a parameter.
@@ -85,21 +90,54 @@ impl D1Store {
         D1Store { db, sql }
     }
 
-    /// Runs a statement that returns no rows; how many rows it changed.
+    fn statement(&self, sql: &str, params: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
+        let params: Array = params.iter().collect();
+        self.db
+            .prepare(sql)
+            .and_then(|statement| statement.bind(params))
+            .map_err(js_error)
+    }
+
+    /// The first row a statement returns, if any.
+    async fn first<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[JsValue],
+    ) -> Result<Option<T>, StoreError> {
+        let pending = self.statement(sql, params)?.first(None).map_err(js_error)?;
+        let row = wait(pending).await.map_err(js_error)?;
+        if row.is_null() || row.is_undefined() {
+            return Ok(None);
+        }
+        from_js(row).map(Some)
+    }
+
+    /// Runs a statement that returns no rows; how many rows it changed. Reads only
+    /// `meta.changes`, not the whole `meta`.
     async fn changes(&self, sql: &str, params: &[JsValue]) -> Result<u32, StoreError> {
-        let result = self.statement(sql, params)?.run().await.map_err(db_error)?;
-        let meta = result.meta().map_err(db_error)?;
-        meta.and_then(|m| m.changes)
+        let pending = self.statement(sql, params)?.run().map_err(js_error)?;
+        let result = wait(pending).await.map_err(js_error)?;
+        field(&result, "meta")
+            .and_then(|meta| field(&meta, "changes"))
+            .and_then(|changes| changes.as_f64())
             .map(|n| n as u32)
             .ok_or_else(|| StoreError("D1 did not report how many rows changed".to_owned()))
     }
 
-    fn statement(
-        &self,
-        sql: &str,
-        params: &[JsValue],
-    ) -> Result<worker::D1PreparedStatement, StoreError> {
-        self.db.prepare(sql).bind(params).map_err(db_error)
+    /// Runs statements as one D1 batch (one round trip, one transaction); each one's rows.
+    async fn batch(&self, statements: [D1PreparedStatement; 2]) -> Result<Vec<Array>, StoreError> {
+        let statements: Array = statements.iter().collect();
+        let pending = self.db.batch(statements).map_err(js_error)?;
+        let results = wait(pending).await.map_err(js_error)?;
+        let results = results
+            .dyn_into::<Array>()
+            .map_err(|_| StoreError("D1 batch did not answer a list".to_owned()))?;
+        Ok(results
+            .iter()
+            .map(|result| {
+                field(&result, "results").map_or_else(Array::new, |rows| rows.unchecked_into())
+            })
+            .collect())
     }
 }
 
@@ -127,8 +165,34 @@ struct ExpiryRow {
 #[derive(Deserialize)]
 struct Flag {}
 
-fn db_error(e: worker::Error) -> StoreError {
-    StoreError(e.to_string())
+/// What D1 threw or rejected with, as text. D1 puts its detail (`D1_ERROR: no such
+/// table ...`) in the message and sometimes only in `cause`, so both are kept.
+fn js_error(e: JsValue) -> StoreError {
+    let message = |e: &JsValue| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+    };
+    let text = match (
+        message(&e),
+        e.dyn_ref::<js_sys::Error>()
+            .and_then(|e| message(&e.cause())),
+    ) {
+        (Some(m), Some(cause)) if !m.contains(&cause) => format!("{m}: {cause}"),
+        (Some(m), _) => m,
+        (None, _) => e.as_string().unwrap_or_else(|| "D1 failed".to_owned()),
+    };
+    StoreError(text)
+}
+
+fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| StoreError(format!("D1 answered an unexpected row: {e}")))
+}
+
+fn field(object: &JsValue, key: &'static str) -> Option<JsValue> {
+    Reflect::get(object, &JsValue::from_str(wasm_bindgen::intern(key)))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 fn millis(t: DateTime<Utc>) -> JsValue {
@@ -154,11 +218,10 @@ impl Store for D1Store {
             millis(session.created_at),
             millis(session.expires_at),
         ];
-        let row = self
-            .statement(&self.sql.insert, &params)?
-            .first::<Flag>(None)
-            .await;
-        Ok(row.map_err(db_error)?.is_some())
+        Ok(self
+            .first::<Flag>(&self.sql.insert, &params)
+            .await?
+            .is_some())
     }
 
     async fn load(
@@ -167,11 +230,7 @@ impl Store for D1Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
         let params = [text(id.as_str()), millis(now)];
-        let row = self
-            .statement(&self.sql.load, &params)?
-            .first::<Row>(None)
-            .await;
-        let Some(row) = row.map_err(db_error)? else {
+        let Some(row) = self.first::<Row>(&self.sql.load, &params).await? else {
             return Ok(None);
         };
         Ok(Some(Session {
@@ -193,11 +252,10 @@ impl Store for D1Store {
         let (row, renewed) = match renewal {
             None => {
                 let params = [text(id.as_str()), text(data.json()), millis(now)];
-                let row = self
-                    .statement(&self.sql.save, &params)?
-                    .first::<SavedRow>(None)
-                    .await;
-                (row.map_err(db_error)?, false)
+                (
+                    self.first::<SavedRow>(&self.sql.save, &params).await?,
+                    false,
+                )
             }
             Some(renewal) => {
                 let old = self.statement(&self.sql.expiry_of, &[text(id.as_str()), millis(now)])?;
@@ -209,21 +267,19 @@ impl Store for D1Store {
                     millis(renewal.until),
                 ];
                 let update = self.statement(&self.sql.save_renewing, &params)?;
-                let results = self.db.batch(vec![old, update]).await.map_err(db_error)?;
+                let results = self.batch([old, update]).await?;
                 let [old, update] = results.as_slice() else {
                     return Err(StoreError(
                         "D1 batch returned the wrong number of results".into(),
                     ));
                 };
-                let old = old.results::<ExpiryRow>().map_err(db_error)?;
-                let row = update
-                    .results::<SavedRow>()
-                    .map_err(db_error)?
-                    .into_iter()
-                    .next();
-                let renewed = match old.first() {
-                    Some(old) => time(old.expires_at)? < renewal.if_expires_before,
-                    None => false,
+                let row = match update.get(0) {
+                    row if row.is_undefined() => None,
+                    row => Some(from_js::<SavedRow>(row)?),
+                };
+                let renewed = match old.get(0) {
+                    old if old.is_undefined() => false,
+                    old => time(from_js::<ExpiryRow>(old)?.expires_at)? < renewal.if_expires_before,
                 };
                 (row, renewed)
             }
@@ -246,11 +302,10 @@ impl Store for D1Store {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let params = [text(id.as_str()), millis(now), millis(until)];
-        let row = self
-            .statement(&self.sql.set_expiry, &params)?
-            .first::<Flag>(None)
-            .await;
-        Ok(row.map_err(db_error)?.is_some())
+        Ok(self
+            .first::<Flag>(&self.sql.set_expiry, &params)
+            .await?
+            .is_some())
     }
 
     async fn delete(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {

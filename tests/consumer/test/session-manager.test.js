@@ -330,7 +330,9 @@ describe("events and promises", () => {
     manager.addEventListener("session_created", () => {
       throw new Error("listener bug");
     });
-    manager.addEventListener("session_created", (e) => heard.push(e.detail.sessionId));
+    manager.addEventListener("session_created", (e) => {
+      heard.push(e.detail.sessionId);
+    });
     const first = await manager.createSession("u");
     const second = await manager.createSession("u");
     expect(heard).toEqual([first.id, second.id]);
