@@ -324,6 +324,41 @@ describe("events and promises", () => {
     expect(events.at(-1).type).toBe("session_creation_failed");
   });
 
+  it("dispatches nothing inside the call, even when bad input needs no D1 call", async () => {
+    const manager = new SessionManager(env.DB);
+    const events = record(manager);
+    const pending = manager.getSessionData("not-an-id");
+    const rejected = manager.createSession(7);
+    expect(events).toEqual([]);
+    expect(await pending).toBeNull();
+    await expect(rejected).rejects.toMatchObject({ code: "invalid_argument" });
+    expect(events.map((e) => e.type)).toEqual([
+      "session_manager_initialized",
+      "session_data_retrieval_failed",
+      "session_creation_failed",
+    ]);
+  });
+
+  it("a binding that throws instead of rejecting still gives db_error, and the manager goes on", async () => {
+    let broken = true;
+    const db = {
+      prepare: (sql) => {
+        if (broken) throw new Error("binding exploded");
+        return env.DB.prepare(sql);
+      },
+      batch: (statements) => env.DB.batch(statements),
+    };
+    const manager = new SessionManager(db);
+    const events = record(manager);
+    const error = await manager.createSession("u").catch((e) => e);
+    expect(error).toMatchObject({ name: "SessionError", code: "db_error" });
+    expect(error.message).toMatch(/binding exploded/);
+    expect(events.at(-1)).toMatchObject({ type: "session_creation_failed", detail: { exception: error } });
+    broken = false;
+    const session = await manager.createSession("u");
+    expect(await manager.getSessionData(session.id)).toEqual({});
+  });
+
   it("a throwing listener breaks neither the operation nor the manager", async () => {
     const manager = new SessionManager(env.DB);
     const heard = [];
