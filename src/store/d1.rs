@@ -168,20 +168,15 @@ struct Flag {}
 /// What D1 threw or rejected with, as text. D1 puts its detail (`D1_ERROR: no such
 /// table ...`) in the message and sometimes only in `cause`, so both are kept.
 fn js_error(e: JsValue) -> StoreError {
-    let message = |e: &JsValue| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
+    let Some(error) = e.dyn_ref::<js_sys::Error>() else {
+        return StoreError(e.as_string().unwrap_or_else(|| "D1 failed".to_owned()));
     };
-    let text = match (
-        message(&e),
-        e.dyn_ref::<js_sys::Error>()
-            .and_then(|e| message(&e.cause())),
-    ) {
-        (Some(m), Some(cause)) if !m.contains(&cause) => format!("{m}: {cause}"),
-        (Some(m), _) => m,
-        (None, _) => e.as_string().unwrap_or_else(|| "D1 failed".to_owned()),
-    };
-    StoreError(text)
+    let message = String::from(error.message());
+    let cause = error.cause().dyn_into::<js_sys::Error>().ok();
+    StoreError(match cause.map(|cause| String::from(cause.message())) {
+        Some(cause) if !message.contains(&cause) => format!("{message}: {cause}"),
+        _ => message,
+    })
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
