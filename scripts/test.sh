@@ -19,6 +19,8 @@ cargo test --quiet
 echo "== npm package: pack, install into a separate Worker, test in workerd"
 bash scripts/pack.sh
 (cd tests/consumer && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+# The hand-written types, as the installed package exposes them to a TypeScript user.
+tsc -p tests/consumer/tsconfig.json
 vitest run --config tests/consumer/vitest.config.js
 node --test tests/consumer/smoke.mjs
 
