@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";
-import { record, row } from "./helpers.js";
+import { age, record, row } from "./helpers.js";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -357,6 +357,46 @@ describe("events and promises", () => {
     broken = false;
     const session = await manager.createSession("u");
     expect(await manager.getSessionData(session.id)).toEqual({});
+  });
+
+  it("keeps concurrent operations apart, each with its own result and events", async () => {
+    const manager = new SessionManager(env.DB, { timeout: 100 });
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => manager.createSession(`u${i}`, { i })),
+    );
+    // 40 s of 100 left: reads of these renew, which takes them a second round trip.
+    await Promise.all(made.slice(0, 4).map((s) => age(s.id, 60_000)));
+    const events = record(manager);
+    const gets = made.slice(0, 4).map((s) => manager.getSessionData(s.id));
+    const saves = made.slice(4, 8).map((s, i) => manager.saveSessionData(s.id, { saved: i }));
+    const deletes = made.slice(8).map((s) => manager.deleteSession(s.id));
+    const missing = manager.getSessionData(crypto.randomUUID());
+    const badData = manager.saveSessionData(made[4].id, [1]).catch((e) => e.code);
+
+    expect(await Promise.all(gets)).toEqual([0, 1, 2, 3].map((i) => ({ i })));
+    expect(await Promise.all(saves)).toEqual([true, true, true, true]);
+    expect(await Promise.all(deletes)).toEqual([true, true, true, true]);
+    expect(await missing).toBeNull();
+    expect(await badData).toBe("invalid_data");
+    const heard = (type) =>
+      events
+        .filter((e) => e.type === type)
+        .map((e) => e.detail.sessionId)
+        .sort();
+    const ids = (from, to) =>
+      made
+        .slice(from, to)
+        .map((s) => s.id)
+        .sort();
+    expect(heard("session_data_retrieved")).toEqual(ids(0, 4));
+    expect(heard("session_renewed")).toEqual(ids(0, 4));
+    expect(heard("session_data_saved")).toEqual(ids(4, 8));
+    expect(heard("session_deleted")).toEqual(ids(8, 12));
+    expect(heard("session_data_retrieval_failed")).toHaveLength(1);
+    expect(heard("session_data_save_failed")).toEqual([made[4].id]);
+    for (const [i, s] of made.slice(4, 8).entries()) {
+      expect(JSON.parse((await row(s.id)).data)).toEqual({ saved: i });
+    }
   });
 
   it("a throwing listener breaks neither the operation nor the manager", async () => {
