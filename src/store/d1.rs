@@ -8,7 +8,7 @@ use js_sys::{Array, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::worker_sys::types::{D1Database, D1PreparedStatement};
+use worker_sys::types::{D1Database, D1PreparedStatement};
 
 use super::{Renewal, Saved, Store, StoreError};
 use crate::session::{Session, SessionData, SessionId};
