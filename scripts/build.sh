@@ -13,6 +13,8 @@ fi
 
 # shellcheck disable=SC2086
 cargo build --quiet --target wasm32-unknown-unknown --release $features
+# Start clean: everything in js/pkg/ is packed, so no file of an earlier build may linger.
+rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name d1_session_manager \
   target/wasm32-unknown-unknown/release/d1_session_manager.wasm
