@@ -2,11 +2,10 @@
 //! `SessionManager` EventTarget. This file only converts values between JS and the core;
 //! every rule lives in [`crate::manager`].
 
+use std::future::Future;
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use std::future::Future;
-
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

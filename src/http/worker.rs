@@ -74,18 +74,17 @@ pub async fn handle_scheduled(env: JsValue) {
     };
     let mut removed = 0;
     for _ in 0..PURGE_MAX_BATCHES {
-        match drive(manager.purge_expired(PURGE_BATCH)).await {
-            Ok(Ok(n)) => {
+        let batch = drive(manager.purge_expired(PURGE_BATCH))
+            .await
+            .unwrap_or_else(|stalled| Err(stalled.into()));
+        match batch {
+            Ok(n) => {
                 removed += n;
                 if n < PURGE_BATCH {
                     break;
                 }
             }
-            Ok(Err(error)) => return log(&purge_line(removed, Some(&error.to_string()))),
-            Err(stalled) => {
-                let error = Error::from(stalled).to_string();
-                return log(&purge_line(removed, Some(&error)));
-            }
+            Err(error) => return log(&purge_line(removed, Some(&error.to_string()))),
         }
     }
     log(&purge_line(removed, None));
