@@ -105,11 +105,7 @@ impl D1Store {
         params: &[JsValue],
     ) -> Result<Option<T>, StoreError> {
         let pending = self.statement(sql, params)?.first(None).map_err(js_error)?;
-        let row = wait(pending).await.map_err(js_error)?;
-        if row.is_null() || row.is_undefined() {
-            return Ok(None);
-        }
-        from_js(row).map(Some)
+        parse_row(wait(pending).await.map_err(js_error)?)
     }
 
     /// Runs a statement that returns no rows; how many rows it changed. Reads only
@@ -179,8 +175,14 @@ fn js_error(e: JsValue) -> StoreError {
     })
 }
 
-fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
+/// A row D1 answered, or `None` where there is none (`null` from `first`, `undefined`
+/// past the end of `results`).
+fn parse_row<T: DeserializeOwned>(value: JsValue) -> Result<Option<T>, StoreError> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
     serde_wasm_bindgen::from_value(value)
+        .map(Some)
         .map_err(|e| StoreError(format!("D1 answered an unexpected row: {e}")))
 }
 
@@ -268,15 +270,11 @@ impl Store for D1Store {
                         "D1 batch returned the wrong number of results".into(),
                     ));
                 };
-                let row = match update.get(0) {
-                    row if row.is_undefined() => None,
-                    row => Some(from_js::<SavedRow>(row)?),
+                let renewed = match parse_row::<ExpiryRow>(old.get(0))? {
+                    Some(old) => time(old.expires_at)? < renewal.if_expires_before,
+                    None => false,
                 };
-                let renewed = match old.get(0) {
-                    old if old.is_undefined() => false,
-                    old => time(from_js::<ExpiryRow>(old)?.expires_at)? < renewal.if_expires_before,
-                };
-                (row, renewed)
+                (parse_row::<SavedRow>(update.get(0))?, renewed)
             }
         };
         let Some(row) = row else {
