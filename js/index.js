@@ -1,5 +1,6 @@
 // The npm entry: a thin EventTarget over the wasm core. It converts nothing but the
-// outcome shape and dispatches the events the core reports; every rule is in Rust.
+// outcome's shape (JSON text to objects, epoch milliseconds to Dates, error codes to
+// SessionErrors) and dispatches the events the core reports; every rule is in Rust.
 import { initSync, SessionCore } from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
@@ -7,9 +8,25 @@ import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 // instance is ready synchronously at import time: no init call for the user.
 initSync({ module: wasmModule });
 
+const same = (value) => value;
+const date = (ms) => (ms === null ? null : new Date(ms));
+const session = (s) => s && { ...s, createdAt: new Date(s.createdAt), expiresAt: new Date(s.expiresAt) };
+
+/** The Error a caller catches: name "SessionError" and the stable `code`. */
+function sessionError({ code, message }) {
+  const error = new Error(message);
+  error.name = "SessionError";
+  error.code = code;
+  return error;
+}
+
 export class SessionManager extends EventTarget {
   #core;
   #ready;
+  // Every event type a listener was ever added for (never forgotten, so none is missed):
+  // an event no one listens to is not built. In workerd a CustomEvent and its dispatch cost
+  // about as much as the rest of our part of a call together.
+  #heard = new Set();
 
   /**
    * @param {D1Database} db
@@ -20,7 +37,7 @@ export class SessionManager extends EventTarget {
     this.#core = new SessionCore(db, options);
     // After the constructor returns, so a listener added right after `new` hears it.
     this.#ready = Promise.resolve().then(() => {
-      this.#dispatch(this.#core.start());
+      this.#dispatch(JSON.parse(this.#core.start()));
     });
   }
 
@@ -28,61 +45,73 @@ export class SessionManager extends EventTarget {
     return this.#ready;
   }
 
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    this.#heard.add(String(type));
+  }
+
   async createSession(userId, data) {
-    return this.#run(this.#core.create(userId, data));
+    return this.#run(this.#core.create(userId, data), session);
   }
 
   async getSession(id) {
-    return this.#run(this.#core.get(id, true));
+    return this.#run(this.#core.get(id, true), session);
   }
 
   async getSessionData(id) {
-    return this.#run(this.#core.get(id, false));
+    return this.#run(this.#core.get(id, false), same);
   }
 
   async saveSessionData(id, data) {
-    return this.#run(this.#core.save(id, data));
+    return this.#run(this.#core.save(id, data), same);
   }
 
   async renewSession(id) {
-    return this.#run(this.#core.renew(id));
+    return this.#run(this.#core.renew(id), date);
   }
 
   async deleteSession(id) {
-    return this.#run(this.#core.delete(id));
+    return this.#run(this.#core.delete(id), same);
   }
 
   async purgeExpired(limit) {
-    return this.#run(this.#core.purgeExpired(limit));
+    return this.#run(this.#core.purgeExpired(limit), same);
   }
 
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
   // src/wait.rs). The core decides everything else.
-  async #run(operation) {
+  async #run(operation, convert) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;
-    for (let pending = operation.start(); pending !== undefined; ) {
+    const core = this.#core;
+    let step = core.step(operation, true, undefined);
+    while (typeof step !== "string") {
       let fulfilled = true;
       let settled;
       try {
-        settled = await pending;
+        settled = await step;
       } catch (reason) {
         fulfilled = false;
         settled = reason;
       }
-      pending = operation.resume(fulfilled, settled);
+      step = core.step(operation, fulfilled, settled);
     }
-    const { events, value, error } = operation.finish();
-    this.#dispatch(events);
-    if (error) throw error;
-    return value;
+    const [events, value, error] = JSON.parse(step);
+    const thrown = error && sessionError(error);
+    this.#dispatch(events, thrown);
+    if (thrown) throw thrown;
+    return convert(value);
   }
 
-  #dispatch(events) {
-    // dispatchEvent reports a listener's exception instead of throwing it (DOM semantics,
-    // which workerd follows), so a faulty listener cannot break the operation or the manager.
+  #dispatch(events, thrown) {
     for (const [type, detail] of events) {
+      if (!this.#heard.has(type)) continue;
+      // A failure's exception is the very error the operation rejects with.
+      if (detail.exception) detail.exception = thrown;
+      if (detail.expiresAt !== undefined) detail.expiresAt = new Date(detail.expiresAt);
+      // dispatchEvent reports a listener's exception instead of throwing it (DOM semantics,
+      // which workerd follows), so a faulty listener cannot break the operation or the manager.
       this.dispatchEvent(new CustomEvent(type, { detail }));
     }
   }

@@ -2,11 +2,13 @@
 //! `SessionManager` EventTarget. This file only converts values between JS and the core;
 //! every rule lives in [`crate::manager`].
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::Reflect;
+use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -34,6 +36,7 @@ pub type D1Manager = Manager<D1Store, JsClock>;
 pub struct SessionCore {
     manager: Rc<D1Manager>,
     started: bool,
+    operations: RefCell<Operations>,
 }
 
 #[wasm_bindgen]
@@ -53,142 +56,176 @@ impl SessionCore {
         Ok(SessionCore {
             manager: Rc::new(Manager::new(store, JsClock, config)),
             started: false,
+            operations: RefCell::default(),
         })
     }
 
     /// The `session_manager_initialized` event the first time, nothing after.
-    pub fn start(&mut self) -> Array {
+    pub fn start(&mut self) -> String {
         let events = if self.started {
             vec![]
         } else {
             vec![self.manager.initialized()]
         };
         self.started = true;
-        events_to_js(&events, None)
+        events_json(&events).to_string()
     }
 
     /// Starts creating a session; its value is the new session.
-    pub fn create(&self, user_id: JsValue, data: JsValue) -> Operation {
+    pub fn create(&self, user_id: JsValue, data: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
         let user_id = user_id_arg(&user_id);
         let data = data_arg(&data);
-        Operation::new(async move {
+        self.begin(async move {
             let outcome = manager.create(user_id, data).await;
-            outcome_to_js(outcome, |s| session_to_js(&s))
+            outcome_to_js(outcome, |s| session_json(&s))
         })
     }
 
     /// Starts a read; its value is the session (`whole`) or only its data, `null` when not
     /// found.
-    pub fn get(&self, id: JsValue, whole: bool) -> Operation {
+    pub fn get(&self, id: JsValue, whole: bool) -> u32 {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
-        Operation::new(async move {
+        self.begin(async move {
             let outcome = manager.get(id).await;
             outcome_to_js(outcome, |found| match found {
-                Some(s) if whole => session_to_js(&s),
-                Some(s) => parse_json(s.data.json()),
-                None => JsValue::NULL,
+                Some(s) if whole => session_json(&s),
+                Some(s) => s.data.json().to_owned(),
+                None => "null".to_owned(),
             })
         })
     }
 
     /// Starts a save; its value is `true` when saved, `false` when not found.
-    pub fn save(&self, id: JsValue, data: JsValue) -> Operation {
+    pub fn save(&self, id: JsValue, data: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
         let data = data_arg(&data);
-        Operation::new(async move {
+        self.begin(async move {
             let outcome = manager.save(id, data).await;
-            outcome_to_js(outcome, |saved| saved.is_some().into())
+            outcome_to_js(outcome, |saved| saved.is_some().to_string())
         })
     }
 
     /// Starts a renewal; its value is the new expiry as a `Date`, `null` when not found.
-    pub fn renew(&self, id: JsValue) -> Operation {
+    pub fn renew(&self, id: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
-        Operation::new(async move {
+        self.begin(async move {
             let outcome = manager.renew(id).await;
-            outcome_to_js(outcome, |until| until.map_or(JsValue::NULL, date))
+            outcome_to_js(outcome, |until| {
+                until.map_or_else(|| "null".to_owned(), |t| t.timestamp_millis().to_string())
+            })
         })
     }
 
     /// Starts a deletion; its value is `true` when a live session was deleted.
-    pub fn delete(&self, id: JsValue) -> Operation {
+    pub fn delete(&self, id: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
         let id = id_arg(&id);
-        Operation::new(async move {
+        self.begin(async move {
             let outcome = manager.delete(id).await;
-            outcome_to_js(outcome, JsValue::from)
+            outcome_to_js(outcome, |value| value.to_string())
         })
     }
 
     /// Starts a purge; its value is how many expired sessions were removed (at most `limit`).
     #[wasm_bindgen(js_name = purgeExpired)]
-    pub fn purge_expired(&self, limit: JsValue) -> Operation {
+    pub fn purge_expired(&self, limit: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
-        Operation::new(async move {
+        self.begin(async move {
             let result = match purge_limit(&limit) {
                 Ok(limit) => manager.purge_expired(limit).await,
                 Err(e) => Err(e),
             };
             let events = vec![];
-            outcome_to_js(Outcome { result, events }, JsValue::from)
+            outcome_to_js(Outcome { result, events }, |n| n.to_string())
         })
     }
 }
 
-/// One operation in progress, run by `js/index.js`: `start` and `resume` run the core until
-/// it finishes (they return `undefined`) or waits on a D1 promise (they return it); the
-/// wrapper awaits that promise and hands its result to `resume`. `finish` then gives
-/// `{ events, value, error }`: the wrapper dispatches the events in order, then throws
-/// `error` or returns `value`. See [`crate::wait`] for why JS does the awaiting.
-#[wasm_bindgen]
-pub struct Operation {
-    task: Task<'static, JsValue>,
-    outcome: JsValue,
+/// The operations in progress on one `SessionCore`, by handle. A slot is reused once its
+/// operation finished. A handle rather than an exported object per operation: a
+/// wasm-bindgen object costs a `FinalizationRegistry` entry and its own wrapper calls, a
+/// measurable part of the per-operation cost (see bench/where-the-time-goes.md).
+#[derive(Default)]
+struct Operations {
+    slots: Vec<Option<Task<'static, JsValue>>>,
+    free: Vec<u32>,
 }
 
-#[wasm_bindgen]
-impl Operation {
-    fn new(future: impl Future<Output = JsValue> + 'static) -> Self {
-        Operation {
-            task: Task::new(future),
-            outcome: JsValue::UNDEFINED,
+impl Operations {
+    fn insert(&mut self, task: Task<'static, JsValue>) -> u32 {
+        match self.free.pop() {
+            Some(handle) => {
+                self.slots[handle as usize] = Some(task);
+                handle
+            }
+            None => {
+                self.slots.push(Some(task));
+                // Far more operations than u32 handles cannot be in flight in one isolate.
+                (self.slots.len() - 1) as u32
+            }
         }
     }
 
-    /// Runs the operation until it finishes or waits; the promise it waits on, if any.
-    pub fn start(&mut self) -> Option<Promise> {
-        match self.task.step() {
-            Step::Wait(promise) => Some(promise),
+    /// Takes the operation out of its slot while it runs, so that the core is not
+    /// borrowed while it calls D1 (a binding may call back into this manager).
+    fn take(&mut self, handle: u32) -> Option<Task<'static, JsValue>> {
+        self.slots.get_mut(handle as usize)?.take()
+    }
+
+    fn put_back(&mut self, handle: u32, task: Task<'static, JsValue>) {
+        self.slots[handle as usize] = Some(task);
+    }
+
+    fn release(&mut self, handle: u32) {
+        self.free.push(handle);
+    }
+}
+
+#[wasm_bindgen]
+impl SessionCore {
+    /// Runs operation `handle` until it finishes or waits on a D1 promise. The first call
+    /// passes nothing; each later one hands over how the awaited promise settled
+    /// (`fulfilled`, with its value or its rejection reason). Returns the promise to await,
+    /// or, once finished, the outcome `[events, value, error]`: the wrapper dispatches the
+    /// events in order, then throws `error` or returns `value`. See [`crate::wait`] for why
+    /// JS does the awaiting.
+    pub fn step(&self, handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
+        let Some(mut task) = self.operations.borrow_mut().take(handle) else {
+            let outcome = Outcome::<()> {
+                result: Err(Error::InvalidArgument(format!("no operation {handle}"))),
+                events: vec![],
+            };
+            return outcome_to_js(outcome, |()| String::new());
+        };
+        task.answer(if fulfilled { Ok(settled) } else { Err(settled) });
+        match task.step() {
+            Step::Wait(promise) => {
+                self.operations.borrow_mut().put_back(handle, task);
+                promise.into()
+            }
             Step::Done(outcome) => {
-                self.outcome = outcome;
-                None
+                self.operations.borrow_mut().release(handle);
+                outcome
             }
             Step::Stalled => {
+                self.operations.borrow_mut().release(handle);
                 let outcome = Outcome::<()> {
                     result: Err(Stalled.into()),
                     events: vec![],
                 };
-                self.outcome = outcome_to_js(outcome, |()| JsValue::UNDEFINED);
-                None
+                outcome_to_js(outcome, |()| String::new())
             }
         }
     }
+}
 
-    /// Hands over how the awaited promise settled (`fulfilled`, with its value or its
-    /// rejection reason) and runs on, like `start`.
-    pub fn resume(&mut self, fulfilled: bool, settled: JsValue) -> Option<Promise> {
-        self.task
-            .answer(if fulfilled { Ok(settled) } else { Err(settled) });
-        self.start()
-    }
-
-    /// The outcome, once `start` or `resume` returned `undefined`.
-    pub fn finish(self) -> JsValue {
-        self.outcome
+impl SessionCore {
+    fn begin(&self, future: impl Future<Output = JsValue> + 'static) -> u32 {
+        self.operations.borrow_mut().insert(Task::new(future))
     }
 }
 
@@ -300,138 +337,46 @@ fn data_arg(value: &JsValue) -> DataArg {
     }
 }
 
-fn parse_json(json: &str) -> JsValue {
-    // The text was produced by JSON.stringify or checked by the core, so it parses.
-    js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+/// A time as the JS wrapper receives it: epoch milliseconds, which it makes a `Date`.
+fn millis(t: DateTime<Utc>) -> Value {
+    t.timestamp_millis().into()
 }
 
-fn date(t: DateTime<Utc>) -> JsValue {
-    js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64)).into()
+/// `{"id","userId","data","createdAt","expiresAt"}`; the stored data text is embedded as
+/// is (it is one checked JSON object), so the wrapper's one `JSON.parse` reads it.
+fn session_json(session: &Session) -> String {
+    format!(
+        r#"{{"id":{},"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
+        Value::from(session.id.as_str()),
+        session.user_id.as_deref().map_or(Value::Null, Value::from),
+        session.data.json(),
+        session.created_at.timestamp_millis(),
+        session.expires_at.timestamp_millis(),
+    )
 }
 
-/// A constant string (a key, an event type, a reason, a code) as a JS string. Interned:
-/// it crosses into JS once, not on every call (each crossing is a TextDecoder call).
-fn name(text: &'static str) -> JsValue {
-    JsValue::from_str(wasm_bindgen::intern(text))
-}
-
-fn object(entries: &[(&'static str, JsValue)]) -> JsValue {
-    let object = Object::new();
-    for (key, value) in entries {
-        // Defining a data property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, &name(key), value);
-    }
-    object.into()
-}
-
-fn text_or_null(text: Option<&str>) -> JsValue {
-    text.map_or(JsValue::NULL, JsValue::from_str)
-}
-
-fn strings(items: &[String]) -> JsValue {
-    items
-        .iter()
-        .map(|s| JsValue::from_str(s))
-        .collect::<Array>()
-        .into()
-}
-
-fn session_to_js(session: &Session) -> JsValue {
-    object(&[
-        ("id", session.id.as_str().into()),
-        ("userId", text_or_null(session.user_id.as_deref())),
-        ("data", parse_json(session.data.json())),
-        ("createdAt", date(session.created_at)),
-        ("expiresAt", date(session.expires_at)),
-    ])
-}
-
-/// The `Error` a caller catches: `name` "SessionError" and the stable `code`.
-fn error_to_js(error: &Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
-    js.set_name(wasm_bindgen::intern("SessionError"));
-    let _ = Reflect::set(&js, &name("code"), &name(error.code()));
-    js.into()
-}
-
-fn outcome_to_js<T>(outcome: Outcome<T>, value: impl FnOnce(T) -> JsValue) -> JsValue {
+/// The outcome as the JSON text `[events, value, error]`, for the wrapper to read with one
+/// `JSON.parse`: one string crossing instead of an object built property by property
+/// through the wasm boundary, which measured as most of the per-operation cost.
+/// `events` is `[[type, arguments], ...]`, `value` the JSON text `value` made, `error`
+/// `{"code","message"}` or `null`.
+fn outcome_to_js<T>(outcome: Outcome<T>, value: impl FnOnce(T) -> String) -> JsValue {
     let (value, error) = match outcome.result {
-        Ok(v) => (value(v), None),
-        Err(e) => (JsValue::UNDEFINED, Some(error_to_js(&e))),
+        Ok(v) => (value(v), Value::Null),
+        Err(e) => (
+            "null".to_owned(),
+            json!({ "code": e.code(), "message": e.to_string() }),
+        ),
     };
-    let events = events_to_js(&outcome.events, error.as_ref());
-    object(&[
-        ("events", events.into()),
-        ("value", value),
-        ("error", error.unwrap_or(JsValue::UNDEFINED)),
-    ])
+    JsValue::from_str(&format!(
+        "[{},{value},{error}]",
+        events_json(&outcome.events)
+    ))
 }
 
-/// `[[type, detail], ...]`. A failure event's `exception` is `thrown`, the very error the
-/// operation rejects with, so listeners and callers see the same object.
-fn events_to_js(events: &[Event], thrown: Option<&JsValue>) -> Array {
-    let exception = |e: &Error| thrown.cloned().unwrap_or_else(|| error_to_js(e));
+fn events_json(events: &[Event]) -> Value {
     events
         .iter()
-        .map(|event| {
-            let detail = match event {
-                Event::ManagerInitialized { timeout } => {
-                    object(&[("timeout", JsValue::from_f64(timeout.num_seconds() as f64))])
-                }
-                Event::SessionCreated {
-                    session_id,
-                    user_id,
-                } => object(&[
-                    ("sessionId", session_id.into()),
-                    ("userId", text_or_null(user_id.as_deref())),
-                ]),
-                Event::SessionCreationFailed { user_id, error } => object(&[
-                    ("userId", text_or_null(user_id.as_deref())),
-                    ("exception", exception(error)),
-                ]),
-                Event::SessionRenewed {
-                    session_id,
-                    expires_at,
-                } => object(&[
-                    ("sessionId", session_id.into()),
-                    ("expiresAt", date(*expires_at)),
-                ]),
-                Event::SessionRenewalFailed { session_id, reason }
-                | Event::SessionDeletionFailed { session_id, reason }
-                | Event::DataRetrievalFailed { session_id, reason } => {
-                    object(&[("sessionId", session_id.into()), ("reason", name(reason))])
-                }
-                Event::SessionDeleted { session_id } => object(&[("sessionId", session_id.into())]),
-                Event::DataRetrieved {
-                    session_id,
-                    data_keys,
-                } => object(&[
-                    ("sessionId", session_id.into()),
-                    ("dataKeys", strings(data_keys)),
-                ]),
-                Event::DataSaved {
-                    session_id,
-                    saved_keys,
-                } => object(&[
-                    ("sessionId", session_id.into()),
-                    ("savedKeys", strings(saved_keys)),
-                ]),
-                Event::DataSaveFailed {
-                    session_id,
-                    reason,
-                    error,
-                } => {
-                    let mut entries = vec![
-                        ("sessionId", JsValue::from(session_id)),
-                        ("reason", name(reason)),
-                    ];
-                    if let Some(error) = error {
-                        entries.push(("exception", exception(error)));
-                    }
-                    object(&entries)
-                }
-            };
-            Array::of2(&name(event.name()), &detail)
-        })
+        .map(|event| json!([event.name(), event.arguments(millis)]))
         .collect()
 }

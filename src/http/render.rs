@@ -1,7 +1,6 @@
 //! Response bodies and log lines.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::json;
 
 use crate::events::Event;
 use crate::session::Session;
@@ -37,55 +36,19 @@ pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
     )
 }
 
-/// One JSON log line for a signal: its name and its arguments in camelCase. It holds
-/// keys, ids and error codes, never a session data value.
+/// One JSON log line for a signal: its name, then its arguments (see
+/// [`Event::arguments`]) with ISO times.
 pub fn log_line(event: &Event) -> String {
-    let error = |e: &crate::error::Error| json!({ "code": e.code(), "message": e.to_string() });
-    let fields = match event {
-        Event::ManagerInitialized { timeout } => json!({ "timeout": timeout.num_seconds() }),
-        Event::SessionCreated {
-            session_id,
-            user_id,
-        } => json!({ "sessionId": session_id, "userId": user_id }),
-        Event::SessionCreationFailed { user_id, error: e } => {
-            json!({ "userId": user_id, "exception": error(e) })
-        }
-        Event::SessionRenewed {
-            session_id,
-            expires_at,
-        } => json!({ "sessionId": session_id, "expiresAt": iso(*expires_at) }),
-        Event::SessionRenewalFailed { session_id, reason }
-        | Event::SessionDeletionFailed { session_id, reason }
-        | Event::DataRetrievalFailed { session_id, reason } => {
-            json!({ "sessionId": session_id, "reason": reason })
-        }
-        Event::SessionDeleted { session_id } => json!({ "sessionId": session_id }),
-        Event::DataRetrieved {
-            session_id,
-            data_keys,
-        } => json!({ "sessionId": session_id, "dataKeys": data_keys }),
-        Event::DataSaved {
-            session_id,
-            saved_keys,
-        } => json!({ "sessionId": session_id, "savedKeys": saved_keys }),
-        Event::DataSaveFailed {
-            session_id,
-            reason,
-            error: e,
-        } => match e {
-            Some(e) => json!({ "sessionId": session_id, "reason": reason, "exception": error(e) }),
-            None => json!({ "sessionId": session_id, "reason": reason }),
-        },
-    };
     // `signal` first, for people reading `wrangler tail`; every variant has fields, so
     // the object text after its `{` is never empty.
-    let fields = fields.to_string();
+    let fields = event.arguments(|t| iso(t).into()).to_string();
     format!(r#"{{"signal":"{}",{}"#, event.name(), &fields[1..])
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
+    use serde_json::json;
 
     use super::*;
     use crate::session::{SessionData, SessionId};
