@@ -23,10 +23,6 @@ function sessionError({ code, message }) {
 export class SessionManager extends EventTarget {
   #core;
   #ready;
-  // Every event type a listener was ever added for (never forgotten, so none is missed):
-  // an event no one listens to is not built. In workerd a CustomEvent and its dispatch cost
-  // about as much as the rest of our part of a call together.
-  #heard = new Set();
 
   /**
    * @param {D1Database} db
@@ -45,9 +41,11 @@ export class SessionManager extends EventTarget {
     return this.#ready;
   }
 
+  // The core writes out only the events of types a listener was added for: an event no one
+  // hears costs nothing (see SessionCore::hear).
   addEventListener(type, listener, options) {
     super.addEventListener(type, listener, options);
-    this.#heard.add(String(type));
+    this.#core.hear(String(type));
   }
 
   async createSession(userId, data) {
@@ -86,7 +84,7 @@ export class SessionManager extends EventTarget {
     await this.#ready;
     const core = this.#core;
     let step = core.step(operation, true, undefined);
-    while (typeof step !== "string") {
+    while (typeof step === "object" && step !== null) {
       let fulfilled = true;
       let settled;
       try {
@@ -97,6 +95,8 @@ export class SessionManager extends EventTarget {
       }
       step = core.step(operation, fulfilled, settled);
     }
+    // A primitive is the value itself, with no error and no event anyone hears.
+    if (typeof step !== "string") return convert(step);
     const [events, value, error] = JSON.parse(step);
     const thrown = error && sessionError(error);
     this.#dispatch(events, thrown);
@@ -106,7 +106,6 @@ export class SessionManager extends EventTarget {
 
   #dispatch(events, thrown) {
     for (const [type, detail] of events) {
-      if (!this.#heard.has(type)) continue;
       // A failure's exception is the very error the operation rejects with.
       if (detail.exception) detail.exception = thrown;
       if (detail.expiresAt !== undefined) detail.expiresAt = new Date(detail.expiresAt);

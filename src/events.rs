@@ -4,7 +4,6 @@
 //! JS `SessionManager`, a JSON log line in the Worker).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::{json, Value};
 
 use crate::error::Error;
 
@@ -15,7 +14,8 @@ pub const NOT_FOUND_OR_EXPIRED: &str = "not_found_or_expired";
 /// `reason` of a save whose data cannot be stored as JSON, or that D1 refused.
 pub const SERIALIZATION_ERROR_OR_DB_ERROR: &str = "serialization_error_or_db_error";
 
-/// One signal. Failure variants with an `error` carry the same error the operation returns.
+/// One signal. Failure variants with an `error` carry the same error the operation returns
+/// (and occur only when it returns one). [`crate::json::Arguments`] writes their arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     ManagerInitialized {
@@ -78,53 +78,6 @@ impl Event {
             Event::DataRetrievalFailed { .. } => "session_data_retrieval_failed",
             Event::DataSaved { .. } => "session_data_saved",
             Event::DataSaveFailed { .. } => "session_data_save_failed",
-        }
-    }
-}
-
-impl Event {
-    /// The signal's arguments as one JSON object, named in camelCase as the seed's table
-    /// has them, each time written by `time`. An `exception` is `{"code","message"}`. It
-    /// holds keys, ids and error codes, never a session data value, so it may be logged.
-    pub fn arguments(&self, time: impl Fn(DateTime<Utc>) -> Value) -> Value {
-        let error = |e: &Error| json!({ "code": e.code(), "message": e.to_string() });
-        match self {
-            Event::ManagerInitialized { timeout } => json!({ "timeout": timeout.num_seconds() }),
-            Event::SessionCreated {
-                session_id,
-                user_id,
-            } => json!({ "sessionId": session_id, "userId": user_id }),
-            Event::SessionCreationFailed { user_id, error: e } => {
-                json!({ "userId": user_id, "exception": error(e) })
-            }
-            Event::SessionRenewed {
-                session_id,
-                expires_at,
-            } => json!({ "sessionId": session_id, "expiresAt": time(*expires_at) }),
-            Event::SessionRenewalFailed { session_id, reason }
-            | Event::SessionDeletionFailed { session_id, reason }
-            | Event::DataRetrievalFailed { session_id, reason } => {
-                json!({ "sessionId": session_id, "reason": reason })
-            }
-            Event::SessionDeleted { session_id } => json!({ "sessionId": session_id }),
-            Event::DataRetrieved {
-                session_id,
-                data_keys,
-            } => json!({ "sessionId": session_id, "dataKeys": data_keys }),
-            Event::DataSaved {
-                session_id,
-                saved_keys,
-            } => json!({ "sessionId": session_id, "savedKeys": saved_keys }),
-            Event::DataSaveFailed {
-                session_id,
-                reason,
-                error: e,
-            } => match e {
-                Some(e) => {
-                    json!({ "sessionId": session_id, "reason": reason, "exception": error(e) })
-                }
-                None => json!({ "sessionId": session_id, "reason": reason }),
-            },
         }
     }
 }

@@ -8,7 +8,6 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use js_sys::Reflect;
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -16,8 +15,8 @@ use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
 use crate::events::Event;
+use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
-use crate::session::Session;
 use crate::store::d1::D1Store;
 use crate::wait::{Stalled, Step, Task};
 
@@ -31,12 +30,15 @@ extern "C" {
 pub type D1Manager = Manager<D1Store, JsClock>;
 
 /// A manager over a D1 binding, for the JS wrapper. Each session method starts an
-/// [`Operation`] for the wrapper to run.
+/// operation, which the wrapper runs with [`SessionCore::step`].
 #[wasm_bindgen]
 pub struct SessionCore {
     manager: Rc<D1Manager>,
     started: bool,
     operations: RefCell<Operations>,
+    /// The event types a listener was ever added for: only these are written out (see
+    /// [`SessionCore::hear`]).
+    heard: RefCell<Vec<String>>,
 }
 
 #[wasm_bindgen]
@@ -52,12 +54,24 @@ impl SessionCore {
             return Err(type_error("db must be a D1 database binding"));
         }
         let config = config_from(&options)?;
-        let store = D1Store::new(db.unchecked_into(), &config.table);
+        let store = D1Store::new(db, &config.table);
         Ok(SessionCore {
             manager: Rc::new(Manager::new(store, JsClock, config)),
             started: false,
             operations: RefCell::default(),
+            heard: RefCell::default(),
         })
+    }
+
+    /// Notes that a listener was added for `event_type`. Events of the other types are not
+    /// written out at all: an event no one hears costs nothing, where building and
+    /// dispatching it measured as a large part of a call's cost in workerd. Never
+    /// forgotten, so removing a listener cannot make one that remains miss an event.
+    pub fn hear(&self, event_type: String) {
+        let mut heard = self.heard.borrow_mut();
+        if !heard.contains(&event_type) {
+            heard.push(event_type);
+        }
     }
 
     /// The `session_manager_initialized` event the first time, nothing after.
@@ -68,7 +82,7 @@ impl SessionCore {
             vec![self.manager.initialized()]
         };
         self.started = true;
-        events_json(&events).to_string()
+        events_json(&self.heard_events(&events))
     }
 
     /// Starts creating a session; its value is the new session.
@@ -78,7 +92,7 @@ impl SessionCore {
         let data = data_arg(&data);
         self.begin(async move {
             let outcome = manager.create(user_id, data).await;
-            outcome_to_js(outcome, |s| session_json(&s))
+            outcome.map(|s| Answer::Json(json::session(&s, Times::Millis)))
         })
     }
 
@@ -89,10 +103,10 @@ impl SessionCore {
         let id = id_arg(&id);
         self.begin(async move {
             let outcome = manager.get(id).await;
-            outcome_to_js(outcome, |found| match found {
-                Some(s) if whole => session_json(&s),
-                Some(s) => s.data.json().to_owned(),
-                None => "null".to_owned(),
+            outcome.map(|found| match found {
+                Some(s) if whole => Answer::Json(json::session(&s, Times::Millis)),
+                Some(s) => Answer::Json(s.data.json().to_owned()),
+                None => Answer::Null,
             })
         })
     }
@@ -104,7 +118,7 @@ impl SessionCore {
         let data = data_arg(&data);
         self.begin(async move {
             let outcome = manager.save(id, data).await;
-            outcome_to_js(outcome, |saved| saved.is_some().to_string())
+            outcome.map(|saved| Answer::Bool(saved.is_some()))
         })
     }
 
@@ -114,9 +128,7 @@ impl SessionCore {
         let id = id_arg(&id);
         self.begin(async move {
             let outcome = manager.renew(id).await;
-            outcome_to_js(outcome, |until| {
-                until.map_or_else(|| "null".to_owned(), |t| t.timestamp_millis().to_string())
-            })
+            outcome.map(Answer::time)
         })
     }
 
@@ -126,7 +138,7 @@ impl SessionCore {
         let id = id_arg(&id);
         self.begin(async move {
             let outcome = manager.delete(id).await;
-            outcome_to_js(outcome, |value| value.to_string())
+            outcome.map(Answer::Bool)
         })
     }
 
@@ -140,7 +152,7 @@ impl SessionCore {
                 Err(e) => Err(e),
             };
             let events = vec![];
-            outcome_to_js(Outcome { result, events }, |n| n.to_string())
+            Outcome { result, events }.map(|n| Answer::Number(n.into()))
         })
     }
 }
@@ -151,12 +163,12 @@ impl SessionCore {
 /// measurable part of the per-operation cost (see bench/where-the-time-goes.md).
 #[derive(Default)]
 struct Operations {
-    slots: Vec<Option<Task<'static, JsValue>>>,
+    slots: Vec<Option<Task<'static, Outcome<Answer>>>>,
     free: Vec<u32>,
 }
 
 impl Operations {
-    fn insert(&mut self, task: Task<'static, JsValue>) -> u32 {
+    fn insert(&mut self, task: Task<'static, Outcome<Answer>>) -> u32 {
         match self.free.pop() {
             Some(handle) => {
                 self.slots[handle as usize] = Some(task);
@@ -172,11 +184,11 @@ impl Operations {
 
     /// Takes the operation out of its slot while it runs, so that the core is not
     /// borrowed while it calls D1 (a binding may call back into this manager).
-    fn take(&mut self, handle: u32) -> Option<Task<'static, JsValue>> {
+    fn take(&mut self, handle: u32) -> Option<Task<'static, Outcome<Answer>>> {
         self.slots.get_mut(handle as usize)?.take()
     }
 
-    fn put_back(&mut self, handle: u32, task: Task<'static, JsValue>) {
+    fn put_back(&mut self, handle: u32, task: Task<'static, Outcome<Answer>>) {
         self.slots[handle as usize] = Some(task);
     }
 
@@ -189,17 +201,15 @@ impl Operations {
 impl SessionCore {
     /// Runs operation `handle` until it finishes or waits on a D1 promise. The first call
     /// passes nothing; each later one hands over how the awaited promise settled
-    /// (`fulfilled`, with its value or its rejection reason). Returns the promise to await,
-    /// or, once finished, the outcome `[events, value, error]`: the wrapper dispatches the
-    /// events in order, then throws `error` or returns `value`. See [`crate::wait`] for why
-    /// JS does the awaiting.
+    /// (`fulfilled`, with its value or its rejection reason). Returns the promise to await
+    /// (an object), or once finished the outcome: either a primitive, which is the value
+    /// when there is no error and no event anyone hears, or the JSON text
+    /// `[events, value, error]`: the wrapper dispatches the events in order, then throws
+    /// `error` or returns `value`. See [`crate::wait`] for why JS does the awaiting.
     pub fn step(&self, handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
         let Some(mut task) = self.operations.borrow_mut().take(handle) else {
-            let outcome = Outcome::<()> {
-                result: Err(Error::InvalidArgument(format!("no operation {handle}"))),
-                events: vec![],
-            };
-            return outcome_to_js(outcome, |()| String::new());
+            let error = Error::InvalidArgument(format!("no operation {handle}"));
+            return self.outcome_to_js(Outcome::failed(error));
         };
         task.answer(if fulfilled { Ok(settled) } else { Err(settled) });
         match task.step() {
@@ -209,22 +219,18 @@ impl SessionCore {
             }
             Step::Done(outcome) => {
                 self.operations.borrow_mut().release(handle);
-                outcome
+                self.outcome_to_js(outcome)
             }
             Step::Stalled => {
                 self.operations.borrow_mut().release(handle);
-                let outcome = Outcome::<()> {
-                    result: Err(Stalled.into()),
-                    events: vec![],
-                };
-                outcome_to_js(outcome, |()| String::new())
+                self.outcome_to_js(Outcome::failed(Stalled.into()))
             }
         }
     }
 }
 
 impl SessionCore {
-    fn begin(&self, future: impl Future<Output = JsValue> + 'static) -> u32 {
+    fn begin(&self, future: impl Future<Output = Outcome<Answer>> + 'static) -> u32 {
         self.operations.borrow_mut().insert(Task::new(future))
     }
 }
@@ -337,46 +343,79 @@ fn data_arg(value: &JsValue) -> DataArg {
     }
 }
 
-/// A time as the JS wrapper receives it: epoch milliseconds, which it makes a `Date`.
-fn millis(t: DateTime<Utc>) -> Value {
-    t.timestamp_millis().into()
+/// An operation's value as it crosses to JS: a primitive as is, an object as JSON text
+/// (times as epoch milliseconds, which the wrapper makes `Date`s).
+enum Answer {
+    Bool(bool),
+    Number(f64),
+    Null,
+    Json(String),
 }
 
-/// `{"id","userId","data","createdAt","expiresAt"}`; the stored data text is embedded as
-/// is (it is one checked JSON object), so the wrapper's one `JSON.parse` reads it.
-fn session_json(session: &Session) -> String {
-    format!(
-        r#"{{"id":{},"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
-        Value::from(session.id.as_str()),
-        session.user_id.as_deref().map_or(Value::Null, Value::from),
-        session.data.json(),
-        session.created_at.timestamp_millis(),
-        session.expires_at.timestamp_millis(),
-    )
+impl Answer {
+    fn time(t: Option<DateTime<Utc>>) -> Self {
+        t.map_or(
+            Answer::Null,
+            |t| Answer::Number(t.timestamp_millis() as f64),
+        )
+    }
+
+    /// The value itself, for a primitive.
+    fn primitive(&self) -> Option<JsValue> {
+        match self {
+            Answer::Bool(b) => Some((*b).into()),
+            Answer::Number(n) => Some((*n).into()),
+            Answer::Null => Some(JsValue::NULL),
+            Answer::Json(_) => None,
+        }
+    }
+
+    fn into_json(self) -> String {
+        match self {
+            Answer::Bool(b) => b.to_string(),
+            Answer::Number(n) => json::to_text(&n),
+            Answer::Null => "null".to_owned(),
+            Answer::Json(text) => text,
+        }
+    }
 }
 
-/// The outcome as the JSON text `[events, value, error]`, for the wrapper to read with one
-/// `JSON.parse`: one string crossing instead of an object built property by property
-/// through the wasm boundary, which measured as most of the per-operation cost.
-/// `events` is `[[type, arguments], ...]`, `value` the JSON text `value` made, `error`
-/// `{"code","message"}` or `null`.
-fn outcome_to_js<T>(outcome: Outcome<T>, value: impl FnOnce(T) -> String) -> JsValue {
-    let (value, error) = match outcome.result {
-        Ok(v) => (value(v), Value::Null),
-        Err(e) => (
-            "null".to_owned(),
-            json!({ "code": e.code(), "message": e.to_string() }),
-        ),
-    };
-    JsValue::from_str(&format!(
-        "[{},{value},{error}]",
-        events_json(&outcome.events)
-    ))
+impl SessionCore {
+    /// See [`SessionCore::step`] for the two shapes. The JSON text is read with one
+    /// `JSON.parse`: one string crossing instead of objects built property by property
+    /// through the wasm boundary. `events` is `[[type, arguments], ...]`, `error`
+    /// `{"code","message"}` or `null`.
+    fn outcome_to_js(&self, outcome: Outcome<Answer>) -> JsValue {
+        let events = self.heard_events(&outcome.events);
+        let (value, error) = match outcome.result {
+            Ok(value) => match value.primitive() {
+                Some(primitive) if events.is_empty() => return primitive,
+                _ => (value.into_json(), "null".to_owned()),
+            },
+            Err(e) => ("null".to_owned(), json::to_text(&e)),
+        };
+        JsValue::from_str(&format!("[{},{value},{error}]", events_json(&events)))
+    }
+
+    fn heard_events<'a>(&self, events: &'a [Event]) -> Vec<&'a Event> {
+        let heard = self.heard.borrow();
+        events
+            .iter()
+            .filter(|event| heard.iter().any(|t| t == event.name()))
+            .collect()
+    }
 }
 
-fn events_json(events: &[Event]) -> Value {
-    events
+fn events_json(events: &[&Event]) -> String {
+    let events: Vec<_> = events
         .iter()
-        .map(|event| json!([event.name(), event.arguments(millis)]))
-        .collect()
+        .map(|event| {
+            let arguments = json::Arguments {
+                event,
+                times: Times::Millis,
+            };
+            (event.name(), arguments)
+        })
+        .collect();
+    json::to_text(&events)
 }

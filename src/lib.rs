@@ -14,6 +14,7 @@ pub mod events;
 pub mod http;
 #[cfg(all(target_arch = "wasm32", not(feature = "http")))]
 pub mod js;
+pub mod json;
 pub mod manager;
 pub mod session;
 pub mod store;

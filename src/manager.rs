@@ -47,6 +47,19 @@ impl<T> Outcome<T> {
     fn new(result: Result<T, Error>, events: Vec<Event>) -> Self {
         Outcome { result, events }
     }
+
+    /// A failure that raises no signal.
+    pub fn failed(error: Error) -> Self {
+        Outcome::new(Err(error), vec![])
+    }
+
+    /// The same outcome with its value converted.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        Outcome {
+            result: self.result.map(f),
+            events: self.events,
+        }
+    }
 }
 
 /// Sessions over a [`Store`], timed by a [`Clock`].

@@ -32,9 +32,12 @@ impl SessionId {
         if text.len() != ID_LEN {
             return None;
         }
+        // At this length only the hyphenated form parses; lowercase makes it the canonical
+        // text, so no id has two spellings.
         let uuid = Uuid::try_parse(text).ok()?;
-        let canonical = uuid.hyphenated().to_string();
-        (uuid.get_version_num() == 4 && canonical == text).then_some(SessionId(canonical))
+        let canonical =
+            uuid.get_version_num() == 4 && !text.bytes().any(|b| b.is_ascii_uppercase());
+        canonical.then(|| SessionId(text.to_owned()))
     }
 
     /// The id as text.

@@ -1,83 +1,39 @@
 //! Response bodies and log lines.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::events::Event;
-use crate::session::Session;
-
-/// ISO-8601 UTC with milliseconds, e.g. `2026-11-25T17:40:00.123Z`.
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}
-
-/// `{"id","userId","data","createdAt","expiresAt"}`; the stored data text is embedded as
-/// is (it is one checked JSON object), so it is never parsed again.
-pub fn session(session: &Session) -> String {
-    format!(
-        r#"{{"id":{},"userId":{},"data":{},"createdAt":"{}","expiresAt":"{}"}}"#,
-        quoted(session.id.as_str()),
-        session.user_id.as_deref().map_or("null".to_owned(), quoted),
-        session.data.json(),
-        iso(session.created_at),
-        iso(session.expires_at),
-    )
-}
+use crate::json::{time, to_text, Arguments, Times};
 
 /// `{"id","expiresAt"}`, the answer to a renewal.
 pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
     format!(
-        r#"{{"id":{},"expiresAt":"{}"}}"#,
-        quoted(id),
-        iso(expires_at)
+        r#"{{"id":{},"expiresAt":{}}}"#,
+        to_text(&id),
+        time(expires_at, Times::Iso)
     )
 }
 
-/// One JSON log line for a signal: its name, then its arguments (see
-/// [`Event::arguments`]) with ISO times.
+/// One JSON log line for a signal: its name, then its arguments (see [`Arguments`]) with
+/// ISO times.
 pub fn log_line(event: &Event) -> String {
     // `signal` first, for people reading `wrangler tail`; every variant has fields, so
     // the object text after its `{` is never empty.
-    let fields = event.arguments(|t| iso(t).into()).to_string();
+    let fields = to_text(&Arguments {
+        event,
+        times: Times::Iso,
+    });
     format!(r#"{{"signal":"{}",{}"#, event.name(), &fields[1..])
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
-    use serde_json::json;
 
     use super::*;
-    use crate::session::{SessionData, SessionId};
 
     fn at(ms: i64) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(ms).unwrap()
-    }
-
-    #[test]
-    fn session_body_embeds_the_data_and_iso_times() {
-        let id = SessionId::generate();
-        let s = Session {
-            id: id.clone(),
-            user_id: Some("u\"1".into()),
-            data: SessionData::from_json(r#"{"a":[1,{"b":null}]}"#.into(), 100).unwrap(),
-            created_at: at(0),
-            expires_at: at(1_500),
-        };
-        let body: serde_json::Value = serde_json::from_str(&session(&s)).unwrap();
-        assert_eq!(
-            body,
-            json!({
-                "id": id.as_str(),
-                "userId": "u\"1",
-                "data": { "a": [1, { "b": null }] },
-                "createdAt": "1970-01-01T00:00:00.000Z",
-                "expiresAt": "1970-01-01T00:00:01.500Z",
-            })
-        );
     }
 
     #[test]
@@ -122,7 +78,7 @@ mod tests {
         });
         assert_eq!(
             line,
-            r#"{"signal":"session_data_saved","savedKeys":["cart"],"sessionId":"s"}"#
+            r#"{"signal":"session_data_saved","sessionId":"s","savedKeys":["cart"]}"#
         );
     }
 }

@@ -15,6 +15,7 @@ use super::route::{is_public, route, Route};
 use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
+use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::store::d1::D1Store;
 use crate::wait::{drive, Stalled};
@@ -120,18 +121,18 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
             let session = settle(drive(manager.create(user_id, data)).await)?;
             Ok(Reply {
                 location: Some(format!("/sessions/{}", session.id)),
-                ..Reply::json(201, render::session(&session))
+                ..Reply::json(201, json::session(&session, Times::Iso))
             })
         }
         Route::Get(id) => match settle(drive(manager.get(Arg::Given(id.to_owned()))).await)? {
-            Some(session) => Ok(Reply::json(200, render::session(&session))),
+            Some(session) => Ok(Reply::json(200, json::session(&session, Times::Iso))),
             None => Err(ApiError::session_not_found()),
         },
         Route::SaveData(id) => {
             let body = read_body(request, &headers, limit, false).await?;
             let outcome = drive(manager.save(Arg::Given(id.to_owned()), DataArg::Json(body))).await;
             match settle(outcome)? {
-                Some(session) => Ok(Reply::json(200, render::session(&session))),
+                Some(session) => Ok(Reply::json(200, json::session(&session, Times::Iso))),
                 None => Err(ApiError::session_not_found()),
             }
         }
@@ -181,7 +182,7 @@ fn manager_from(env: &JsValue) -> Result<Manager<D1Store, JsClock>, ApiError> {
         ..ConfigInput::default()
     })
     .map_err(|e| ApiError::not_configured(format!("SESSION_TIMEOUT: {e}")))?;
-    let store = D1Store::new(db.unchecked_into(), &config.table);
+    let store = D1Store::new(db, &config.table);
     Ok(Manager::new(store, JsClock, config))
 }
 

@@ -1,66 +1,149 @@
 //! The [`Store`] on a Cloudflare D1 binding: one statement (or one batch) per method, all
 //! values bound as parameters. Times are stored as epoch milliseconds (exact in JS numbers).
-//! It calls D1 through workers-rs' bindings and waits on D1's promises with
-//! [`crate::wait`], so the surface decides how they are awaited.
+//! It waits on D1's promises with [`crate::wait`], so the surface decides how they are
+//! awaited.
 
 use chrono::{DateTime, Utc};
-use js_sys::{Array, Reflect};
+use js_sys::{Array, JsString, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use wasm_bindgen::{JsCast, JsValue};
-use worker_sys::types::{D1Database, D1PreparedStatement};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// What D1's `bind` returns, or what it threw.
+type Bound = Result<D1PreparedStatement, JsValue>;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A D1 binding (`env.DB`): the methods this store calls, as D1's API documents them.
+    /// Declared here rather than taken from workers-rs so that `prepare` takes a JS string
+    /// made once per manager: a `&str` would cross into JS (a `TextDecoder` call) on every
+    /// call.
+    type D1Database;
+
+    #[wasm_bindgen(method, catch)]
+    fn prepare(this: &D1Database, query: &JsString) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn batch(this: &D1Database, statements: &Array) -> Result<Promise, JsValue>;
+
+    type D1PreparedStatement;
+
+    // `bind`, once per shape of parameters the statements below take: each value crosses
+    // as itself (a number as a number), with no JS array built value by value.
+    #[wasm_bindgen(method, catch, js_name = bind)]
+    fn bind_text_time(
+        this: &D1PreparedStatement,
+        id: &str,
+        t: f64,
+    ) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = bind)]
+    fn bind_text_time_time(
+        this: &D1PreparedStatement,
+        id: &str,
+        t1: f64,
+        t2: f64,
+    ) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = bind)]
+    fn bind_text_text_time(
+        this: &D1PreparedStatement,
+        id: &str,
+        data: &str,
+        t: f64,
+    ) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = bind)]
+    fn bind_save_renewing(
+        this: &D1PreparedStatement,
+        id: &str,
+        data: &str,
+        t1: f64,
+        t2: f64,
+        t3: f64,
+    ) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = bind)]
+    fn bind_insert(
+        this: &D1PreparedStatement,
+        id: &str,
+        user_id: &JsValue,
+        data: &str,
+        t1: f64,
+        t2: f64,
+    ) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = bind)]
+    fn bind_time_count(
+        this: &D1PreparedStatement,
+        t: f64,
+        count: u32,
+    ) -> Result<D1PreparedStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn first(this: &D1PreparedStatement) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn run(this: &D1PreparedStatement) -> Result<Promise, JsValue>;
+}
 
 use super::{Renewal, Saved, Store, StoreError};
 use crate::session::{Session, SessionData, SessionId};
 use crate::wait::wait;
 
-/// The statements, written once per manager for its table. The table name is a checked
-/// plain identifier (see `Config`), quoted so keywords are safe; every value is a parameter.
+/// The statements, written once per manager for its table (and made JS strings once). The
+/// table name is a checked plain identifier (see `Config`), quoted so keywords are safe;
+/// every value is a parameter.
 struct Sql {
-    insert: String,
-    load: String,
-    save: String,
-    expiry_of: String,
-    save_renewing: String,
-    set_expiry: String,
-    delete: String,
-    purge: String,
+    insert: JsString,
+    load: JsString,
+    save: JsString,
+    expiry_of: JsString,
+    save_renewing: JsString,
+    set_expiry: JsString,
+    delete: JsString,
+    purge: JsString,
 }
 
 impl Sql {
     fn for_table(table: &str) -> Self {
         let t = format!("\"{table}\"");
+        // Made JS strings here, once: then no statement text crosses into JS per call.
+        let sql = |text: String| JsString::from(text);
         Sql {
-            insert: format!(
+            insert: sql(format!(
                 "INSERT INTO {t} (id, user_id, data, created_at, expires_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING RETURNING 1 AS inserted"
-            ),
-            load: format!(
+            )),
+            load: sql(format!(
                 "SELECT user_id, data, created_at, expires_at FROM {t} \
                  WHERE id = ?1 AND expires_at > ?2"
-            ),
-            save: format!(
+            )),
+            save: sql(format!(
                 "UPDATE {t} SET data = ?2 WHERE id = ?1 AND expires_at > ?3 \
                  RETURNING user_id, created_at, expires_at"
-            ),
+            )),
             // SQLite's RETURNING sees only new values, so a renewing save reads the old
             // expiry first, in the same batch (one round trip, one transaction).
-            expiry_of: format!("SELECT expires_at FROM {t} WHERE id = ?1 AND expires_at > ?2"),
-            save_renewing: format!(
+            expiry_of: sql(format!(
+                "SELECT expires_at FROM {t} WHERE id = ?1 AND expires_at > ?2"
+            )),
+            save_renewing: sql(format!(
                 "UPDATE {t} SET data = ?2, \
                  expires_at = CASE WHEN expires_at < ?4 THEN ?5 ELSE expires_at END \
                  WHERE id = ?1 AND expires_at > ?3 RETURNING user_id, created_at, expires_at"
-            ),
-            set_expiry: format!(
+            )),
+            set_expiry: sql(format!(
                 "UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 \
                  RETURNING 1 AS renewed"
-            ),
+            )),
             // No RETURNING: `meta.changes` says enough, and D1 bills RETURNING as a row read.
-            delete: format!("DELETE FROM {t} WHERE id = ?1 AND expires_at > ?2"),
-            purge: format!(
+            delete: sql(format!("DELETE FROM {t} WHERE id = ?1 AND expires_at > ?2")),
+            purge: sql(format!(
                 "DELETE FROM {t} WHERE id IN \
                  (SELECT id FROM {t} WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)"
-            ),
+            )),
         }
     }
 }
@@ -69,52 +152,58 @@ impl Sql {
 pub struct D1Store {
     db: D1Database,
     sql: Sql,
+    /// The keys of D1's result objects this store reads, made JS strings once.
+    keys: Keys,
+}
+
+struct Keys {
+    meta: JsValue,
+    changes: JsValue,
+    results: JsValue,
 }
 
 impl D1Store {
-    pub fn new(db: D1Database, table: &str) -> Self {
-        let sql = Sql::for_table(table);
-        // Each statement's text then crosses into JS once, not on every `prepare`.
-        for text in [
-            &sql.insert,
-            &sql.load,
-            &sql.save,
-            &sql.expiry_of,
-            &sql.save_renewing,
-            &sql.set_expiry,
-            &sql.delete,
-            &sql.purge,
-        ] {
-            wasm_bindgen::intern(text);
+    /// A store over `db`, a D1 binding (the caller has checked it has `prepare`).
+    pub fn new(db: JsValue, table: &str) -> Self {
+        D1Store {
+            db: db.unchecked_into(),
+            sql: Sql::for_table(table),
+            keys: Keys {
+                meta: "meta".into(),
+                changes: "changes".into(),
+                results: "results".into(),
+            },
         }
-        D1Store { db, sql }
     }
 
-    fn statement(&self, sql: &str, params: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
-        let params: Array = params.iter().collect();
+    /// `sql` prepared, its parameters bound by `bind`.
+    fn statement(
+        &self,
+        sql: &JsString,
+        bind: impl FnOnce(&D1PreparedStatement) -> Bound,
+    ) -> Result<D1PreparedStatement, StoreError> {
         self.db
             .prepare(sql)
-            .and_then(|statement| statement.bind(params))
+            .and_then(|statement| bind(&statement))
             .map_err(js_error)
     }
 
     /// The first row a statement returns, if any.
     async fn first<T: DeserializeOwned>(
         &self,
-        sql: &str,
-        params: &[JsValue],
+        statement: D1PreparedStatement,
     ) -> Result<Option<T>, StoreError> {
-        let pending = self.statement(sql, params)?.first(None).map_err(js_error)?;
+        let pending = statement.first().map_err(js_error)?;
         parse_row(wait(pending).await.map_err(js_error)?)
     }
 
     /// Runs a statement that returns no rows; how many rows it changed. Reads only
     /// `meta.changes`, not the whole `meta`.
-    async fn changes(&self, sql: &str, params: &[JsValue]) -> Result<u32, StoreError> {
-        let pending = self.statement(sql, params)?.run().map_err(js_error)?;
+    async fn changes(&self, statement: D1PreparedStatement) -> Result<u32, StoreError> {
+        let pending = statement.run().map_err(js_error)?;
         let result = wait(pending).await.map_err(js_error)?;
-        field(&result, "meta")
-            .and_then(|meta| field(&meta, "changes"))
+        field(&result, &self.keys.meta)
+            .and_then(|meta| field(&meta, &self.keys.changes))
             .and_then(|changes| changes.as_f64())
             .map(|n| n as u32)
             .ok_or_else(|| StoreError("D1 did not report how many rows changed".to_owned()))
@@ -123,7 +212,7 @@ impl D1Store {
     /// Runs statements as one D1 batch (one round trip, one transaction); each one's rows.
     async fn batch(&self, statements: [D1PreparedStatement; 2]) -> Result<Vec<Array>, StoreError> {
         let statements: Array = statements.iter().collect();
-        let pending = self.db.batch(statements).map_err(js_error)?;
+        let pending = self.db.batch(&statements).map_err(js_error)?;
         let results = wait(pending).await.map_err(js_error)?;
         let results = results
             .dyn_into::<Array>()
@@ -131,7 +220,8 @@ impl D1Store {
         Ok(results
             .iter()
             .map(|result| {
-                field(&result, "results").map_or_else(Array::new, |rows| rows.unchecked_into())
+                field(&result, &self.keys.results)
+                    .map_or_else(Array::new, |rows| rows.unchecked_into())
             })
             .collect())
     }
@@ -186,14 +276,14 @@ fn parse_row<T: DeserializeOwned>(value: JsValue) -> Result<Option<T>, StoreErro
         .map_err(|e| StoreError(format!("D1 answered an unexpected row: {e}")))
 }
 
-fn field(object: &JsValue, key: &'static str) -> Option<JsValue> {
-    Reflect::get(object, &JsValue::from_str(wasm_bindgen::intern(key)))
+fn field(object: &JsValue, key: &JsValue) -> Option<JsValue> {
+    Reflect::get(object, key)
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn millis(t: DateTime<Utc>) -> JsValue {
-    JsValue::from_f64(t.timestamp_millis() as f64)
+fn millis(t: DateTime<Utc>) -> f64 {
+    t.timestamp_millis() as f64
 }
 
 fn time(ms: f64) -> Result<DateTime<Utc>, StoreError> {
@@ -201,24 +291,23 @@ fn time(ms: f64) -> Result<DateTime<Utc>, StoreError> {
         .ok_or_else(|| StoreError(format!("stored time {ms} is out of range")))
 }
 
-fn text(s: &str) -> JsValue {
-    JsValue::from_str(s)
-}
-
 impl Store for D1Store {
     async fn insert(&self, session: &Session) -> Result<bool, StoreError> {
-        let user_id = session.user_id.as_deref().map_or(JsValue::NULL, text);
-        let params = [
-            text(session.id.as_str()),
-            user_id,
-            text(session.data.json()),
-            millis(session.created_at),
-            millis(session.expires_at),
-        ];
-        Ok(self
-            .first::<Flag>(&self.sql.insert, &params)
-            .await?
-            .is_some())
+        // `null` for no user: an absent value crosses as `undefined`, which D1 refuses.
+        let user_id = session
+            .user_id
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str);
+        let statement = self.statement(&self.sql.insert, |s| {
+            s.bind_insert(
+                session.id.as_str(),
+                &user_id,
+                session.data.json(),
+                millis(session.created_at),
+                millis(session.expires_at),
+            )
+        })?;
+        Ok(self.first::<Flag>(statement).await?.is_some())
     }
 
     async fn load(
@@ -226,8 +315,10 @@ impl Store for D1Store {
         id: &SessionId,
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
-        let params = [text(id.as_str()), millis(now)];
-        let Some(row) = self.first::<Row>(&self.sql.load, &params).await? else {
+        let statement = self.statement(&self.sql.load, |s| {
+            s.bind_text_time(id.as_str(), millis(now))
+        })?;
+        let Some(row) = self.first::<Row>(statement).await? else {
             return Ok(None);
         };
         Ok(Some(Session {
@@ -248,22 +339,24 @@ impl Store for D1Store {
     ) -> Result<Option<Saved>, StoreError> {
         let (row, renewed) = match renewal {
             None => {
-                let params = [text(id.as_str()), text(data.json()), millis(now)];
-                (
-                    self.first::<SavedRow>(&self.sql.save, &params).await?,
-                    false,
-                )
+                let statement = self.statement(&self.sql.save, |s| {
+                    s.bind_text_text_time(id.as_str(), data.json(), millis(now))
+                })?;
+                (self.first::<SavedRow>(statement).await?, false)
             }
             Some(renewal) => {
-                let old = self.statement(&self.sql.expiry_of, &[text(id.as_str()), millis(now)])?;
-                let params = [
-                    text(id.as_str()),
-                    text(data.json()),
-                    millis(now),
-                    millis(renewal.if_expires_before),
-                    millis(renewal.until),
-                ];
-                let update = self.statement(&self.sql.save_renewing, &params)?;
+                let old = self.statement(&self.sql.expiry_of, |s| {
+                    s.bind_text_time(id.as_str(), millis(now))
+                })?;
+                let update = self.statement(&self.sql.save_renewing, |s| {
+                    s.bind_save_renewing(
+                        id.as_str(),
+                        data.json(),
+                        millis(now),
+                        millis(renewal.if_expires_before),
+                        millis(renewal.until),
+                    )
+                })?;
                 let results = self.batch([old, update]).await?;
                 let [old, update] = results.as_slice() else {
                     return Err(StoreError(
@@ -294,20 +387,22 @@ impl Store for D1Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let params = [text(id.as_str()), millis(now), millis(until)];
-        Ok(self
-            .first::<Flag>(&self.sql.set_expiry, &params)
-            .await?
-            .is_some())
+        let statement = self.statement(&self.sql.set_expiry, |s| {
+            s.bind_text_time_time(id.as_str(), millis(now), millis(until))
+        })?;
+        Ok(self.first::<Flag>(statement).await?.is_some())
     }
 
     async fn delete(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let params = [text(id.as_str()), millis(now)];
-        Ok(self.changes(&self.sql.delete, &params).await? > 0)
+        let statement = self.statement(&self.sql.delete, |s| {
+            s.bind_text_time(id.as_str(), millis(now))
+        })?;
+        Ok(self.changes(statement).await? > 0)
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError> {
-        let params = [millis(now), JsValue::from(limit)];
-        self.changes(&self.sql.purge, &params).await
+        let statement =
+            self.statement(&self.sql.purge, |s| s.bind_time_count(millis(now), limit))?;
+        self.changes(statement).await
     }
 }

@@ -414,6 +414,48 @@ describe("events and promises", () => {
     expect(await manager.getSessionData(first.id)).toEqual({});
   });
 
+  it("with no listener every method answers the same, and a listener added later hears", async () => {
+    const manager = new SessionManager(env.DB, { timeout: 3600 });
+    const session = await manager.createSession("u", { a: 1 });
+    expect(await manager.getSessionData(session.id)).toEqual({ a: 1 });
+    expect((await manager.getSession(session.id)).createdAt).toEqual(session.createdAt);
+    expect(await manager.saveSessionData(session.id, { b: 2 })).toBe(true);
+    const expiry = await manager.renewSession(session.id);
+    expect(expiry).toBeInstanceOf(Date);
+    expect(expiry.getTime()).toBeGreaterThan(session.expiresAt.getTime() - 1000);
+    expect(await manager.renewSession(crypto.randomUUID())).toBeNull();
+    expect(await manager.getSessionData(crypto.randomUUID())).toBeNull();
+    expect(await manager.purgeExpired()).toBeGreaterThanOrEqual(0);
+    await expect(manager.createSession(5)).rejects.toMatchObject({ code: "invalid_argument" });
+
+    const deleted = [];
+    const renewed = [];
+    manager.addEventListener("session_deleted", (e) => deleted.push(e.detail));
+    manager.addEventListener("session_renewed", (e) => renewed.push(e.detail));
+    expect(await manager.renewSession(session.id)).toBeInstanceOf(Date);
+    expect(renewed).toHaveLength(1);
+    expect(renewed[0].expiresAt).toBeInstanceOf(Date);
+    expect(await manager.deleteSession(session.id)).toBe(true);
+    expect(deleted).toEqual([{ sessionId: session.id }]);
+  });
+
+  it("a type stays heard after its listener is removed: a remaining or new listener still hears", async () => {
+    const manager = new SessionManager(env.DB);
+    const first = [];
+    const second = [];
+    const listener = (e) => first.push(e.detail.sessionId);
+    manager.addEventListener("session_created", listener);
+    manager.addEventListener("session_created", (e) => second.push(e.detail.sessionId), { once: true });
+    const a = await manager.createSession("u");
+    manager.removeEventListener("session_created", listener);
+    const b = await manager.createSession("u");
+    manager.addEventListener("session_created", listener);
+    const c = await manager.createSession("u");
+    expect(first).toEqual([a.id, c.id]);
+    expect(second).toEqual([a.id]);
+    expect(b.id).not.toBe(a.id);
+  });
+
   it("a D1 failure rejects with db_error after the failure event", async () => {
     const manager = new SessionManager(env.DB_EMPTY);
     const events = record(manager);
