@@ -14,6 +14,21 @@ pub const NOT_FOUND_OR_EXPIRED: &str = "not_found_or_expired";
 /// `reason` of a save whose data cannot be stored as JSON, or that D1 refused.
 pub const SERIALIZATION_ERROR_OR_DB_ERROR: &str = "serialization_error_or_db_error";
 
+/// Every signal's name, as the seed's table spells them.
+pub const NAMES: [&str; 11] = [
+    "session_manager_initialized",
+    "session_created",
+    "session_creation_failed",
+    "session_renewed",
+    "session_renewal_failed",
+    "session_deleted",
+    "session_deletion_failed",
+    "session_data_retrieved",
+    "session_data_retrieval_failed",
+    "session_data_saved",
+    "session_data_save_failed",
+];
+
 /// One signal. Failure variants with an `error` carry the same error the operation returns
 /// (and occur only when it returns one). [`crate::json::Arguments`] writes their arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,5 +94,64 @@ impl Event {
             Event::DataSaved { .. } => "session_data_saved",
             Event::DataSaveFailed { .. } => "session_data_save_failed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    #[test]
+    fn every_event_is_named_in_names() {
+        let error = Error::Db(String::new());
+        let events = [
+            Event::ManagerInitialized {
+                timeout: TimeDelta::seconds(1),
+            },
+            Event::SessionCreated {
+                session_id: String::new(),
+                user_id: None,
+            },
+            Event::SessionCreationFailed {
+                user_id: None,
+                error: error.clone(),
+            },
+            Event::SessionRenewed {
+                session_id: String::new(),
+                expires_at: DateTime::UNIX_EPOCH,
+            },
+            Event::SessionRenewalFailed {
+                session_id: String::new(),
+                reason: NOT_FOUND,
+            },
+            Event::SessionDeleted {
+                session_id: String::new(),
+            },
+            Event::SessionDeletionFailed {
+                session_id: String::new(),
+                reason: NOT_FOUND,
+            },
+            Event::DataRetrieved {
+                session_id: String::new(),
+                data_keys: vec![],
+            },
+            Event::DataRetrievalFailed {
+                session_id: String::new(),
+                reason: NOT_FOUND_OR_EXPIRED,
+            },
+            Event::DataSaved {
+                session_id: String::new(),
+                saved_keys: vec![],
+            },
+            Event::DataSaveFailed {
+                session_id: String::new(),
+                reason: NOT_FOUND,
+                error: Some(error),
+            },
+        ];
+        let names: Vec<_> = events.iter().map(Event::name).collect();
+        assert_eq!(names, NAMES);
     }
 }

@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
-use crate::events::Event;
+use crate::events::{self, Event};
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::store::d1::D1Store;
@@ -38,7 +38,7 @@ pub struct SessionCore {
     operations: RefCell<Operations>,
     /// The event types a listener was ever added for: only these are written out (see
     /// [`SessionCore::hear`]).
-    heard: RefCell<Vec<String>>,
+    heard: RefCell<Vec<&'static str>>,
 }
 
 #[wasm_bindgen]
@@ -67,10 +67,14 @@ impl SessionCore {
     /// written out at all: an event no one hears costs nothing, where building and
     /// dispatching it measured as a large part of a call's cost in workerd. Never
     /// forgotten, so removing a listener cannot make one that remains miss an event.
-    pub fn hear(&self, event_type: String) {
+    /// Types that are no signal's name are not kept: nothing dispatches them.
+    pub fn hear(&self, event_type: &str) {
+        let Some(name) = events::NAMES.into_iter().find(|name| *name == event_type) else {
+            return;
+        };
         let mut heard = self.heard.borrow_mut();
-        if !heard.contains(&event_type) {
-            heard.push(event_type);
+        if !heard.contains(&name) {
+            heard.push(name);
         }
     }
 
@@ -401,7 +405,7 @@ impl SessionCore {
         let heard = self.heard.borrow();
         events
             .iter()
-            .filter(|event| heard.iter().any(|t| t == event.name()))
+            .filter(|event| heard.contains(&event.name()))
             .collect()
     }
 }
