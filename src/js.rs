@@ -104,7 +104,7 @@ impl SessionCore {
     /// found.
     pub fn get(&self, id: JsValue, whole: bool) -> u32 {
         let manager = Rc::clone(&self.manager);
-        let id = id_arg(&id);
+        let id = self.id_arg(&id);
         self.begin(async move {
             let outcome = manager.get(id).await;
             outcome.map(|found| match found {
@@ -118,7 +118,7 @@ impl SessionCore {
     /// Starts a save; its value is `true` when saved, `false` when not found.
     pub fn save(&self, id: JsValue, data: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
-        let id = id_arg(&id);
+        let id = self.id_arg(&id);
         let data = data_arg(&data);
         self.begin(async move {
             let outcome = manager.save(id, data).await;
@@ -129,7 +129,7 @@ impl SessionCore {
     /// Starts a renewal; its value is the new expiry as a `Date`, `null` when not found.
     pub fn renew(&self, id: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
-        let id = id_arg(&id);
+        let id = self.id_arg(&id);
         self.begin(async move {
             let outcome = manager.renew(id).await;
             outcome.map(Answer::time)
@@ -139,7 +139,7 @@ impl SessionCore {
     /// Starts a deletion; its value is `true` when a live session was deleted.
     pub fn delete(&self, id: JsValue) -> u32 {
         let manager = Rc::clone(&self.manager);
-        let id = id_arg(&id);
+        let id = self.id_arg(&id);
         self.begin(async move {
             let outcome = manager.delete(id).await;
             outcome.map(Answer::Bool)
@@ -305,12 +305,19 @@ fn shown(value: &JsValue) -> String {
     js_string(value).unwrap_or_else(|_| "a value that cannot be shown".to_owned())
 }
 
-fn id_arg(value: &JsValue) -> Arg<String> {
-    match value.as_string() {
-        Some(text) => Arg::Given(text),
-        None => Arg::WrongType {
-            shown: shown(value),
-        },
+impl SessionCore {
+    /// The session id argument. A string is also handed to the store, which can then bind
+    /// the very JS string the caller passed (see `D1Store::remember_id`).
+    fn id_arg(&self, value: &JsValue) -> Arg<String> {
+        match value.as_string() {
+            Some(text) => {
+                self.manager.store().remember_id(&text, value);
+                Arg::Given(text)
+            }
+            None => Arg::WrongType {
+                shown: shown(value),
+            },
+        }
     }
 }
 

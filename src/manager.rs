@@ -83,6 +83,10 @@ impl<S: Store, C: Clock> Manager<S, C> {
         &self.config
     }
 
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// The signal that the manager is ready, to be delivered once.
     pub fn initialized(&self) -> Event {
         Event::ManagerInitialized {

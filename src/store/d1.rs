@@ -3,6 +3,9 @@
 //! It waits on D1's promises with [`crate::wait`], so the surface decides how they are
 //! awaited.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
 use chrono::{DateTime, Utc};
 use js_sys::{Array, JsString, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -30,26 +33,27 @@ extern "C" {
     type D1PreparedStatement;
 
     // `bind`, once per shape of parameters the statements below take: each value crosses
-    // as itself (a number as a number), with no JS array built value by value.
+    // as itself (a number as a number, an id as the caller's JS string), with no JS array
+    // built value by value.
     #[wasm_bindgen(method, catch, js_name = bind)]
-    fn bind_text_time(
+    fn bind_id_time(
         this: &D1PreparedStatement,
-        id: &str,
+        id: &JsValue,
         t: f64,
     ) -> Result<D1PreparedStatement, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = bind)]
-    fn bind_text_time_time(
+    fn bind_id_times(
         this: &D1PreparedStatement,
-        id: &str,
+        id: &JsValue,
         t1: f64,
         t2: f64,
     ) -> Result<D1PreparedStatement, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = bind)]
-    fn bind_text_text_time(
+    fn bind_id_data_time(
         this: &D1PreparedStatement,
-        id: &str,
+        id: &JsValue,
         data: &str,
         t: f64,
     ) -> Result<D1PreparedStatement, JsValue>;
@@ -57,7 +61,7 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = bind)]
     fn bind_save_renewing(
         this: &D1PreparedStatement,
-        id: &str,
+        id: &JsValue,
         data: &str,
         t1: f64,
         t2: f64,
@@ -154,7 +158,12 @@ pub struct D1Store {
     sql: Sql,
     /// The keys of D1's result objects this store reads, made JS strings once.
     keys: Keys,
+    /// The session ids callers passed in lately, with the JS strings they came as.
+    ids: RefCell<VecDeque<(String, JsValue)>>,
 }
+
+/// How many recent ids [`D1Store::remember_id`] keeps: a few operations in flight at once.
+const REMEMBERED_IDS: usize = 8;
 
 struct Keys {
     meta: JsValue,
@@ -173,7 +182,28 @@ impl D1Store {
                 changes: "changes".into(),
                 results: "results".into(),
             },
+            ids: RefCell::default(),
         }
+    }
+
+    /// Keeps `js`, the JS string a caller passed as a session id, so that binding that id
+    /// reuses it instead of making a new string from wasm memory: that is a `TextDecoder`
+    /// call, the largest single part of our cost per call in workerd's profile. Only an id
+    /// with the very same text is ever bound this way; a miss only costs the copy.
+    pub fn remember_id(&self, text: &str, js: &JsValue) {
+        let mut ids = self.ids.borrow_mut();
+        if ids.len() == REMEMBERED_IDS {
+            ids.pop_front();
+        }
+        ids.push_back((text.to_owned(), js.clone()));
+    }
+
+    fn id_value(&self, id: &SessionId) -> JsValue {
+        let ids = self.ids.borrow();
+        ids.iter()
+            .rev()
+            .find(|(text, _)| text == id.as_str())
+            .map_or_else(|| JsValue::from_str(id.as_str()), |(_, js)| js.clone())
     }
 
     /// `sql` prepared, its parameters bound by `bind`.
@@ -316,7 +346,7 @@ impl Store for D1Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
         let statement = self.statement(&self.sql.load, |s| {
-            s.bind_text_time(id.as_str(), millis(now))
+            s.bind_id_time(&self.id_value(id), millis(now))
         })?;
         let Some(row) = self.first::<Row>(statement).await? else {
             return Ok(None);
@@ -340,17 +370,17 @@ impl Store for D1Store {
         let (row, renewed) = match renewal {
             None => {
                 let statement = self.statement(&self.sql.save, |s| {
-                    s.bind_text_text_time(id.as_str(), data.json(), millis(now))
+                    s.bind_id_data_time(&self.id_value(id), data.json(), millis(now))
                 })?;
                 (self.first::<SavedRow>(statement).await?, false)
             }
             Some(renewal) => {
                 let old = self.statement(&self.sql.expiry_of, |s| {
-                    s.bind_text_time(id.as_str(), millis(now))
+                    s.bind_id_time(&self.id_value(id), millis(now))
                 })?;
                 let update = self.statement(&self.sql.save_renewing, |s| {
                     s.bind_save_renewing(
-                        id.as_str(),
+                        &self.id_value(id),
                         data.json(),
                         millis(now),
                         millis(renewal.if_expires_before),
@@ -388,14 +418,14 @@ impl Store for D1Store {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let statement = self.statement(&self.sql.set_expiry, |s| {
-            s.bind_text_time_time(id.as_str(), millis(now), millis(until))
+            s.bind_id_times(&self.id_value(id), millis(now), millis(until))
         })?;
         Ok(self.first::<Flag>(statement).await?.is_some())
     }
 
     async fn delete(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let statement = self.statement(&self.sql.delete, |s| {
-            s.bind_text_time(id.as_str(), millis(now))
+            s.bind_id_time(&self.id_value(id), millis(now))
         })?;
         Ok(self.changes(statement).await? > 0)
     }
