@@ -159,6 +159,79 @@ impl SessionCore {
             Outcome { result, events }.map(|n| Answer::Number(n.into()))
         })
     }
+
+    /// Runs operation `handle` until it finishes or waits on a D1 promise. The first call
+    /// passes nothing; each later one hands over how the awaited promise settled
+    /// (`fulfilled`, with its value or its rejection reason). Returns the promise to await
+    /// (an object), or once finished the outcome: either a primitive, which is the value
+    /// when there is no error and no event anyone hears, or the JSON text
+    /// `[events, value, error]`: the wrapper dispatches the events in order, then throws
+    /// `error` or returns `value`. See [`crate::wait`] for why JS does the awaiting.
+    pub fn step(&self, handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
+        let Some(mut task) = self.operations.borrow_mut().take(handle) else {
+            let error = Error::InvalidArgument(format!("no operation {handle}"));
+            return self.outcome_to_js(Outcome::failed(error));
+        };
+        task.answer(if fulfilled { Ok(settled) } else { Err(settled) });
+        match task.step() {
+            Step::Wait(promise) => {
+                self.operations.borrow_mut().put_back(handle, task);
+                promise.into()
+            }
+            Step::Done(outcome) => {
+                self.operations.borrow_mut().release(handle);
+                self.outcome_to_js(outcome)
+            }
+            Step::Stalled => {
+                self.operations.borrow_mut().release(handle);
+                self.outcome_to_js(Outcome::failed(Stalled.into()))
+            }
+        }
+    }
+}
+
+impl SessionCore {
+    fn begin(&self, future: impl Future<Output = Outcome<Answer>> + 'static) -> u32 {
+        self.operations.borrow_mut().insert(Task::new(future))
+    }
+
+    /// The session id argument. A string is also handed to the store, which can then bind
+    /// the very JS string the caller passed (see `D1Store::remember_id`).
+    fn id_arg(&self, value: &JsValue) -> Arg<String> {
+        match value.as_string() {
+            Some(text) => {
+                self.manager.store().remember_id(&text, value);
+                Arg::Given(text)
+            }
+            None => Arg::WrongType {
+                shown: shown(value),
+            },
+        }
+    }
+
+    /// See [`SessionCore::step`] for the two shapes. The JSON text is read with one
+    /// `JSON.parse`: one string crossing instead of objects built property by property
+    /// through the wasm boundary. `events` is `[[type, arguments], ...]`, `error`
+    /// `{"code","message"}` or `null`.
+    fn outcome_to_js(&self, outcome: Outcome<Answer>) -> JsValue {
+        let events = self.heard_events(&outcome.events);
+        let (value, error) = match outcome.result {
+            Ok(value) => match value.primitive() {
+                Some(primitive) if events.is_empty() => return primitive,
+                _ => (value.into_json(), "null".to_owned()),
+            },
+            Err(e) => ("null".to_owned(), json::to_text(&e)),
+        };
+        JsValue::from_str(&format!("[{},{value},{error}]", events_json(&events)))
+    }
+
+    fn heard_events<'a>(&self, events: &'a [Event]) -> Vec<&'a Event> {
+        let heard = self.heard.borrow();
+        events
+            .iter()
+            .filter(|event| heard.contains(&event.name()))
+            .collect()
+    }
 }
 
 /// The operations in progress on one `SessionCore`, by handle. A slot is reused once its
@@ -198,44 +271,6 @@ impl Operations {
 
     fn release(&mut self, handle: u32) {
         self.free.push(handle);
-    }
-}
-
-#[wasm_bindgen]
-impl SessionCore {
-    /// Runs operation `handle` until it finishes or waits on a D1 promise. The first call
-    /// passes nothing; each later one hands over how the awaited promise settled
-    /// (`fulfilled`, with its value or its rejection reason). Returns the promise to await
-    /// (an object), or once finished the outcome: either a primitive, which is the value
-    /// when there is no error and no event anyone hears, or the JSON text
-    /// `[events, value, error]`: the wrapper dispatches the events in order, then throws
-    /// `error` or returns `value`. See [`crate::wait`] for why JS does the awaiting.
-    pub fn step(&self, handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
-        let Some(mut task) = self.operations.borrow_mut().take(handle) else {
-            let error = Error::InvalidArgument(format!("no operation {handle}"));
-            return self.outcome_to_js(Outcome::failed(error));
-        };
-        task.answer(if fulfilled { Ok(settled) } else { Err(settled) });
-        match task.step() {
-            Step::Wait(promise) => {
-                self.operations.borrow_mut().put_back(handle, task);
-                promise.into()
-            }
-            Step::Done(outcome) => {
-                self.operations.borrow_mut().release(handle);
-                self.outcome_to_js(outcome)
-            }
-            Step::Stalled => {
-                self.operations.borrow_mut().release(handle);
-                self.outcome_to_js(Outcome::failed(Stalled.into()))
-            }
-        }
-    }
-}
-
-impl SessionCore {
-    fn begin(&self, future: impl Future<Output = Outcome<Answer>> + 'static) -> u32 {
-        self.operations.borrow_mut().insert(Task::new(future))
     }
 }
 
@@ -305,22 +340,6 @@ fn shown(value: &JsValue) -> String {
     js_string(value).unwrap_or_else(|_| "a value that cannot be shown".to_owned())
 }
 
-impl SessionCore {
-    /// The session id argument. A string is also handed to the store, which can then bind
-    /// the very JS string the caller passed (see `D1Store::remember_id`).
-    fn id_arg(&self, value: &JsValue) -> Arg<String> {
-        match value.as_string() {
-            Some(text) => {
-                self.manager.store().remember_id(&text, value);
-                Arg::Given(text)
-            }
-            None => Arg::WrongType {
-                shown: shown(value),
-            },
-        }
-    }
-}
-
 fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
     if value.is_undefined() || value.is_null() {
         return Arg::Given(None);
@@ -388,32 +407,6 @@ impl Answer {
             Answer::Null => "null".to_owned(),
             Answer::Json(text) => text,
         }
-    }
-}
-
-impl SessionCore {
-    /// See [`SessionCore::step`] for the two shapes. The JSON text is read with one
-    /// `JSON.parse`: one string crossing instead of objects built property by property
-    /// through the wasm boundary. `events` is `[[type, arguments], ...]`, `error`
-    /// `{"code","message"}` or `null`.
-    fn outcome_to_js(&self, outcome: Outcome<Answer>) -> JsValue {
-        let events = self.heard_events(&outcome.events);
-        let (value, error) = match outcome.result {
-            Ok(value) => match value.primitive() {
-                Some(primitive) if events.is_empty() => return primitive,
-                _ => (value.into_json(), "null".to_owned()),
-            },
-            Err(e) => ("null".to_owned(), json::to_text(&e)),
-        };
-        JsValue::from_str(&format!("[{},{value},{error}]", events_json(&events)))
-    }
-
-    fn heard_events<'a>(&self, events: &'a [Event]) -> Vec<&'a Event> {
-        let heard = self.heard.borrow();
-        events
-            .iter()
-            .filter(|event| heard.contains(&event.name()))
-            .collect()
     }
 }
 
