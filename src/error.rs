@@ -17,6 +17,9 @@ pub enum Error {
     PayloadTooLarge { limit: usize },
     /// D1 failed or answered something the core cannot read.
     Db(String),
+    /// A bug or a platform failure the core cannot recover from (a trap, a stalled
+    /// operation). The message is for logs; callers only learn the code.
+    Internal(String),
 }
 
 impl Error {
@@ -28,6 +31,7 @@ impl Error {
             Error::InvalidJson(_) => "invalid_json",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::Db(_) => "db_error",
+            Error::Internal(_) => "internal",
         }
     }
 }
@@ -42,6 +46,7 @@ impl fmt::Display for Error {
                 write!(f, "session data is larger than {limit} bytes of JSON")
             }
             Error::Db(m) => write!(f, "database error: {m}"),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
 }
@@ -60,6 +65,7 @@ mod tests {
             (Error::InvalidJson(String::new()), "invalid_json"),
             (Error::PayloadTooLarge { limit: 1 }, "payload_too_large"),
             (Error::Db(String::new()), "db_error"),
+            (Error::Internal(String::new()), "internal"),
         ];
         for (error, code) in cases {
             assert_eq!(error.code(), code);

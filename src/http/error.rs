@@ -77,6 +77,7 @@ impl From<Error> for ApiError {
             Error::InvalidArgument(_) | Error::InvalidData(_) | Error::InvalidJson(_) => 400,
             Error::PayloadTooLarge { .. } => 413,
             Error::Db(_) => 503,
+            Error::Internal(_) => 500,
         };
         let code = match error {
             Error::Db(_) => "db_unavailable",

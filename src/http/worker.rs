@@ -231,9 +231,7 @@ async fn read_body(
             let _ = reader.cancel();
             return Err(ApiError::payload_too_large(limit));
         }
-        let start = bytes.len();
-        bytes.resize(start + len, 0);
-        value.copy_to(&mut bytes[start..]);
+        bytes.extend(value.to_vec());
     }
     String::from_utf8(bytes).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))
 }
