@@ -1,11 +1,10 @@
 //! Server-side sessions on Cloudflare D1.
 //!
-//! The session rules live in [`manager`], over the [`store::Store`] trait and a
-//! [`clock::Clock`], and know neither D1 nor JS, so they are tested natively. `store::d1` is
+//! The session rules live in [`manager`], over the [`store::Store`] trait, and know
+//! neither D1 nor JS, so they are tested natively. `store::d1` is
 //! the D1 store, `js` the npm package's surface and `http` the Worker's; they exist only
 //! on wasm.
 
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;

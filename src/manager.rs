@@ -3,14 +3,13 @@
 //! Every operation returns an [`Outcome`]: its result and the events it caused, in order.
 //! Surfaces deliver the events before they hand over the result.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Error;
 use crate::events::{Event, NOT_FOUND, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
-use crate::session::{validate_user_id, Session, SessionData, SessionId};
-use crate::store::{Renewal, Store};
+use crate::session::{shown, validate_user_id, Session, SessionData, SessionId};
+use crate::store::{NewSession, Rolling, Store};
 
 /// How many fresh ids a create tries before giving up. With 122 random bits a second try
 /// is already astronomically unlikely; a third means the store is misbehaving.
@@ -21,8 +20,12 @@ const MAX_ID_ATTEMPTS: usize = 3;
 pub enum Arg<T> {
     /// Of the expected type.
     Given(T),
-    /// Of another type; `shown` is how it reads as text, for messages and events.
+    /// Of another type; `shown` is how it reads as text, for messages and events (bounded:
+    /// see [`shown`]).
     WrongType { shown: String },
+    /// A string that is not well-formed Unicode (a lone UTF-16 surrogate): it cannot be
+    /// stored as UTF-8 without changing it.
+    Malformed { shown: String },
 }
 
 /// Session data as it crossed a boundary.
@@ -62,21 +65,16 @@ impl<T> Outcome<T> {
     }
 }
 
-/// Sessions over a [`Store`], timed by a [`Clock`].
-pub struct Manager<S, C> {
+/// Sessions over a [`Store`]. The store's clock decides liveness (see [`crate::store`]).
+pub struct Manager<S> {
     store: S,
-    clock: C,
     config: Config,
 }
 
-impl<S: Store, C: Clock> Manager<S, C> {
+impl<S: Store> Manager<S> {
     /// A manager. Makes no store call.
-    pub fn new(store: S, clock: C, config: Config) -> Self {
-        Manager {
-            store,
-            clock,
-            config,
-        }
+    pub fn new(store: S, config: Config) -> Self {
+        Manager { store, config }
     }
 
     pub fn config(&self) -> &Config {
@@ -101,8 +99,8 @@ impl<S: Store, C: Clock> Manager<S, C> {
     /// data (nothing is written), `db_error` when the store fails.
     pub async fn create(&self, user_id: Arg<Option<String>>, data: DataArg) -> Outcome<Session> {
         let shown_user = match &user_id {
-            Arg::Given(user) => user.clone(),
-            Arg::WrongType { shown } => Some(shown.clone()),
+            Arg::Given(user) => user.as_deref().map(shown),
+            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown.clone()),
         };
         match self.try_create(user_id, data).await {
             Ok(session) => {
@@ -138,24 +136,32 @@ impl<S: Store, C: Clock> Manager<S, C> {
                     "userId must be a string or null, got {shown}"
                 )))
             }
+            Arg::Malformed { .. } => {
+                return Err(Error::InvalidArgument(
+                    "userId must be well-formed Unicode (it has a lone surrogate)".to_owned(),
+                ))
+            }
         };
         let data = match data {
             DataArg::Absent => SessionData::empty(),
             other => self.check_data(other)?,
         };
-        let now = self.clock.now();
-        let mut session = Session {
-            id: SessionId::generate(),
-            user_id,
-            data,
-            created_at: now,
-            expires_at: now + self.config.timeout,
-        };
         for _ in 0..MAX_ID_ATTEMPTS {
-            if self.store.insert(&session).await? {
-                return Ok(session);
+            let id = SessionId::generate();
+            let new = NewSession {
+                id: &id,
+                user_id: user_id.as_deref(),
+                data: &data,
+            };
+            if let Some(stamps) = self.store.insert(&new, self.config.timeout).await? {
+                return Ok(Session {
+                    id,
+                    user_id,
+                    data,
+                    created_at: stamps.created_at,
+                    expires_at: stamps.expires_at,
+                });
             }
-            session.id = SessionId::generate();
         }
         Err(Error::Db(format!(
             "no free session id after {MAX_ID_ATTEMPTS} attempts"
@@ -174,9 +180,12 @@ impl<S: Store, C: Clock> Manager<S, C> {
         let Some(id) = id else {
             return Outcome::new(Ok(None), vec![not_retrieved(shown)]);
         };
-        let now = self.clock.now();
-        let mut session = match self.store.load(&id, now).await {
-            Ok(Some(session)) => session,
+        let due_within = match self.config.rolling {
+            true => self.config.timeout / 2,
+            false => TimeDelta::zero(),
+        };
+        let (mut session, renewal_due) = match self.store.load(&id, due_within).await {
+            Ok(Some(loaded)) => (loaded.session, loaded.renewal_due),
             Ok(None) => return Outcome::new(Ok(None), vec![not_retrieved(shown)]),
             Err(error) => return retrieval_failed(shown, error.into()),
         };
@@ -184,28 +193,26 @@ impl<S: Store, C: Clock> Manager<S, C> {
             session_id: shown.clone(),
             data_keys: session.data.keys().to_vec(),
         }];
-        if let Some(renewal) = self.renewal(now) {
-            if session.expires_at < renewal.if_expires_before {
-                // The read succeeded; a renewal that fails now is reported, not thrown.
-                let event = match self.store.set_expiry(&id, now, renewal.until).await {
-                    Ok(true) => {
-                        session.expires_at = renewal.until;
-                        Event::SessionRenewed {
-                            session_id: shown,
-                            expires_at: renewal.until,
-                        }
+        if renewal_due {
+            // The read succeeded; a renewal that fails now is reported, not thrown.
+            let event = match self.store.set_expiry(&id, self.config.timeout).await {
+                Ok(Some(until)) => {
+                    session.expires_at = until;
+                    Event::SessionRenewed {
+                        session_id: shown,
+                        expires_at: until,
                     }
-                    Ok(false) => Event::SessionRenewalFailed {
-                        session_id: shown,
-                        reason: NOT_FOUND,
-                    },
-                    Err(error) => Event::SessionRenewalFailed {
-                        session_id: shown,
-                        reason: Error::from(error).code(),
-                    },
-                };
-                events.push(event);
-            }
+                }
+                Ok(None) => Event::SessionRenewalFailed {
+                    session_id: shown,
+                    reason: NOT_FOUND,
+                },
+                Err(error) => Event::SessionRenewalFailed {
+                    session_id: shown,
+                    reason: Error::from(error).code(),
+                },
+            };
+            events.push(event);
         }
         Outcome::new(Ok(Some(session)), events)
     }
@@ -233,12 +240,7 @@ impl<S: Store, C: Clock> Manager<S, C> {
         let Some(id) = id else {
             return Outcome::new(Ok(None), vec![not_saved(shown)]);
         };
-        let now = self.clock.now();
-        let saved = match self
-            .store
-            .save_data(&id, &data, now, self.renewal(now))
-            .await
-        {
+        let saved = match self.store.save_data(&id, &data, self.rolling()).await {
             Ok(Some(saved)) => saved,
             Ok(None) => return Outcome::new(Ok(None), vec![not_saved(shown)]),
             Err(error) => return save_failed(shown, error.into()),
@@ -282,17 +284,15 @@ impl<S: Store, C: Clock> Manager<S, C> {
         let Some(id) = id else {
             return Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]);
         };
-        let now = self.clock.now();
-        let until = now + self.config.timeout;
-        match self.store.set_expiry(&id, now, until).await {
-            Ok(true) => Outcome::new(
+        match self.store.set_expiry(&id, self.config.timeout).await {
+            Ok(Some(until)) => Outcome::new(
                 Ok(Some(until)),
                 vec![Event::SessionRenewed {
                     session_id: shown,
                     expires_at: until,
                 }],
             ),
-            Ok(false) => Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]),
+            Ok(None) => Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]),
             Err(error) => {
                 let error = Error::from(error);
                 Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
@@ -319,7 +319,7 @@ impl<S: Store, C: Clock> Manager<S, C> {
         let Some(id) = id else {
             return Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]);
         };
-        match self.store.delete(&id, self.clock.now()).await {
+        match self.store.delete(&id).await {
             Ok(true) => Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }]),
             Ok(false) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
             Err(error) => {
@@ -335,15 +335,15 @@ impl<S: Store, C: Clock> Manager<S, C> {
     /// # Errors
     /// `db_error` when the store fails.
     pub async fn purge_expired(&self, limit: u32) -> Result<u32, Error> {
-        Ok(self.store.purge_expired(self.clock.now(), limit).await?)
+        Ok(self.store.purge_expired(limit).await?)
     }
 
-    /// The rolling renewal a read or write at `now` applies: when less than half the timeout
-    /// is left, extend to a full timeout.
-    fn renewal(&self, now: DateTime<Utc>) -> Option<Renewal> {
-        self.config.rolling.then(|| Renewal {
-            if_expires_before: now + self.config.timeout / 2,
-            until: now + self.config.timeout,
+    /// The rolling renewal a write applies: when less than half the timeout is left, extend
+    /// to a full timeout.
+    fn rolling(&self) -> Option<Rolling> {
+        self.config.rolling.then(|| Rolling {
+            due_within: self.config.timeout / 2,
+            lifetime: self.config.timeout,
         })
     }
 
@@ -367,8 +367,15 @@ fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Err
     match id {
         Arg::Given(text) => {
             let id = SessionId::parse(&text);
+            // A well-formed id is shown whole; anything else only by a bounded prefix.
+            let text = match id {
+                Some(_) => text,
+                None => shown(&text),
+            };
             Ok((text, id))
         }
+        // A malformed string cannot be an issued id.
+        Arg::Malformed { shown } => Ok((shown, None)),
         Arg::WrongType { shown } => {
             let error = Error::InvalidArgument(format!("session id must be a string, got {shown}"));
             Err((shown, error))

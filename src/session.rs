@@ -16,6 +16,22 @@ const ID_LEN: usize = 36;
 /// The most characters a user id may have.
 pub const MAX_USER_ID_CHARS: usize = 256;
 
+/// The deepest nesting of arrays and objects session data may have. SQLite's JSON functions
+/// refuse deeper documents (its limit is 1,000), and later features query data with them.
+pub const MAX_DATA_DEPTH: usize = 1_000;
+
+/// The most characters of a rejected input that a message, event or log line may quote.
+pub const MAX_SHOWN_CHARS: usize = 64;
+
+/// How rejected input is quoted: whole when short, else its first [`MAX_SHOWN_CHARS`]
+/// characters and an ellipsis, so no input can make a log line or message large.
+pub fn shown(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
+    }
+}
+
 /// A session id this crate issued: a UUID v4 (122 random bits from the platform CSPRNG) in
 /// lowercase hyphenated form. Anything else cannot name a session, so it never reaches D1.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,10 +73,11 @@ impl fmt::Display for SessionId {
 /// # Errors
 /// [`Error::InvalidArgument`] when it is empty or too long.
 pub fn validate_user_id(user_id: &str) -> Result<(), Error> {
-    let chars = user_id.chars().count();
+    // The count is not quoted: a surface may pass only a prefix of an oversized id.
+    let chars = user_id.chars().take(MAX_USER_ID_CHARS + 1).count();
     if chars == 0 || chars > MAX_USER_ID_CHARS {
         return Err(Error::InvalidArgument(format!(
-            "userId must be 1 to {MAX_USER_ID_CHARS} characters, got {chars}"
+            "userId must be 1 to {MAX_USER_ID_CHARS} characters"
         )));
     }
     Ok(())
@@ -87,11 +104,14 @@ impl SessionData {
     /// # Errors
     /// [`Error::PayloadTooLarge`] over the limit (checked before parsing, so an oversized
     /// input costs no parse); [`Error::InvalidJson`] for text that is not JSON;
-    /// [`Error::InvalidData`] for JSON that is not an object.
+    /// [`Error::InvalidData`] for JSON that is not an object, that nests deeper than
+    /// [`MAX_DATA_DEPTH`], or that holds a lone surrogate escape (`"\ud800"`), which no
+    /// UTF-8 store can keep.
     pub fn from_json(json: String, max_bytes: usize) -> Result<Self, Error> {
         if json.len() > max_bytes {
             return Err(Error::PayloadTooLarge { limit: max_bytes });
         }
+        check_shape(&json)?;
         let keys = top_level_keys(&json)?;
         Ok(SessionData { json, keys })
     }
@@ -116,6 +136,55 @@ impl SessionData {
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
+}
+
+/// Checks nesting depth and `\u` escapes in one pass over the bytes, building nothing.
+/// Hand-written because serde_json can only check depth by building the whole value (and
+/// its limit is 128), and it accepts a lone surrogate escape in a skipped value. Syntax is
+/// left to the parser: on text that is not JSON this may pass or fail, never panic.
+fn check_shape(json: &str) -> Result<(), Error> {
+    let invalid = |why: &str| Err(Error::InvalidData(format!("session data {why}")));
+    let mut bytes = json.bytes();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    // A high surrogate escape waiting for its low half.
+    let mut pending_high = false;
+    while let Some(b) = bytes.next() {
+        if !in_string {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > MAX_DATA_DEPTH {
+                        return invalid(&format!("nests deeper than {MAX_DATA_DEPTH} levels"));
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            continue;
+        }
+        let unit = match b {
+            b'\\' => match bytes.next() {
+                Some(b'u') => {
+                    let hex: String = bytes.by_ref().take(4).map(char::from).collect();
+                    u16::from_str_radix(&hex, 16).ok()
+                }
+                _ => None,
+            },
+            b'"' => {
+                in_string = false;
+                None
+            }
+            _ => None,
+        };
+        let is_low = unit.is_some_and(|u| (0xDC00..=0xDFFF).contains(&u));
+        if pending_high != is_low {
+            return invalid("holds a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot keep");
+        }
+        pending_high = unit.is_some_and(|u| (0xD800..=0xDBFF).contains(&u));
+    }
+    Ok(())
 }
 
 /// Parses only the outer object: values are skipped, not built, so the cost is one pass, and
@@ -251,13 +320,58 @@ mod tests {
         }
     }
 
+    fn nested(depth: usize) -> String {
+        // The outer object is level 1.
+        let inner = depth - 1;
+        format!("{{\"a\":{}1{}}}", "[".repeat(inner), "]".repeat(inner))
+    }
+
     #[test]
-    fn deep_nesting_is_skipped_without_recursion() {
-        let json = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    fn nesting_is_bounded_at_a_thousand_levels_without_recursion() {
         assert_eq!(
-            SessionData::from_json(json, usize::MAX).unwrap().keys(),
+            SessionData::from_json(nested(MAX_DATA_DEPTH), usize::MAX)
+                .unwrap()
+                .keys(),
             ["a"]
         );
+        for depth in [MAX_DATA_DEPTH + 1, 100_000] {
+            let err = SessionData::from_json(nested(depth), usize::MAX).unwrap_err();
+            assert_eq!(err.code(), "invalid_data", "{depth}");
+            assert!(err.to_string().contains("1000 levels"), "{err}");
+        }
+        // Brackets inside strings are text, not nesting.
+        let text = format!("{{\"a\":\"{}\"}}", "[".repeat(5_000));
+        assert!(SessionData::from_json(text, usize::MAX).is_ok());
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_invalid_data() {
+        for json in [
+            r#"{"\ud800":1}"#,
+            r#"{"a":"x\udc00"}"#,
+            r#"{"a":["\ud800"]}"#,
+            r#"{"a":"\ud800\u0041"}"#,
+            r#"{"a":"\uDBFF"}"#,
+        ] {
+            let err = SessionData::from_json(json.into(), 100).unwrap_err();
+            assert_eq!(err.code(), "invalid_data", "{json}");
+        }
+        for json in [
+            r#"{"a":"\ud83d\ude00"}"#,
+            r#"{"a":"\\ud800"}"#,
+            r#"{"a":"😀\u00e9"}"#,
+        ] {
+            assert!(SessionData::from_json(json.into(), 100).is_ok(), "{json}");
+        }
+    }
+
+    #[test]
+    fn rejected_input_is_shown_by_a_bounded_prefix() {
+        assert_eq!(shown("short"), "short");
+        let long = "é".repeat(1_000_000);
+        let quoted = shown(&long);
+        assert_eq!(quoted.chars().count(), MAX_SHOWN_CHARS + 1);
+        assert!(quoted.ends_with('…'));
     }
 
     #[test]

@@ -1,0 +1,121 @@
+//! The D1 store's statements, written once per table and isolate. The table name is a
+//! checked plain identifier (see `Config`), quoted so keywords are safe; every value is a
+//! bound parameter.
+//!
+//! "Now" is the database's clock, read inside each statement (SQLite fixes `'now'` for
+//! the whole statement): liveness and new expiries are decided when the write runs, not
+//! when the Worker sent it, so no write that arrives late can touch an expired session or
+//! bring one back.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::JsString;
+
+/// Epoch milliseconds by the database's clock. `julianday('now')` is in every SQLite
+/// version D1 has run (unlike `unixepoch('subsec')`, new in 3.42); SQLite keeps it to the
+/// millisecond, and rounding removes the floating-point residue of the conversion.
+const NOW_MS: &str = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
+
+/// The statements for one table, as JS strings (made once, so no statement text crosses
+/// into JS per call).
+pub struct Sql {
+    /// ?1 id, ?2 user id, ?3 data, ?4 lifetime ms.
+    pub insert: JsString,
+    /// ?1 id, ?2 due-within ms.
+    pub load: JsString,
+    /// ?1 id, ?2 data.
+    pub save: JsString,
+    /// ?1 id, ?2 data, ?3 due-within ms, ?4 lifetime ms: the renewing half of a save.
+    pub save_if_due: JsString,
+    /// ?1 id, ?2 data, ?3 due-within ms: the other half.
+    pub save_if_not_due: JsString,
+    /// ?1 id, ?2 lifetime ms.
+    pub set_expiry: JsString,
+    /// ?1 id.
+    pub delete: JsString,
+    /// ?1 limit.
+    pub purge: JsString,
+}
+
+impl Sql {
+    fn for_table(table: &str) -> Self {
+        let t = format!("\"{table}\"");
+        let now = NOW_MS;
+        let sql = |text: String| JsString::from(text);
+        Sql {
+            insert: sql(format!(
+                "INSERT INTO {t} (id, user_id, data, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, {now}, {now} + ?4) ON CONFLICT (id) DO NOTHING \
+                 RETURNING created_at, expires_at"
+            )),
+            load: sql(format!(
+                "SELECT user_id, data, created_at, expires_at, expires_at < {now} + ?2 AS due \
+                 FROM {t} WHERE id = ?1 AND expires_at > {now}"
+            )),
+            save: sql(format!(
+                "UPDATE {t} SET data = ?2 WHERE id = ?1 AND expires_at > {now} \
+                 RETURNING user_id, created_at, expires_at"
+            )),
+            // A renewing save is these two in one batch (one round trip, one transaction).
+            // SQLite's RETURNING sees only new values, so which statement matched says
+            // whether the renewal applied; at most one matches, as the second runs after
+            // the first and sees its expiry.
+            save_if_not_due: sql(format!(
+                "UPDATE {t} SET data = ?2 WHERE id = ?1 AND expires_at >= {now} + ?3 \
+                 RETURNING user_id, created_at, expires_at"
+            )),
+            save_if_due: sql(format!(
+                "UPDATE {t} SET data = ?2, expires_at = {now} + ?4 \
+                 WHERE id = ?1 AND expires_at > {now} AND expires_at < {now} + ?3 \
+                 RETURNING user_id, created_at, expires_at"
+            )),
+            set_expiry: sql(format!(
+                "UPDATE {t} SET expires_at = {now} + ?2 WHERE id = ?1 AND expires_at > {now} \
+                 RETURNING expires_at"
+            )),
+            // No RETURNING: `meta.changes` says enough, and D1 bills RETURNING as a row read.
+            delete: sql(format!(
+                "DELETE FROM {t} WHERE id = ?1 AND expires_at > {now}"
+            )),
+            purge: sql(format!(
+                "DELETE FROM {t} WHERE id IN \
+                 (SELECT id FROM {t} WHERE expires_at <= {now} ORDER BY expires_at LIMIT ?1)"
+            )),
+        }
+    }
+}
+
+/// The most tables whose statements one isolate keeps. An app has one or a few; a bound
+/// keeps memory bounded whatever the callers do.
+pub const MAX_TABLES: usize = 16;
+
+thread_local! {
+    static TABLES: RefCell<Vec<(String, Rc<Sql>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The handle of `table`'s statements, made the first time the isolate sees the table.
+/// `None` when [`MAX_TABLES`] other tables are already kept.
+pub fn table_handle(table: &str) -> Option<u32> {
+    TABLES.with(|tables| {
+        let mut tables = tables.borrow_mut();
+        let index = match tables.iter().position(|(name, _)| name == table) {
+            Some(index) => index,
+            None if tables.len() < MAX_TABLES => {
+                tables.push((table.to_owned(), Rc::new(Sql::for_table(table))));
+                tables.len() - 1
+            }
+            None => return None,
+        };
+        u32::try_from(index).ok()
+    })
+}
+
+/// The statements behind a handle from [`table_handle`].
+pub fn statements(handle: u32) -> Option<Rc<Sql>> {
+    TABLES.with(|tables| {
+        let tables = tables.borrow();
+        let (_, sql) = tables.get(usize::try_from(handle).ok()?)?;
+        Some(Rc::clone(sql))
+    })
+}
