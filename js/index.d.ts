@@ -19,6 +19,11 @@ export interface SessionManagerOptions {
   maxDataBytes?: number;
   /** The sessions table: a plain SQL identifier. Default `"sessions"`. */
   tableName?: string;
+  /**
+   * How long, in milliseconds, an operation waits on one D1 call before it fails with
+   * `db_error` (a binding whose promise never settles). 1 to 600,000. Default 60,000.
+   */
+  operationTimeout?: number;
 }
 
 /** Session data: a JSON object. */
@@ -37,7 +42,8 @@ export type SessionErrorCode =
   | "invalid_argument"
   | "invalid_data"
   | "payload_too_large"
-  | "db_error";
+  | "db_error"
+  | "internal";
 
 /** What every rejected promise of a `SessionManager` carries. */
 export interface SessionError extends Error {

@@ -1,12 +1,26 @@
-// The npm entry: a thin EventTarget over the wasm core. It converts nothing but the
-// outcome's shape (JSON text to objects, epoch milliseconds to Dates, error codes to
-// SessionErrors) and dispatches the events the core reports; every rule is in Rust.
-import { initSync, SessionCore } from "./pkg/d1_session_manager.js";
+// The npm entry: a thin EventTarget over the wasm core. It awaits D1's promises, converts
+// the outcome's shape (JSON text to objects, epoch milliseconds to Dates, error codes to
+// SessionErrors) and dispatches the events the core reports; every rule is in Rust. The
+// protocol with the core is described in src/npm.rs.
+import * as core from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
 // Bundlers for Workers (wrangler's CompiledWasm rule) hand us a compiled module, so the
 // instance is ready synchronously at import time: no init call for the user.
-initSync({ module: wasmModule });
+core.initSync({ module: wasmModule });
+
+// Which instance is current. A trap (a panic is `unreachable` in wasm) can leave the
+// instance's state borrowed or half-written, so after one the core is made afresh, and any
+// operation of an older instance fails instead of stepping into the new one.
+let generation = 0;
+
+function restart() {
+  core.__wbg_reset_state();
+  generation += 1;
+}
+
+// One bit per signal, in the core's order: a manager tells the core which types it hears.
+const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [name, 2 ** i]));
 
 const same = (value) => value;
 const date = (ms) => (ms === null ? null : new Date(ms));
@@ -20,8 +34,20 @@ function sessionError({ code, message }) {
   return error;
 }
 
+/** `promise`, or a rejection once `ms` pass without it settling (a hung binding). */
+function bounded(promise, ms) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`D1 did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 export class SessionManager extends EventTarget {
-  #core;
+  #db;
+  #options;
+  #generation;
+  #heard = 0;
   #ready;
 
   /**
@@ -30,10 +56,15 @@ export class SessionManager extends EventTarget {
    */
   constructor(db, options) {
     super();
-    this.#core = new SessionCore(db, options);
+    this.#db = db;
+    // The checked options, passed back to the core on every call: nothing of a manager
+    // lives in wasm, so a manager per request leaves nothing behind there.
+    this.#options = JSON.parse(core.configure(db, options));
+    this.#generation = generation;
     // After the constructor returns, so a listener added right after `new` hears it.
     this.#ready = Promise.resolve().then(() => {
-      this.#dispatch(JSON.parse(this.#core.start()));
+      const detail = { timeout: this.#options.timeout };
+      this.dispatchEvent(new CustomEvent("session_manager_initialized", { detail }));
     });
   }
 
@@ -42,69 +73,108 @@ export class SessionManager extends EventTarget {
   }
 
   // The core writes out only the events of types a listener was added for: an event no one
-  // hears costs nothing (see SessionCore::hear).
+  // hears costs nothing. A type stays heard, so removing a listener never makes a
+  // remaining one miss an event.
   addEventListener(type, listener, options) {
     super.addEventListener(type, listener, options);
-    this.#core.hear(String(type));
+    this.#heard |= SIGNAL_BITS.get(String(type)) ?? 0;
   }
 
   async createSession(userId, data) {
-    return this.#run(this.#core.create(userId, data), session);
+    return this.#run("create", userId, session, (o, h) =>
+      core.create(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, userId, data),
+    );
   }
 
   async getSession(id) {
-    return this.#run(this.#core.get(id, true), session);
+    return this.#run("get", id, session, (o, h) =>
+      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, true),
+    );
   }
 
   async getSessionData(id) {
-    return this.#run(this.#core.get(id, false), same);
+    return this.#run("get", id, same, (o, h) =>
+      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, false),
+    );
   }
 
   async saveSessionData(id, data) {
-    return this.#run(this.#core.save(id, data), same);
+    return this.#run("save", id, same, (o, h) =>
+      core.save(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, data),
+    );
   }
 
   async renewSession(id) {
-    return this.#run(this.#core.renew(id), date);
+    return this.#run("renew", id, date, (o, h) =>
+      core.renew(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id),
+    );
   }
 
   async deleteSession(id) {
-    return this.#run(this.#core.delete(id), same);
+    return this.#run("delete", id, same, (o, h) =>
+      core.remove(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id),
+    );
   }
 
   async purgeExpired(limit) {
-    return this.#run(this.#core.purgeExpired(limit), same);
+    return this.#run("purge", undefined, same, (o, h) =>
+      core.purgeExpired(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, limit),
+    );
   }
 
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
-  // src/wait.rs). The core decides everything else.
-  async #run(operation, convert) {
+  // src/wait.rs). A wait is always a real Promise and an outcome never an object.
+  async #run(operation, subject, convert, begin) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;
-    const core = this.#core;
-    let step = core.step(operation, true, undefined);
-    while (typeof step === "object" && step !== null) {
-      let fulfilled = true;
-      let settled;
-      try {
-        settled = await step;
-      } catch (reason) {
-        fulfilled = false;
-        settled = reason;
+    let step;
+    try {
+      const started = generation;
+      if (this.#generation !== generation) {
+        // Statement handles are per instance: ask the fresh core for this table's.
+        this.#options = JSON.parse(core.configure(this.#db, this.#options));
+        this.#generation = generation;
       }
-      step = core.step(operation, fulfilled, settled);
+      const handle = begin(this.#options, this.#heard);
+      step = core.step(handle, true, undefined);
+      while (step instanceof Promise) {
+        let fulfilled = true;
+        let settled;
+        try {
+          settled = await bounded(step, this.#options.operationTimeout);
+        } catch (reason) {
+          fulfilled = false;
+          settled = reason;
+        }
+        // Another operation's trap restarted the core while this one waited: its state
+        // is gone, so it ends as interrupted, without touching the new instance's slots.
+        step =
+          started === generation
+            ? core.step(handle, fulfilled, settled)
+            : core.interrupted(operation, subject, this.#heard);
+      }
+    } catch {
+      // Only a trap throws out of the core: make a fresh instance, and report this
+      // operation as the core would have.
+      restart();
+      let outcome;
+      try {
+        outcome = core.interrupted(operation, subject, this.#heard);
+      } catch {
+        restart();
+        outcome = '[[],null,{"code":"internal","message":"the session core failed"}]';
+      }
+      return this.#settle(outcome, convert);
     }
-    // A primitive is the value itself, with no error and no event anyone hears.
-    if (typeof step !== "string") return convert(step);
-    const [events, value, error] = JSON.parse(step);
-    const thrown = error && sessionError(error);
-    this.#dispatch(events, thrown);
-    if (thrown) throw thrown;
-    return convert(value);
+    return this.#settle(step, convert);
   }
 
-  #dispatch(events, thrown) {
+  #settle(outcome, convert) {
+    // A primitive is the value itself, with no error and no event anyone hears.
+    if (typeof outcome !== "string") return convert(outcome);
+    const [events, value, error] = JSON.parse(outcome);
+    const thrown = error && sessionError(error);
     for (const [type, detail] of events) {
       // A failure's exception is the very error the operation rejects with.
       if (detail.exception) detail.exception = thrown;
@@ -113,5 +183,7 @@ export class SessionManager extends EventTarget {
       // which workerd follows), so a faulty listener cannot break the operation or the manager.
       this.dispatchEvent(new CustomEvent(type, { detail }));
     }
+    if (thrown) throw thrown;
+    return convert(value);
   }
 }

@@ -12,6 +12,12 @@ pub const DEFAULT_MAX_DATA_BYTES: usize = 1_000_000;
 pub const MAX_DATA_BYTES_LIMIT: usize = 1_900_000;
 /// The longest timeout allowed (100 years), so every expiry stays an exact JS number.
 pub const MAX_TIMEOUT_SECS: i64 = 100 * 365 * 86_400;
+/// How long an operation waits on one D1 call by default before it fails with `db_error`:
+/// D1 itself stops a query after 30 s, so a promise still pending well after that never
+/// settles (a hung binding), and the operation must not hold its memory forever.
+pub const DEFAULT_OPERATION_TIMEOUT_MS: u32 = 60_000;
+/// The longest wait allowed on one D1 call.
+pub const MAX_OPERATION_TIMEOUT_MS: u32 = 600_000;
 /// Default table name, the one `migrations/` creates.
 pub const DEFAULT_TABLE: &str = "sessions";
 
@@ -22,6 +28,7 @@ pub struct ConfigInput {
     pub rolling: Option<bool>,
     pub max_data_bytes: Option<f64>,
     pub table_name: Option<String>,
+    pub operation_timeout_ms: Option<f64>,
 }
 
 /// Checked options.
@@ -35,6 +42,8 @@ pub struct Config {
     pub max_data_bytes: usize,
     /// The table, a plain SQL identifier.
     pub table: String,
+    /// How long a surface waits on one D1 call before failing the operation.
+    pub operation_timeout_ms: u32,
 }
 
 /// An option whose value is outside what it allows.
@@ -79,8 +88,17 @@ impl Config {
                 })
             }
         };
+        let operation_timeout_ms = match input.operation_timeout_ms {
+            None => DEFAULT_OPERATION_TIMEOUT_MS,
+            Some(ms) => whole_number_in(
+                "operationTimeout",
+                ms,
+                f64::from(MAX_OPERATION_TIMEOUT_MS),
+            )? as u32,
+        };
         Ok(Config {
             timeout: TimeDelta::seconds(timeout_secs),
+            operation_timeout_ms,
             rolling: input.rolling.unwrap_or(true),
             max_data_bytes,
             table,

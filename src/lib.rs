@@ -2,7 +2,7 @@
 //!
 //! The session rules live in [`manager`], over the [`store::Store`] trait, and know
 //! neither D1 nor JS, so they are tested natively. `store::d1` is
-//! the D1 store, `js` the npm package's surface and `http` the Worker's; they exist only
+//! the D1 store, `npm` the npm package's surface and `http` the Worker's; they exist only
 //! on wasm.
 
 pub mod config;
@@ -11,8 +11,10 @@ pub mod events;
 // Each wasm build carries one JS surface: the npm package's, or (feature `http`) the
 // Worker's entry points in `http::worker`.
 pub mod http;
-#[cfg(all(target_arch = "wasm32", not(feature = "http")))]
-pub mod js;
+#[cfg(target_arch = "wasm32")]
+pub mod jsval;
+#[cfg(all(target_arch = "wasm32", not(feature = "http"), not(feature = "store-suite")))]
+pub mod npm;
 pub mod json;
 pub mod manager;
 pub mod session;

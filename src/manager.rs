@@ -37,6 +37,59 @@ pub enum DataArg {
     Json(String),
     /// A value JSON cannot hold (a BigInt, a cycle, a function); says why.
     Unrepresentable(String),
+    /// JSON text the surface already knows is over the limit, so it did not copy it.
+    TooLarge,
+}
+
+/// The operations, named for a surface that must report one it could not run to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Get,
+    Save,
+    Renew,
+    Delete,
+    Purge,
+}
+
+impl Operation {
+    /// The operation a surface names by this text (the manager method's name).
+    pub fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "create" => Operation::Create,
+            "get" => Operation::Get,
+            "save" => Operation::Save,
+            "renew" => Operation::Renew,
+            "delete" => Operation::Delete,
+            "purge" => Operation::Purge,
+            _ => return None,
+        })
+    }
+
+    /// The outcome of this operation failing with `error` before it could finish (the
+    /// surface lost it to a trap, say): its failure signal, as the operation would have
+    /// raised it. `subject` is the user id of a create, else the session id, as shown.
+    pub fn failed<T>(self, subject: Option<String>, error: Error) -> Outcome<T> {
+        let shown = subject.clone().unwrap_or_default();
+        match self {
+            Operation::Create => {
+                let event = Event::SessionCreationFailed {
+                    user_id: subject,
+                    error: error.clone(),
+                };
+                Outcome::new(Err(error), vec![event])
+            }
+            Operation::Get => retrieval_failed(shown, error),
+            Operation::Save => save_failed(shown, error),
+            Operation::Renew => failed_with(shown, error, |session_id, reason| {
+                Event::SessionRenewalFailed { session_id, reason }
+            }),
+            Operation::Delete => failed_with(shown, error, |session_id, reason| {
+                Event::SessionDeletionFailed { session_id, reason }
+            }),
+            Operation::Purge => Outcome::failed(error),
+        }
+    }
 }
 
 /// What an operation produced, and the signals it raised on the way, in order.
@@ -277,9 +330,7 @@ impl<S: Store> Manager<S> {
         };
         let (shown, id) = match check_id(id) {
             Ok(checked) => checked,
-            Err((shown, error)) => {
-                return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
-            }
+            Err((shown, error)) => return Operation::Renew.failed(Some(shown), error),
         };
         let Some(id) = id else {
             return Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]);
@@ -293,10 +344,7 @@ impl<S: Store> Manager<S> {
                 }],
             ),
             Ok(None) => Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]),
-            Err(error) => {
-                let error = Error::from(error);
-                Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
-            }
+            Err(error) => Operation::Renew.failed(Some(shown), error.into()),
         }
     }
 
@@ -312,9 +360,7 @@ impl<S: Store> Manager<S> {
         };
         let (shown, id) = match check_id(id) {
             Ok(checked) => checked,
-            Err((shown, error)) => {
-                return Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
-            }
+            Err((shown, error)) => return Operation::Delete.failed(Some(shown), error),
         };
         let Some(id) = id else {
             return Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]);
@@ -322,10 +368,7 @@ impl<S: Store> Manager<S> {
         match self.store.delete(&id).await {
             Ok(true) => Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }]),
             Ok(false) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
-            Err(error) => {
-                let error = Error::from(error);
-                Outcome::new(Err(error.clone()), vec![failed(shown, error.code())])
-            }
+            Err(error) => Operation::Delete.failed(Some(shown), error.into()),
         }
     }
 
@@ -356,6 +399,9 @@ impl<S: Store> Manager<S> {
             DataArg::Unrepresentable(why) => Err(Error::InvalidData(format!(
                 "session data cannot be stored as JSON: {why}"
             ))),
+            DataArg::TooLarge => Err(Error::PayloadTooLarge {
+                limit: self.config.max_data_bytes,
+            }),
         }
     }
 }
@@ -381,6 +427,16 @@ fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Err
             Err((shown, error))
         }
     }
+}
+
+/// A failure whose signal takes the error's code as its `reason`.
+fn failed_with<T>(
+    shown: String,
+    error: Error,
+    event: impl FnOnce(String, &'static str) -> Event,
+) -> Outcome<T> {
+    let event = event(shown, error.code());
+    Outcome::new(Err(error), vec![event])
 }
 
 fn not_retrieved(shown: String) -> Event {

@@ -116,7 +116,7 @@ pub struct Stalled;
 
 impl From<Stalled> for Error {
     fn from(_: Stalled) -> Self {
-        Error::Db("the operation stalled waiting on the database".to_owned())
+        Error::Internal("the operation stalled waiting on something that is not D1".to_owned())
     }
 }
 

@@ -12,12 +12,11 @@ use super::error::ApiError;
 use super::render;
 use super::request::{create_args, declared_too_large, is_json, CREATE_BODY_OVERHEAD};
 use super::route::{is_public, route, Route};
-use crate::clock::JsClock;
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
-use crate::store::d1::D1Store;
+use crate::store::d1::{table_handle, D1Store};
 use crate::wait::{drive, Stalled};
 
 /// Rows one purge statement removes, and how many statements one cron run may issue:
@@ -162,7 +161,7 @@ fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
     outcome.result.map_err(ApiError::from)
 }
 
-fn manager_from(env: &JsValue) -> Result<Manager<D1Store, JsClock>, ApiError> {
+fn manager_from(env: &JsValue) -> Result<Manager<D1Store>, ApiError> {
     let db = Reflect::get(env, &"DB".into()).unwrap_or(JsValue::UNDEFINED);
     let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
     if !has_prepare {
@@ -182,8 +181,10 @@ fn manager_from(env: &JsValue) -> Result<Manager<D1Store, JsClock>, ApiError> {
         ..ConfigInput::default()
     })
     .map_err(|e| ApiError::not_configured(format!("SESSION_TIMEOUT: {e}")))?;
-    let store = D1Store::new(db, &config.table);
-    Ok(Manager::new(store, JsClock, config))
+    let store = table_handle(&config.table)
+        .and_then(|table| D1Store::new(db, table))
+        .ok_or_else(|| ApiError::not_configured("the session table cannot be used"))?;
+    Ok(Manager::new(store, config))
 }
 
 fn string_binding(env: &JsValue, name: &str) -> Option<String> {

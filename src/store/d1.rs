@@ -14,7 +14,8 @@ use super::{Loaded, NewSession, Rolling, Saved, Stamps, Store, StoreError};
 use crate::session::{Session, SessionData, SessionId};
 use crate::wait::wait;
 pub use sql::{table_handle, MAX_TABLES};
-use sys::{error_text, field, item, D1Database, D1PreparedStatement};
+use crate::jsval::{error_text, field, item};
+use sys::{D1Database, D1PreparedStatement};
 
 mod sql;
 mod sys;

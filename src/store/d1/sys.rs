@@ -1,10 +1,8 @@
-//! The raw JS side of the D1 store: the binding's methods as D1 documents them, and the
-//! only ways this crate reads a value D1 hands back. Every call here that can throw is
-//! declared `catch`, and values are read with `Reflect` (also `catch`) and typeof checks:
-//! a JS exception must never unwind through wasm frames (each one leaks shadow-stack space
-//! until the instance fails), whatever a binding returns or throws.
+//! The raw JS side of the D1 store: the binding's methods as D1 documents them. Every one
+//! is declared `catch`, so whatever a binding throws comes back as an `Err` (see
+//! [`crate::jsval`] for why nothing may throw through wasm).
 
-use js_sys::{JsString, Reflect};
+use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -83,54 +81,4 @@ extern "C" {
 
     #[wasm_bindgen(method, catch)]
     pub fn run(this: &D1PreparedStatement) -> Result<JsValue, JsValue>;
-}
-
-/// `object[key]`, or `None` when it is missing, `null`, or reading it threw (a getter, a
-/// Proxy trap, a non-object).
-pub fn field(object: &JsValue, key: &JsValue) -> Option<JsValue> {
-    Reflect::get(object, key)
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-/// `list[index]`, read like [`field`].
-pub fn item(list: &JsValue, index: u32) -> Option<JsValue> {
-    Reflect::get_u32(list, index)
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-/// The most characters of a JS error's text that this crate keeps.
-const MAX_ERROR_CHARS: u32 = 500;
-
-/// A string value, at most [`MAX_ERROR_CHARS`] long, copied only after it is cut.
-fn bounded_text(value: &JsValue) -> Option<String> {
-    let text = value.dyn_ref::<JsString>()?;
-    let text = match text.length() > MAX_ERROR_CHARS {
-        true => text.slice(0, MAX_ERROR_CHARS),
-        false => text.clone(),
-    };
-    Some(String::from(text))
-}
-
-/// What D1 threw or rejected with, as text. D1 puts its detail (`D1_ERROR: no such
-/// table ...`) in the message and sometimes only in `cause`, so both are kept. Nothing is
-/// called on the value but property reads that cannot throw past here.
-pub fn error_text(e: &JsValue) -> String {
-    if let Some(text) = bounded_text(e) {
-        return text;
-    }
-    let message_key = JsValue::from_str("message");
-    let message = field(e, &message_key).and_then(|m| bounded_text(&m));
-    let cause = field(e, &JsValue::from_str("cause"))
-        .and_then(|cause| field(&cause, &message_key))
-        .and_then(|m| bounded_text(&m));
-    match (message, cause) {
-        (Some(message), Some(cause)) if !message.contains(&cause) => {
-            format!("{message}: {cause}")
-        }
-        (Some(message), _) => message,
-        (None, Some(cause)) => cause,
-        (None, None) => "an error with no readable message".to_owned(),
-    }
 }

@@ -106,17 +106,23 @@ describe("createSession", () => {
       const failed = events.at(-1);
       expect(failed.type).toBe("session_creation_failed");
       expect(failed.detail.exception).toBe(error);
-      expect(failed.detail.userId).toBe(String(userId));
+      // Quoted whole when short, else by its first 64 characters and an ellipsis.
+      const text = String(userId);
+      expect(failed.detail.userId).toBe(text.length > 64 ? `${text.slice(0, 64)}…` : text);
     }
     const { count: after } = await env.DB.prepare("SELECT count(*) AS count FROM sessions").first();
     expect(after).toBe(before);
     expect(events.some((e) => e.type === "session_created")).toBe(false);
   });
 
-  it("accepts a 256-character userId", async () => {
+  it("accepts a 256-character userId, surrogate pairs counted as one character", async () => {
     const manager = new SessionManager(env.DB);
     const session = await manager.createSession("é".repeat(256));
     expect(session.userId).toBe("é".repeat(256));
+    const emoji = await manager.createSession("😀".repeat(256));
+    expect(emoji.userId).toBe("😀".repeat(256));
+    const error = await manager.createSession("😀".repeat(257)).catch((e) => e);
+    expect(error.code).toBe("invalid_argument");
   });
 
   it("rejects data that is not a JSON object with invalid_data", async () => {

@@ -1,0 +1,607 @@
+//! The npm package's surface: the functions `js/index.js` calls. It only converts values
+//! between JS and the core; every rule lives in [`crate::manager`].
+//!
+//! Nothing here is per manager. A JS `SessionManager` keeps its binding and checked
+//! options itself and passes them to each call, so constructing one allocates nothing in
+//! wasm that could outlive it (a wasm-bindgen object per manager is a `FinalizationRegistry`
+//! entry, and workerd did not give those back under churn). What lives in wasm is per
+//! isolate: the statements per table, and the operations in flight.
+//!
+//! The protocol with the JS driver, one operation at a time:
+//! 1. `create`, `get`, ... check the arguments and start the operation; they answer its
+//!    handle (a number).
+//! 2. `step(handle, fulfilled, settled)` runs it until it finishes or waits on a D1
+//!    promise. A wait answers that promise, which is always a real `Promise` (the store
+//!    checks D1's answer with `instanceof` before handing it out); the driver awaits it and
+//!    steps again with how it settled. An outcome is never an object: a primitive, which
+//!    is the value when there is no error and no event anyone hears, or the JSON text
+//!    `[events, value, error]`. So no value from D1 can pass for an outcome.
+//! 3. An operation that ends in any way frees its slot, and with it everything it held.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use js_sys::{JsString, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
+use crate::error::Error;
+use crate::events::{self, Event};
+use crate::json::{self, Times};
+use crate::jsval::{bounded_string, error_text};
+use crate::manager::{Arg, DataArg, Manager, Operation, Outcome};
+use crate::session::{self, MAX_USER_ID_CHARS};
+use crate::store::d1::{table_handle, D1Store, MAX_TABLES};
+use crate::wait::{Stalled, Step, Task};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `String(value)`: how a value of the wrong type is shown in messages and events.
+    #[wasm_bindgen(js_name = String, catch)]
+    fn js_string(value: &JsValue) -> Result<JsString, JsValue>;
+
+    /// `String.prototype.isWellFormed.call(text)`: false for a string with a lone
+    /// surrogate, which cannot be copied into UTF-8 without changing it.
+    #[wasm_bindgen(js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
+    fn is_well_formed(text: &JsString) -> bool;
+}
+
+/// The longest id string copied into wasm: longer than any id this crate issues, so a
+/// longer string is not found, and the core sees only enough of it to say so.
+const MAX_ID_UNITS: u32 = 64;
+/// The longest user id string copied into wasm, in UTF-16 units: the longest allowed
+/// user id (every character a surrogate pair), plus one unit so a longer one is refused.
+const MAX_USER_ID_UNITS: u32 = 2 * MAX_USER_ID_CHARS as u32 + 1;
+/// The most rows one purge call may remove, so one statement stays well inside D1's limits.
+const MAX_PURGE_BATCH: u32 = 10_000;
+
+/// The signal names in the core's order: a manager's set of heard types is a bit mask
+/// over this list (see [`outcome_to_js`]).
+#[wasm_bindgen(js_name = signalNames)]
+pub fn signal_names() -> String {
+    json::to_text(&events::NAMES)
+}
+
+/// Checks a D1 binding and options. Answers the checked options as JSON text, with `table`,
+/// the handle of the table's statements; the wrapper passes them back to every call. Makes
+/// no D1 call.
+///
+/// # Errors
+/// A `TypeError` for a value of the wrong type (or options whose reading throws), a
+/// `RangeError` for one out of range.
+#[wasm_bindgen]
+pub fn configure(db: &JsValue, options: &JsValue) -> Result<String, JsValue> {
+    let has_prepare = Reflect::get(db, &"prepare".into()).is_ok_and(|p| p.is_function());
+    if !has_prepare {
+        return Err(type_error("db must be a D1 database binding"));
+    }
+    let config = config_from(options)?;
+    let table = table_handle(&config.table).ok_or_else(|| {
+        range_error(&format!(
+            "tableName: one isolate serves at most {MAX_TABLES} different tables"
+        ))
+    })?;
+    Ok(format!(
+        r#"{{"timeout":{},"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table}}}"#,
+        config.timeout.num_seconds(),
+        config.rolling,
+        config.max_data_bytes,
+        json::to_text(&config.table),
+        config.operation_timeout_ms,
+    ))
+}
+
+/// Starts creating a session; its value is the new session.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn create(
+    db: JsValue,
+    table: u32,
+    timeout: f64,
+    rolling: bool,
+    max_bytes: f64,
+    heard: u32,
+    user_id: JsValue,
+    data: JsValue,
+) -> u32 {
+    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let user_id = user_id_arg(&user_id);
+    let data = data_arg(&data, setup.max_bytes());
+    begin(heard, Operation::Create, async move {
+        let manager = setup.manager(None)?;
+        let outcome = manager.create(user_id, data).await;
+        Ok(outcome.map(|s| Answer::Json(json::session(&s, Times::Millis))))
+    })
+}
+
+/// Starts a read; its value is the session (`whole`) or only its data, `null` when not
+/// found.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn get(
+    db: JsValue,
+    table: u32,
+    timeout: f64,
+    rolling: bool,
+    max_bytes: f64,
+    heard: u32,
+    id: JsValue,
+    whole: bool,
+) -> u32 {
+    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let (id, id_js) = id_arg(id);
+    begin(heard, Operation::Get, async move {
+        let manager = setup.manager(id_js)?;
+        let outcome = manager.get(id).await;
+        Ok(outcome.map(|found| match found {
+            Some(s) if whole => Answer::Json(json::session(&s, Times::Millis)),
+            Some(s) => Answer::Json(s.data.json().to_owned()),
+            None => Answer::Null,
+        }))
+    })
+}
+
+/// Starts a save; its value is `true` when saved, `false` when not found.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn save(
+    db: JsValue,
+    table: u32,
+    timeout: f64,
+    rolling: bool,
+    max_bytes: f64,
+    heard: u32,
+    id: JsValue,
+    data: JsValue,
+) -> u32 {
+    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let (id, id_js) = id_arg(id);
+    let data = data_arg(&data, setup.max_bytes());
+    begin(heard, Operation::Save, async move {
+        let manager = setup.manager(id_js)?;
+        let outcome = manager.save(id, data).await;
+        Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
+    })
+}
+
+/// Starts a renewal; its value is the new expiry (epoch ms), `null` when not found.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn renew(
+    db: JsValue,
+    table: u32,
+    timeout: f64,
+    rolling: bool,
+    max_bytes: f64,
+    heard: u32,
+    id: JsValue,
+) -> u32 {
+    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let (id, id_js) = id_arg(id);
+    begin(heard, Operation::Renew, async move {
+        let manager = setup.manager(id_js)?;
+        Ok(manager.renew(id).await.map(Answer::time))
+    })
+}
+
+/// Starts a deletion; its value is `true` when a live session was deleted.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn remove(
+    db: JsValue,
+    table: u32,
+    timeout: f64,
+    rolling: bool,
+    max_bytes: f64,
+    heard: u32,
+    id: JsValue,
+) -> u32 {
+    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let (id, id_js) = id_arg(id);
+    begin(heard, Operation::Delete, async move {
+        let manager = setup.manager(id_js)?;
+        Ok(manager.delete(id).await.map(Answer::Bool))
+    })
+}
+
+/// Starts a purge; its value is how many expired sessions were removed (at most `limit`).
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = purgeExpired)]
+pub fn purge_expired(
+    db: JsValue,
+    table: u32,
+    timeout: f64,
+    rolling: bool,
+    max_bytes: f64,
+    heard: u32,
+    limit: JsValue,
+) -> u32 {
+    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let limit = purge_limit(&limit);
+    begin(heard, Operation::Purge, async move {
+        let manager = setup.manager(None)?;
+        let result = match limit {
+            Ok(limit) => manager.purge_expired(limit).await,
+            Err(e) => Err(e),
+        };
+        let events = vec![];
+        Ok(Outcome { result, events }.map(|n| Answer::Number(n.into())))
+    })
+}
+
+/// Runs operation `handle` until it finishes or waits on a D1 promise; see the module's
+/// protocol. The first call passes nothing; each later one hands over how the awaited
+/// promise settled (`fulfilled`, with its value or its rejection reason).
+#[wasm_bindgen]
+pub fn step(handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
+    // The task is taken out of its slot while it runs, so the table is not borrowed while
+    // it calls D1 (a binding may start another operation from inside `prepare`).
+    let Some(mut running) = OPERATIONS.with(|ops| ops.borrow_mut().take(handle)) else {
+        let error = Error::Internal(format!("no operation {handle} is in flight"));
+        return outcome_to_js(Outcome::failed(error), 0);
+    };
+    running
+        .task
+        .answer(if fulfilled { Ok(settled) } else { Err(settled) });
+    let outcome = match running.task.step() {
+        Step::Wait(promise) => {
+            OPERATIONS.with(|ops| ops.borrow_mut().put_back(handle, running));
+            return promise.into();
+        }
+        Step::Done(outcome) => outcome,
+        Step::Stalled => Operation::failed(running.operation, None, Stalled.into()),
+    };
+    OPERATIONS.with(|ops| ops.borrow_mut().release(handle));
+    outcome_to_js(outcome, running.heard)
+}
+
+/// The outcome of an operation the wrapper lost to a fault in the core (a trap, after which
+/// it made a fresh instance): `internal`, with the failure signal the operation raises.
+/// `subject` is the argument the operation was about: the user id of a create, else the
+/// session id.
+#[wasm_bindgen]
+pub fn interrupted(operation: &str, subject: JsValue, heard: u32) -> JsValue {
+    let error = Error::Internal("the session core failed and was restarted".to_owned());
+    let Some(operation) = Operation::named(operation) else {
+        return outcome_to_js(Outcome::failed(error), 0);
+    };
+    let subject = match operation {
+        Operation::Create => match user_id_arg(&subject) {
+            Arg::Given(user) => user.as_deref().map(session::shown),
+            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown),
+        },
+        _ => match id_arg(subject).0 {
+            Arg::Given(text) => Some(session::shown(&text)),
+            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown),
+        },
+    };
+    outcome_to_js(operation.failed::<Answer>(subject, error), heard)
+}
+
+/// A manager's binding and options as the wrapper passes them to each call.
+struct Setup {
+    db: JsValue,
+    table: u32,
+    config: Result<Config, Error>,
+}
+
+impl Setup {
+    fn new(db: JsValue, table: u32, timeout: f64, rolling: bool, max_bytes: f64) -> Self {
+        // Checked again, cheaply, so nothing a caller of these exports passes can make the
+        // core misbehave; the wrapper passes what `configure` answered.
+        let config = Config::from_input(ConfigInput {
+            timeout_secs: Some(timeout),
+            rolling: Some(rolling),
+            max_data_bytes: Some(max_bytes),
+            ..ConfigInput::default()
+        })
+        .map_err(|e| Error::Internal(format!("options not from configure: {e}")));
+        Setup { db, table, config }
+    }
+
+    fn max_bytes(&self) -> usize {
+        self.config
+            .as_ref()
+            .map_or(MAX_DATA_BYTES_LIMIT, |c| c.max_data_bytes)
+    }
+
+    /// The manager for one operation. `id_js` is the caller's id string with its text, which
+    /// the store binds as is.
+    fn manager(self, id_js: Option<(String, JsValue)>) -> Result<Manager<D1Store>, Error> {
+        let config = self.config?;
+        let store = D1Store::new(self.db, self.table)
+            .ok_or_else(|| Error::Internal(format!("no table handle {}", self.table)))?;
+        let store = match id_js {
+            Some((text, js)) => store.with_id_js(text, js),
+            None => store,
+        };
+        Ok(Manager::new(store, config))
+    }
+}
+
+/// An operation in flight: its task, which signal its failure raises, and the event types
+/// its manager hears.
+struct Running {
+    task: Task<'static, Outcome<Answer>>,
+    operation: Operation,
+    heard: u32,
+}
+
+/// Starts `future` as an operation; its handle. A setup that failed (options not from
+/// `configure`) ends the operation with its failure signal at the first step.
+fn begin(
+    heard: u32,
+    operation: Operation,
+    future: impl Future<Output = Result<Outcome<Answer>, Error>> + 'static,
+) -> u32 {
+    let task = Task::new(async move {
+        match future.await {
+            Ok(outcome) => outcome,
+            Err(error) => operation.failed(None, error),
+        }
+    });
+    let running = Running {
+        task,
+        operation,
+        heard,
+    };
+    OPERATIONS.with(|ops| ops.borrow_mut().insert(running))
+}
+
+thread_local! {
+    /// The operations in flight in this isolate, by handle.
+    static OPERATIONS: RefCell<Operations> = RefCell::default();
+}
+
+/// Operation slots, reused once their operation finished. A handle rather than an exported
+/// object per operation: a wasm-bindgen object costs a `FinalizationRegistry` entry and its
+/// own wrapper calls, a measurable part of the per-operation cost.
+#[derive(Default)]
+struct Operations {
+    slots: Vec<Option<Running>>,
+    free: Vec<u32>,
+}
+
+impl Operations {
+    fn insert(&mut self, running: Running) -> u32 {
+        if let Some(handle) = self.free.pop() {
+            if let Some(slot) = self.slots.get_mut(handle as usize) {
+                *slot = Some(running);
+                return handle;
+            }
+        }
+        self.slots.push(Some(running));
+        // Far more operations than u32 handles cannot be in flight in one isolate.
+        (self.slots.len() - 1) as u32
+    }
+
+    fn take(&mut self, handle: u32) -> Option<Running> {
+        self.slots.get_mut(handle as usize)?.take()
+    }
+
+    fn put_back(&mut self, handle: u32, running: Running) {
+        if let Some(slot) = self.slots.get_mut(handle as usize) {
+            *slot = Some(running);
+        }
+    }
+
+    fn release(&mut self, handle: u32) {
+        self.free.push(handle);
+    }
+}
+
+/// See the module's protocol. The JSON text is read with one `JSON.parse`: one string
+/// crossing instead of objects built property by property through the wasm boundary.
+/// `events` is `[[type, arguments], ...]` with only the types in `heard` (a bit mask over
+/// [`events::NAMES`]); `error` is `{"code","message"}` or `null`.
+fn outcome_to_js(outcome: Outcome<Answer>, heard: u32) -> JsValue {
+    let events: Vec<&Event> = outcome
+        .events
+        .iter()
+        .filter(|event| is_heard(event, heard))
+        .collect();
+    let (value, error) = match outcome.result {
+        Ok(value) => match value.primitive() {
+            Some(primitive) if events.is_empty() => return primitive,
+            _ => (value.into_json(), "null".to_owned()),
+        },
+        Err(e) => ("null".to_owned(), json::to_text(&e)),
+    };
+    JsValue::from_str(&format!("[{},{value},{error}]", events_json(&events)))
+}
+
+fn is_heard(event: &Event, heard: u32) -> bool {
+    events::NAMES
+        .iter()
+        .position(|name| *name == event.name())
+        .is_some_and(|bit| heard & (1 << bit) != 0)
+}
+
+fn purge_limit(limit: &JsValue) -> Result<u32, Error> {
+    if limit.is_undefined() {
+        return Ok(1_000);
+    }
+    match limit.as_f64() {
+        Some(n) if n.fract() == 0.0 && (1.0..=f64::from(MAX_PURGE_BATCH)).contains(&n) => {
+            Ok(n as u32)
+        }
+        _ => Err(Error::InvalidArgument(format!(
+            "limit must be a whole number from 1 to {MAX_PURGE_BATCH}"
+        ))),
+    }
+}
+
+fn config_from(options: &JsValue) -> Result<Config, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Config::from_input(ConfigInput::default()).map_err(|e| range_error(&e.to_string()));
+    }
+    if !options.is_object() {
+        return Err(type_error("options must be an object"));
+    }
+    // A getter or Proxy trap that throws is the caller's bug; it becomes a TypeError here,
+    // never the caller's own exception thrown through the core.
+    let get = |key: &str| {
+        Reflect::get(options, &key.into())
+            .map_err(|_| type_error(&format!("options.{key} could not be read")))
+    };
+    let number = |key: &str| -> Result<Option<f64>, JsValue> {
+        let value = get(key)?;
+        match value.as_f64() {
+            _ if value.is_undefined() => Ok(None),
+            Some(n) => Ok(Some(n)),
+            None => Err(type_error(&format!("{key} must be a number"))),
+        }
+    };
+    let rolling = match get("rolling")? {
+        v if v.is_undefined() => None,
+        v => Some(
+            v.as_bool()
+                .ok_or_else(|| type_error("rolling must be a boolean"))?,
+        ),
+    };
+    let table_name = match get("tableName")? {
+        v if v.is_undefined() => None,
+        // Longer than any valid name, so it is refused without being copied whole.
+        v => Some(
+            bounded_string(&v, 65).ok_or_else(|| type_error("tableName must be a string"))?,
+        ),
+    };
+    let input = ConfigInput {
+        timeout_secs: number("timeout")?,
+        rolling,
+        max_data_bytes: number("maxDataBytes")?,
+        table_name,
+        operation_timeout_ms: number("operationTimeout")?,
+    };
+    Config::from_input(input).map_err(|e| range_error(&e.to_string()))
+}
+
+fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+fn range_error(message: &str) -> JsValue {
+    js_sys::RangeError::new(message).into()
+}
+
+/// How a value of the wrong type is shown: `String(value)`, bounded.
+fn shown(value: &JsValue) -> String {
+    js_string(value)
+        .ok()
+        .and_then(|text| bounded_string(&text, session::MAX_SHOWN_CHARS as u32 + 1))
+        .map_or_else(|| "a value that cannot be shown".to_owned(), |s| session::shown(&s))
+}
+
+/// The session id argument, and the caller's JS string with its text, which the store can
+/// bind as is. Only a bounded prefix of a long string is copied: it cannot be an id.
+fn id_arg(value: JsValue) -> (Arg<String>, Option<(String, JsValue)>) {
+    match bounded_string(&value, MAX_ID_UNITS + 1) {
+        Some(text) => (Arg::Given(text.clone()), Some((text, value))),
+        None => (
+            Arg::WrongType {
+                shown: shown(&value),
+            },
+            None,
+        ),
+    }
+}
+
+fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
+    if value.is_undefined() || value.is_null() {
+        return Arg::Given(None);
+    }
+    let Some(text) = value.dyn_ref::<JsString>() else {
+        return Arg::WrongType {
+            shown: shown(value),
+        };
+    };
+    if text.length() <= MAX_USER_ID_UNITS && !is_well_formed(text) {
+        return Arg::Malformed {
+            shown: shown(value),
+        };
+    }
+    // A longer string is cut: what is left is still too long for the core's rule.
+    match bounded_string(value, MAX_USER_ID_UNITS) {
+        Some(text) => Arg::Given(Some(text)),
+        None => Arg::WrongType {
+            shown: shown(value),
+        },
+    }
+}
+
+/// JSON text by the engine's own `JSON.stringify`: exact JS semantics (toJSON, dropped
+/// undefined), native speed, and BigInt or cycles reported as the errors they are. Text
+/// longer in UTF-16 units than `max_bytes` is too large in UTF-8 too, so it is refused
+/// without being copied.
+fn data_arg(value: &JsValue, max_bytes: usize) -> DataArg {
+    if value.is_undefined() {
+        return DataArg::Absent;
+    }
+    let json = match js_sys::JSON::stringify(value) {
+        Ok(json) => JsValue::from(json),
+        Err(e) => return DataArg::Unrepresentable(error_text(&e)),
+    };
+    // `undefined` for a function or a symbol, which have no JSON form.
+    let Some(json) = json.dyn_ref::<JsString>() else {
+        return DataArg::Unrepresentable(format!(
+            "{} has no JSON form",
+            value.js_typeof().as_string().unwrap_or_default()
+        ));
+    };
+    if u32::try_from(max_bytes).is_ok_and(|max| json.length() > max) {
+        return DataArg::TooLarge;
+    }
+    DataArg::Json(String::from(json))
+}
+
+/// An operation's value as it crosses to JS: a primitive as is, an object as JSON text
+/// (times as epoch milliseconds, which the wrapper makes `Date`s).
+enum Answer {
+    Bool(bool),
+    Number(f64),
+    Null,
+    Json(String),
+}
+
+impl Answer {
+    fn time(t: Option<DateTime<Utc>>) -> Self {
+        t.map_or(Answer::Null, |t| {
+            Answer::Number(t.timestamp_millis() as f64)
+        })
+    }
+
+    /// The value itself, for a primitive.
+    fn primitive(&self) -> Option<JsValue> {
+        match self {
+            Answer::Bool(b) => Some((*b).into()),
+            Answer::Number(n) => Some((*n).into()),
+            Answer::Null => Some(JsValue::NULL),
+            Answer::Json(_) => None,
+        }
+    }
+
+    fn into_json(self) -> String {
+        match self {
+            Answer::Bool(b) => b.to_string(),
+            Answer::Number(n) => json::to_text(&n),
+            Answer::Null => "null".to_owned(),
+            Answer::Json(text) => text,
+        }
+    }
+}
+
+fn events_json(events: &[&Event]) -> String {
+    let events: Vec<_> = events
+        .iter()
+        .map(|event| {
+            let arguments = json::Arguments {
+                event,
+                times: Times::Millis,
+            };
+            (event.name(), arguments)
+        })
+        .collect();
+    json::to_text(&events)
+}
