@@ -5,21 +5,37 @@
 //! getter binding such as `Error::message` that throws straight through.
 
 use js_sys::{JsString, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 
-/// `object[key]`, or `None` when it is missing, `null`, or reading it threw (a getter, a
-/// Proxy trap, a non-object).
+#[wasm_bindgen]
+extern "C" {
+    /// `Reflect.getOwnPropertyDescriptor(target, key)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = getOwnPropertyDescriptor, catch)]
+    fn own_property(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// `object[key]` when it is an own data property, else `None` (also for `null` and
+/// `undefined`). A getter is never run: reading the property descriptor calls no user
+/// code (a Proxy's trap may still throw, and that is caught). Every object this crate reads
+/// (D1's results and rows, errors' `message` and `cause`) holds its fields as own data
+/// properties.
 pub fn field(object: &JsValue, key: &JsValue) -> Option<JsValue> {
-    Reflect::get(object, key)
+    if !object.is_object() {
+        return None;
+    }
+    let descriptor = own_property(object, key).ok()?;
+    if descriptor.is_undefined() {
+        return None;
+    }
+    // A descriptor is a fresh plain object: reading it cannot throw.
+    Reflect::get(&descriptor, &JsValue::from_str("value"))
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// `list[index]`, read like [`field`].
 pub fn item(list: &JsValue, index: u32) -> Option<JsValue> {
-    Reflect::get_u32(list, index)
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
+    field(list, &JsValue::from(index))
 }
 
 /// The most characters of a JS error's text that this crate keeps.
