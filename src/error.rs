@@ -72,6 +72,35 @@ mod tests {
         }
     }
 
+    /// Every code a JS caller can meet is in the package's types and the README, and every
+    /// code is in the OpenAPI contract: one vocabulary on every surface.
+    #[test]
+    fn types_readme_and_openapi_list_the_same_codes() {
+        let codes = [
+            Error::InvalidArgument(String::new()),
+            Error::InvalidData(String::new()),
+            Error::InvalidJson(String::new()),
+            Error::PayloadTooLarge { limit: 1 },
+            Error::Db(String::new()),
+            Error::Internal(String::new()),
+        ]
+        .map(|e| e.code());
+        let dts = include_str!("../js/index.d.ts");
+        let union = &dts[dts.find("type SessionErrorCode").unwrap()..];
+        let union = &union[..union.find(';').unwrap()];
+        let readme = include_str!("../README.md");
+        let openapi = include_str!("../openapi.yaml");
+        for code in codes {
+            // Only text input (an HTTP body) can be not JSON at all.
+            let js = code != "invalid_json";
+            assert_eq!(union.contains(&format!("\"{code}\"")), js, "index.d.ts: {code}");
+            assert!(readme.contains(&format!("| `{code}` |")), "README: {code}");
+            assert!(openapi.contains(code), "openapi.yaml: {code}");
+        }
+        assert_eq!(union.matches('"').count(), 2 * 5, "index.d.ts has other codes");
+        assert!(!openapi.contains("db_unavailable"), "openapi.yaml: db_unavailable");
+    }
+
     #[test]
     fn payload_message_names_the_limit() {
         assert!(Error::PayloadTooLarge { limit: 42 }

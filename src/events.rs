@@ -99,9 +99,43 @@ impl Event {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use chrono::TimeDelta;
 
     use super::*;
+
+    /// Every `session_…` word in `text` that `is_signal` accepts by what follows it.
+    fn signal_words(text: &str, is_signal: impl Fn(&str) -> bool) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for (start, _) in text.match_indices("session_") {
+            let rest = &text[start..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(rest.len());
+            if is_signal(&rest[end..]) {
+                found.insert(rest[..end].to_owned());
+            }
+        }
+        found
+    }
+
+    /// The enum is the source: the package's types, the README's signal table and the
+    /// tests' list of event types must name exactly its signals.
+    #[test]
+    fn types_readme_and_test_helpers_name_exactly_the_core_signals() {
+        let names: BTreeSet<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
+        let dts = include_str!("../js/index.d.ts");
+        let map = &dts[dts.find("interface SessionEventDetailMap").unwrap()..];
+        let map = &map[..map.find("\n}").unwrap()];
+        assert_eq!(signal_words(map, |after| after.starts_with(':')), names, "index.d.ts");
+        let readme = include_str!("../README.md");
+        let table = signal_words(readme, |after| after.starts_with("` |"));
+        assert_eq!(table, names, "README signal table");
+        let helpers = include_str!("../tests/consumer/test/helpers.js");
+        let listed = signal_words(helpers, |after| after.starts_with("\","));
+        assert_eq!(listed, names, "tests/consumer/test/helpers.js");
+    }
 
     #[test]
     fn every_event_is_named_in_names() {
