@@ -90,11 +90,9 @@ impl Config {
         };
         let operation_timeout_ms = match input.operation_timeout_ms {
             None => DEFAULT_OPERATION_TIMEOUT_MS,
-            Some(ms) => whole_number_in(
-                "operationTimeout",
-                ms,
-                f64::from(MAX_OPERATION_TIMEOUT_MS),
-            )? as u32,
+            Some(ms) => {
+                whole_number_in("operationTimeout", ms, f64::from(MAX_OPERATION_TIMEOUT_MS))? as u32
+            }
         };
         Ok(Config {
             timeout: TimeDelta::seconds(timeout_secs),

@@ -75,6 +75,7 @@ mod tests {
     /// Every code a JS caller can meet is in the package's types and the README, and every
     /// code is in the OpenAPI contract: one vocabulary on every surface.
     #[test]
+    #[allow(clippy::string_slice)]
     fn types_readme_and_openapi_list_the_same_codes() {
         let codes = [
             Error::InvalidArgument(String::new()),
@@ -93,12 +94,23 @@ mod tests {
         for code in codes {
             // Only text input (an HTTP body) can be not JSON at all.
             let js = code != "invalid_json";
-            assert_eq!(union.contains(&format!("\"{code}\"")), js, "index.d.ts: {code}");
+            assert_eq!(
+                union.contains(&format!("\"{code}\"")),
+                js,
+                "index.d.ts: {code}"
+            );
             assert!(readme.contains(&format!("| `{code}` |")), "README: {code}");
             assert!(openapi.contains(code), "openapi.yaml: {code}");
         }
-        assert_eq!(union.matches('"').count(), 2 * 5, "index.d.ts has other codes");
-        assert!(!openapi.contains("db_unavailable"), "openapi.yaml: db_unavailable");
+        assert_eq!(
+            union.matches('"').count(),
+            2 * 5,
+            "index.d.ts has other codes"
+        );
+        assert!(
+            !openapi.contains("db_unavailable"),
+            "openapi.yaml: db_unavailable"
+        );
     }
 
     #[test]

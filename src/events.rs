@@ -106,6 +106,8 @@ mod tests {
     use super::*;
 
     /// Every `session_…` word in `text` that `is_signal` accepts by what follows it.
+    // Test code: a panic here is a failed test, not a trapped instance.
+    #[allow(clippy::string_slice)]
     fn signal_words(text: &str, is_signal: impl Fn(&str) -> bool) -> BTreeSet<String> {
         let mut found = BTreeSet::new();
         for (start, _) in text.match_indices("session_") {
@@ -123,12 +125,17 @@ mod tests {
     /// The enum is the source: the package's types, the README's signal table and the
     /// tests' list of event types must name exactly its signals.
     #[test]
+    #[allow(clippy::string_slice)]
     fn types_readme_and_test_helpers_name_exactly_the_core_signals() {
         let names: BTreeSet<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
         let dts = include_str!("../js/index.d.ts");
         let map = &dts[dts.find("interface SessionEventDetailMap").unwrap()..];
         let map = &map[..map.find("\n}").unwrap()];
-        assert_eq!(signal_words(map, |after| after.starts_with(':')), names, "index.d.ts");
+        assert_eq!(
+            signal_words(map, |after| after.starts_with(':')),
+            names,
+            "index.d.ts"
+        );
         let readme = include_str!("../README.md");
         let table = signal_words(readme, |after| after.starts_with("` |"));
         assert_eq!(table, names, "README signal table");

@@ -11,12 +11,16 @@ pub mod events;
 // Each wasm build carries one JS surface: the npm package's, or (feature `http`) the
 // Worker's entry points in `http::worker`.
 pub mod http;
+pub mod json;
 #[cfg(target_arch = "wasm32")]
 pub mod jsval;
-#[cfg(all(target_arch = "wasm32", not(feature = "http"), not(feature = "store-suite")))]
-pub mod npm;
-pub mod json;
 pub mod manager;
+#[cfg(all(
+    target_arch = "wasm32",
+    not(feature = "http"),
+    not(feature = "store-suite")
+))]
+pub mod npm;
 pub mod session;
 pub mod store;
 #[cfg(target_arch = "wasm32")]

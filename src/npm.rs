@@ -464,9 +464,7 @@ fn config_from(options: &JsValue) -> Result<Config, JsValue> {
     let table_name = match get("tableName")? {
         v if v.is_undefined() => None,
         // Longer than any valid name, so it is refused without being copied whole.
-        v => Some(
-            bounded_string(&v, 65).ok_or_else(|| type_error("tableName must be a string"))?,
-        ),
+        v => Some(bounded_string(&v, 65).ok_or_else(|| type_error("tableName must be a string"))?),
     };
     let input = ConfigInput {
         timeout_secs: number("timeout")?,
@@ -491,7 +489,10 @@ fn shown(value: &JsValue) -> String {
     js_string(value)
         .ok()
         .and_then(|text| bounded_string(&text, session::MAX_SHOWN_CHARS as u32 + 1))
-        .map_or_else(|| "a value that cannot be shown".to_owned(), |s| session::shown(&s))
+        .map_or_else(
+            || "a value that cannot be shown".to_owned(),
+            |s| session::shown(&s),
+        )
 }
 
 /// The session id argument, and the caller's JS string with its text, which the store can
@@ -567,9 +568,10 @@ enum Answer {
 
 impl Answer {
     fn time(t: Option<DateTime<Utc>>) -> Self {
-        t.map_or(Answer::Null, |t| {
-            Answer::Number(t.timestamp_millis() as f64)
-        })
+        t.map_or(
+            Answer::Null,
+            |t| Answer::Number(t.timestamp_millis() as f64),
+        )
     }
 
     /// The value itself, for a primitive.

@@ -79,11 +79,7 @@ impl From<Error> for ApiError {
             Error::Db(_) => 503,
             Error::Internal(_) => 500,
         };
-        let code = match error {
-            Error::Db(_) => "db_unavailable",
-            ref other => other.code(),
-        };
-        Self::new(status, code, error.to_string())
+        Self::new(status, error.code(), error.to_string())
     }
 }
 
@@ -102,7 +98,8 @@ mod tests {
                 413,
                 "payload_too_large",
             ),
-            (Error::Db("x".into()), 503, "db_unavailable"),
+            (Error::Db("x".into()), 503, "db_error"),
+            (Error::Internal("x".into()), 500, "internal"),
         ];
         for (error, status, code) in cases {
             let api = ApiError::from(error);

@@ -11,10 +11,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{Loaded, NewSession, Rolling, Saved, Stamps, Store, StoreError};
+use crate::jsval::{error_text, field, item};
 use crate::session::{Session, SessionData, SessionId};
 use crate::wait::wait;
 pub use sql::{table_handle, MAX_TABLES};
-use crate::jsval::{error_text, field, item};
 use sys::{D1Database, D1PreparedStatement};
 
 mod sql;

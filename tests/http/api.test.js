@@ -255,17 +255,17 @@ describe("routing", () => {
 });
 
 describe("D1 failures", () => {
-  it("answer 503 db_unavailable, and the Worker serves again afterwards", async () => {
+  it("answer 503 db_error, and the Worker serves again afterwards", async () => {
     const broken = { DB: env.DB_EMPTY };
-    await expectError(await callWith(broken, "POST", "/sessions"), 503, "db_unavailable");
-    await expectError(await callWith(broken, "GET", `/sessions/${crypto.randomUUID()}`), 503, "db_unavailable");
+    await expectError(await callWith(broken, "POST", "/sessions"), 503, "db_error");
+    await expectError(await callWith(broken, "GET", `/sessions/${crypto.randomUUID()}`), 503, "db_error");
     await expectError(
       await callWith(broken, "PUT", `/sessions/${crypto.randomUUID()}/data`, { headers: JSON_AUTH, body: "{}" }),
       503,
-      "db_unavailable",
+      "db_error",
     );
-    await expectError(await callWith(broken, "POST", `/sessions/${crypto.randomUUID()}/renew`), 503, "db_unavailable");
-    await expectError(await callWith(broken, "DELETE", `/sessions/${crypto.randomUUID()}`), 503, "db_unavailable");
+    await expectError(await callWith(broken, "POST", `/sessions/${crypto.randomUUID()}/renew`), 503, "db_error");
+    await expectError(await callWith(broken, "DELETE", `/sessions/${crypto.randomUUID()}`), 503, "db_error");
     const session = await create({ userId: "after" });
     expect((await call("GET", `/sessions/${session.id}`)).status).toBe(200);
   });
