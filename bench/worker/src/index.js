@@ -4,6 +4,7 @@
 // whole (their mean is exact to 1/k ms) and each op is also timed alone for the tail.
 import { up as authjsMigrate } from "@auth/d1-adapter";
 import { SessionManager } from "d1-session-manager";
+import { churn, constructionBatch, constructMany } from "./construction.js";
 import coreModule from "./core.wasm";
 import { IMPLS, KB, OPS, OURS_TABLE, PLAIN_TABLE, TIMEOUT_S, USER, ours, plain } from "./impls.js";
 import { metered } from "./meter.js";
@@ -197,6 +198,16 @@ export default {
         return json(await canned(k, url.searchParams.has("hop") ? env.DB : undefined));
       case "/instantiate":
         return json(instantiation(k));
+      case "/construct": {
+        // ?order=ours,eventTarget,prepare&ours=2000&eventTarget=10000&prepare=10000
+        const order = url.searchParams.get("order").split(",");
+        const sizes = Object.fromEntries(order.map((kind) => [kind, Number(url.searchParams.get(kind))]));
+        return json(await constructionBatch(env.DB, order, sizes));
+      }
+      case "/construct-many":
+        return json(await constructMany(env.DB, k));
+      case "/churn":
+        return json(await churn(k));
       default:
         return new Response("not found", { status: 404 });
     }
