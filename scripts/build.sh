@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Builds the wasm core and its JS glue into js/pkg/ (the npm package), and with --worker
-# the HTTP Worker's build into worker/pkg/. Needs scripts/setup.sh to have run.
+# Builds the wasm core and its JS glue into js/pkg/ (the npm package), with --worker the
+# HTTP Worker's build into worker/pkg/, and with --store-suite the store suite's test build.
+# Needs scripts/setup.sh to have run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 features=""
 out="js/pkg"
-if [[ "${1:-}" == "--worker" ]]; then
-  features="--features http"
-  out="worker/pkg"
-fi
+case "${1:-}" in
+  --worker) features="--features http" out="worker/pkg" ;;
+  # Test-only: the store suite over D1, run by tests/store/ (never packed or deployed).
+  --store-suite) features="--features store-suite" out="target/store-suite/pkg" ;;
+esac
 
 # shellcheck disable=SC2086
 cargo build --quiet --target wasm32-unknown-unknown --release $features

@@ -12,9 +12,14 @@ cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --release -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --release --features http -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --release --features store-suite -- -D warnings
 
 echo "== rust core (native)"
 cargo test --quiet
+
+echo "== the store suite on the D1 store, in workerd (natively it ran on the memory store above)"
+bash scripts/build.sh --store-suite
+vitest run --config tests/store/vitest.config.js
 
 echo "== npm package: pack, install into a separate Worker, test in workerd"
 bash scripts/pack.sh

@@ -19,6 +19,8 @@ use sys::{D1Database, D1PreparedStatement};
 
 mod sql;
 mod sys;
+#[cfg(feature = "store-suite")]
+mod testing;
 
 /// Sessions in one D1 table, for one operation: made per call, it holds only handles.
 pub struct D1Store {
