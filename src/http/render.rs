@@ -23,7 +23,8 @@ pub fn log_line(event: &Event) -> String {
         event,
         times: Times::Iso,
     });
-    format!(r#"{{"signal":"{}",{}"#, event.name(), &fields[1..])
+    let fields = fields.strip_prefix('{').unwrap_or(&fields);
+    format!(r#"{{"signal":"{}",{}"#, event.name(), fields)
 }
 
 #[cfg(test)]
