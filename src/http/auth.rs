@@ -1,9 +1,42 @@
-//! Bearer-token checks.
+//! Who may use the API: the bearer token, checked against the `API_TOKEN` secret.
+
+/// The shortest `API_TOKEN` the Worker trusts, in characters. A shorter secret could be
+/// guessed, so it counts as not configured and the API fails closed.
+pub const MIN_TOKEN_CHARS: usize = 32;
+
+/// Why a request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `API_TOKEN` is set, so nobody can be let in.
+    NoSecret,
+    /// The bearer token is missing or is not the secret.
+    WrongBearer,
+    /// The caller presented the secret, but it is shorter than [`MIN_TOKEN_CHARS`].
+    WeakSecret,
+}
+
+/// Whether a request with this `Authorization` header may use the API, given the configured
+/// `secret`. The bearer is checked before the secret's length, so only a caller who already
+/// holds a weak secret learns that it is weak; everyone else sees the same refusal whether
+/// the secret is missing, weak or strong.
+///
+/// # Errors
+/// The [`Refusal`] that applies.
+pub fn authorize(secret: Option<&str>, header: Option<&str>) -> Result<(), Refusal> {
+    let secret = secret.filter(|s| !s.is_empty()).ok_or(Refusal::NoSecret)?;
+    if !bearer_matches(header, secret) {
+        return Err(Refusal::WrongBearer);
+    }
+    if secret.chars().count() < MIN_TOKEN_CHARS {
+        return Err(Refusal::WeakSecret);
+    }
+    Ok(())
+}
 
 /// Whether an `Authorization` header carries `Bearer <expected>`. The scheme is
 /// case-insensitive (RFC 9110); the token comparison takes the same time wherever the
 /// first difference is.
-pub fn bearer_matches(header: Option<&str>, expected: &str) -> bool {
+fn bearer_matches(header: Option<&str>, expected: &str) -> bool {
     let Some((scheme, token)) = header.and_then(|h| h.trim().split_once(' ')) else {
         return false;
     };
@@ -48,5 +81,59 @@ mod tests {
     fn a_prefix_of_the_secret_with_a_zero_byte_does_not_match() {
         assert!(!constant_time_eq(b"ab\0", b"ab"));
         assert!(!constant_time_eq(b"ab", b"ab\0"));
+    }
+
+    #[test]
+    fn a_missing_secret_lets_nobody_in() {
+        for secret in [None, Some("")] {
+            for header in [None, Some("Bearer "), Some("Bearer x")] {
+                assert_eq!(authorize(secret, header), Err(Refusal::NoSecret));
+            }
+        }
+    }
+
+    #[test]
+    fn a_weak_secret_is_told_only_to_whoever_holds_it() {
+        let weak = "w".repeat(MIN_TOKEN_CHARS - 1);
+        let bearer = format!("Bearer {weak}");
+        assert_eq!(
+            authorize(Some(&weak), Some(&bearer)),
+            Err(Refusal::WeakSecret)
+        );
+        assert_eq!(
+            authorize(Some(&weak), Some("Bearer guess")),
+            Err(Refusal::WrongBearer)
+        );
+        assert_eq!(
+            authorize(Some("x"), Some("Bearer x")),
+            Err(Refusal::WeakSecret)
+        );
+    }
+
+    #[test]
+    fn the_length_rule_counts_characters_not_bytes() {
+        let strong = "é".repeat(MIN_TOKEN_CHARS);
+        assert_eq!(
+            authorize(Some(&strong), Some(&format!("Bearer {strong}"))),
+            Ok(())
+        );
+        let weak = "é".repeat(MIN_TOKEN_CHARS - 1);
+        assert_eq!(
+            authorize(Some(&weak), Some(&format!("Bearer {weak}"))),
+            Err(Refusal::WeakSecret)
+        );
+    }
+
+    #[test]
+    fn a_strong_secret_admits_its_bearer_only() {
+        let strong = "s".repeat(MIN_TOKEN_CHARS);
+        assert_eq!(
+            authorize(Some(&strong), Some(&format!("Bearer {strong}"))),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Some(&strong), Some("Bearer s")),
+            Err(Refusal::WrongBearer)
+        );
     }
 }

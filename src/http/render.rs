@@ -24,7 +24,7 @@ pub fn log_line(event: &Event) -> String {
         times: Times::Iso,
     });
     let fields = fields.strip_prefix('{').unwrap_or(&fields);
-    format!(r#"{{"signal":"{}",{fields}"#, event.name())
+    format!(r#"{{"signal":"{}",{}"#, event.name(), fields)
 }
 
 #[cfg(test)]

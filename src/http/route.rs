@@ -20,19 +20,26 @@ pub fn is_public(path: &str) -> bool {
     path == "/health"
 }
 
+/// `HEAD` reaches whatever `GET` reaches (the Worker answers it without the body), and
+/// every `Allow` that names `GET` names `HEAD` too.
+///
 /// # Errors
 /// 404 `not_found` for an unknown path, 405 `method_not_allowed` (with `Allow`) for a
 /// known path and another method.
 pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
+    let method = match method {
+        "HEAD" => "GET",
+        other => other,
+    };
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let (allow, found) = match (segments.as_slice(), method) {
         (["health"], "GET") => return Ok(Route::Health),
-        (["health"], _) => ("GET", None),
+        (["health"], _) => ("GET, HEAD", None),
         (["sessions"], "POST") => return Ok(Route::Create),
         (["sessions"], _) => ("POST", None),
         (["sessions", id], "GET") => return Ok(Route::Get(id)),
         (["sessions", id], "DELETE") => return Ok(Route::Delete(id)),
-        (["sessions", _], _) => ("GET, DELETE", None),
+        (["sessions", _], _) => ("GET, HEAD, DELETE", None),
         (["sessions", id, "data"], "PUT") => return Ok(Route::SaveData(id)),
         (["sessions", _, "data"], _) => ("PUT", None),
         (["sessions", id, "renew"], "POST") => return Ok(Route::Renew(id)),
@@ -49,6 +56,8 @@ mod tests {
     #[test]
     fn each_route_is_reached_by_its_method() {
         assert_eq!(route("GET", "/health"), Ok(Route::Health));
+        assert_eq!(route("HEAD", "/health"), Ok(Route::Health));
+        assert_eq!(route("HEAD", "/sessions/abc"), Ok(Route::Get("abc")));
         assert_eq!(route("POST", "/sessions"), Ok(Route::Create));
         assert_eq!(route("GET", "/sessions/abc"), Ok(Route::Get("abc")));
         assert_eq!(route("DELETE", "/sessions/abc"), Ok(Route::Delete("abc")));
@@ -65,11 +74,16 @@ mod tests {
     #[test]
     fn other_methods_get_405_with_allow() {
         let cases = [
-            ("POST", "/health", "GET"),
+            ("POST", "/health", "GET, HEAD"),
+            ("OPTIONS", "/health", "GET, HEAD"),
             ("GET", "/sessions", "POST"),
-            ("PUT", "/sessions/abc", "GET, DELETE"),
+            ("HEAD", "/sessions", "POST"),
+            ("PUT", "/sessions/abc", "GET, HEAD, DELETE"),
+            ("TRACE", "/sessions/abc", "GET, HEAD, DELETE"),
             ("GET", "/sessions/abc/data", "PUT"),
-            ("GET", "/sessions/abc/renew", "POST"),
+            ("PATCH", "/sessions/abc/data", "PUT"),
+            ("HEAD", "/sessions/abc/renew", "POST"),
+            ("PROPFIND", "/sessions/abc/renew", "POST"),
         ];
         for (method, path, allow) in cases {
             let error = route(method, path).unwrap_err();
@@ -90,7 +104,13 @@ mod tests {
             "/health/x",
             "/sessions/a/other",
         ] {
-            assert_eq!(route("GET", path).unwrap_err().status, 404, "{path}");
+            for method in ["GET", "HEAD", "OPTIONS", "PROPFIND"] {
+                assert_eq!(
+                    route(method, path).unwrap_err().status,
+                    404,
+                    "{method} {path}"
+                );
+            }
         }
     }
 

@@ -7,13 +7,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStreamDefaultReader, Request, Response, ResponseInit, Url};
 
-use super::auth::bearer_matches;
+use super::auth::authorize;
 use super::error::ApiError;
 use super::render;
 use super::request::{create_args, declared_too_large, is_json, CREATE_BODY_OVERHEAD};
 use super::route::{is_public, route, Route};
 use crate::config::{Config, ConfigInput};
-use crate::error::Error;
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::store::d1::{table_handle, D1Store};
@@ -45,23 +44,32 @@ fn health() -> Reply {
     Reply::json(200, r#"{"status":"ok"}"#.to_owned())
 }
 
-/// Answers one request. Never rejects: every failure is an `ApiError` response.
+/// Answers one request. Never rejects: every failure is an `ApiError` response, and one
+/// with a detail for the operator also writes a log line.
 #[wasm_bindgen(js_name = handleFetch)]
 pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
+    // A HEAD answer has GET's status and headers and no body. workerd drops a body on HEAD
+    // itself, but only on the wire: the Response a caller of this module gets is ours.
+    let head = request.method() == "HEAD";
     match serve(&request, &env).await {
-        Ok(reply) => respond(reply.status, reply.body.as_deref(), |h| {
+        Ok(reply) => respond(reply.status, reply.body.as_deref(), head, |h| {
             if let Some(location) = &reply.location {
                 let _ = h.set("Location", location);
             }
         }),
-        Err(error) => respond(error.status, Some(&error.body()), |h| {
-            if let Some(allow) = error.allow {
-                let _ = h.set("Allow", allow);
+        Err(error) => {
+            if let Some(line) = error.log_line() {
+                log(&line);
             }
-            if error.status == 401 {
-                let _ = h.set("WWW-Authenticate", "Bearer");
-            }
-        }),
+            respond(error.status, Some(&error.body()), head, |h| {
+                if let Some(allow) = error.allow {
+                    let _ = h.set("Allow", allow);
+                }
+                if error.status == 401 {
+                    let _ = h.set("WWW-Authenticate", "Bearer");
+                }
+            })
+        }
     }
 }
 
@@ -70,13 +78,14 @@ pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
 pub async fn handle_scheduled(env: JsValue) {
     let manager = match manager_from(&env) {
         Ok(manager) => manager,
-        Err(error) => return log(&purge_line(0, Some(&error.message))),
+        Err(error) => return log(&purge_line(0, Some(&error))),
     };
     let mut removed = 0;
     for _ in 0..PURGE_MAX_BATCHES {
-        let batch = drive(manager.purge_expired(PURGE_BATCH))
-            .await
-            .unwrap_or_else(|stalled| Err(stalled.into()));
+        let batch = match drive(manager.purge_expired(PURGE_BATCH)).await {
+            Ok(batch) => batch.map_err(ApiError::from),
+            Err(stalled) => Err(ApiError::from(stalled)),
+        };
         match batch {
             Ok(n) => {
                 removed += n;
@@ -84,13 +93,16 @@ pub async fn handle_scheduled(env: JsValue) {
                     break;
                 }
             }
-            Err(error) => return log(&purge_line(removed, Some(&error.to_string()))),
+            Err(error) => return log(&purge_line(removed, Some(&error))),
         }
     }
     log(&purge_line(removed, None));
 }
 
-fn purge_line(removed: u32, error: Option<&str>) -> String {
+/// The cron run's one log line. Nobody but the operator reads it, so a failure is told in
+/// full: the detail when there is one (D1's own words), else the message.
+fn purge_line(removed: u32, error: Option<&ApiError>) -> String {
+    let error = error.map(|e| e.detail.as_deref().unwrap_or(&e.message));
     serde_json::json!({ "housekeeping": "purge_expired", "removed": removed, "error": error })
         .to_string()
 }
@@ -102,13 +114,11 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         route(&request.method(), &path)?;
         return Ok(health());
     }
-    let token = string_binding(env, "API_TOKEN")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::not_configured("the API_TOKEN secret is not set"))?;
     let headers = request.headers();
-    if !bearer_matches(header(&headers, "authorization").as_deref(), &token) {
-        return Err(ApiError::unauthorized());
-    }
+    authorize(
+        string_binding(env, "API_TOKEN").as_deref(),
+        header(&headers, "authorization").as_deref(),
+    )?;
     let route = route(&request.method(), &path)?;
     let manager = manager_from(env)?;
     let limit = manager.config().max_data_bytes;
@@ -152,9 +162,10 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
     }
 }
 
-/// Logs the outcome's signals (the audit trail `wrangler tail` shows), then hands over its result.
+/// Logs the outcome's signals (the audit trail `wrangler tail` shows), then hands over its
+/// result. A stalled operation is a bug in this crate, so it answers 500 `internal`.
 fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
-    let outcome = outcome.map_err(|stalled| ApiError::from(Error::from(stalled)))?;
+    let outcome = outcome?;
     for event in &outcome.events {
         log(&render::log_line(event));
     }
@@ -232,12 +243,23 @@ async fn read_body(
             let _ = reader.cancel();
             return Err(ApiError::payload_too_large(limit));
         }
-        bytes.extend(value.to_vec());
+        let start = bytes.len();
+        bytes.resize(start + len, 0);
+        if let Some(tail) = bytes.get_mut(start..) {
+            value.copy_to(tail);
+        }
     }
     String::from_utf8(bytes).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))
 }
 
-fn respond(status: u16, body: Option<&str>, headers: impl FnOnce(&Headers)) -> Response {
+/// A response with `body` (JSON) and the headers `headers` sets; for HEAD, the same status
+/// and headers with no body.
+fn respond(
+    status: u16,
+    body: Option<&str>,
+    head: bool,
+    headers: impl FnOnce(&Headers),
+) -> Response {
     let init = ResponseInit::new();
     init.set_status(status);
     if let Ok(h) = Headers::new() {
@@ -247,6 +269,7 @@ fn respond(status: u16, body: Option<&str>, headers: impl FnOnce(&Headers)) -> R
         headers(&h);
         init.set_headers(&h);
     }
+    let body = body.filter(|_| !head);
     Response::new_with_opt_str_and_init(body, &init)
         .or_else(|_| Response::new_with_opt_str_and_init(None, &init))
         .unwrap_or_else(|_| Response::error())

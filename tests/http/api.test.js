@@ -2,9 +2,23 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../worker/index.js";
-import { AUTH, ISO, JSON_AUTH, age, call, callWith, create, expectError } from "./helpers.js";
+import { AUTH, ISO, JSON_AUTH, TOKEN, age, call, callWith, create, expectError, withTrap } from "./helpers.js";
 
 const HOUR = 3_600_000;
+
+/** The JSON log lines written while `run()` ran. */
+async function logged(run) {
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  try {
+    await run();
+    return log.mock.calls.map(([line]) => JSON.parse(line));
+  } finally {
+    log.mockRestore();
+  }
+}
+
+/** Every method that reaches the Worker, measured: what workerd's HTTP server parses. */
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PURGE", "COPY", "LOCK", "UNLOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "MSEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY", "BAN"];
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -16,16 +30,50 @@ describe("GET /health", () => {
   });
 
   it("answers even with no API_TOKEN configured", async () => {
-    const response = await callWith({ API_TOKEN: undefined }, "GET", "/health", { headers: {} });
-    expect(response.status).toBe(200);
+    for (const method of ["GET", "HEAD"]) {
+      const response = await callWith({ API_TOKEN: undefined }, method, "/health", { headers: {} });
+      expect(response.status).toBe(200);
+    }
+  });
+});
+
+describe("HEAD", () => {
+  it("answers wherever GET does, with GET's status and headers and no body", async () => {
+    const session = await create();
+    const cases = [
+      ["/health", {}],
+      [`/sessions/${session.id}`, AUTH],
+      [`/sessions/${crypto.randomUUID()}`, AUTH],
+      [`/sessions/${session.id}`, {}],
+      ["/nowhere", AUTH],
+    ];
+    for (const [path, headers] of cases) {
+      // The module's own Response: workerd drops a HEAD body on the wire, so only here can a
+      // body the Worker wrongly sent be seen.
+      const get = await callWith({}, "GET", path, { headers });
+      const head = await callWith({}, "HEAD", path, { headers });
+      expect(head.status, path).toBe(get.status);
+      expect([...head.headers], path).toEqual([...get.headers]);
+      expect(head.body, path).toBeNull();
+      expect((await get.text()).length, path).toBeGreaterThan(0);
+    }
+  });
+
+  it("renews like GET", async () => {
+    const session = await create();
+    await age(session.id, 13 * HOUR);
+    const before = Date.now();
+    expect((await call("HEAD", `/sessions/${session.id}`)).status).toBe(200);
+    const { expires_at } = await env.DB.prepare("SELECT expires_at FROM sessions WHERE id = ?1").bind(session.id).first();
+    expect(expires_at).toBeGreaterThanOrEqual(before + 24 * HOUR);
   });
 });
 
 describe("auth", () => {
   it("401 with WWW-Authenticate for a missing, wrong or other-scheme credential", async () => {
-    const cases = [{}, { authorization: "Bearer nope" }, { authorization: `Basic ${btoa("x:test-token")}` }, { authorization: "test-token" }, { authorization: "Bearer test-tokenX" }];
+    const cases = [{}, { authorization: "Bearer nope" }, { authorization: `Basic ${btoa(`x:${TOKEN}`)}` }, { authorization: TOKEN }, { authorization: `Bearer ${TOKEN}X` }, { authorization: `Bearer ${TOKEN.slice(1)}` }];
     for (const headers of cases) {
-      for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["GET", "/nowhere"]]) {
+      for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["GET", "/nowhere"], ["OPTIONS", "/nowhere"]]) {
         const response = await call(method, path, { headers });
         await expectError(response, 401, "unauthorized");
         expect(response.headers.get("www-authenticate")).toBe("Bearer");
@@ -34,16 +82,52 @@ describe("auth", () => {
   });
 
   it("accepts the scheme in any case", async () => {
-    const response = await call("POST", "/sessions", { headers: { authorization: "bearer test-token" } });
+    const response = await call("POST", "/sessions", { headers: { authorization: `bearer ${TOKEN}` } });
     expect(response.status).toBe(201);
   });
 
-  it("fails closed with 503 not_configured when API_TOKEN is not set", async () => {
+  it("with no API_TOKEN, everyone gets 401 and the log says the secret is not set", async () => {
     for (const API_TOKEN of [undefined, ""]) {
-      for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["DELETE", "/sessions/x"]]) {
-        await expectError(await callWith({ API_TOKEN }, method, path), 503, "not_configured");
+      for (const headers of [{}, { authorization: "Bearer " }, { authorization: `Bearer ${TOKEN}` }]) {
+        for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["DELETE", "/sessions/x"], ["GET", "/nowhere"]]) {
+          let response;
+          const lines = await logged(async () => {
+            response = await callWith({ API_TOKEN }, method, path, { headers });
+          });
+          await expectError(response, 401, "unauthorized");
+          expect(response.headers.get("www-authenticate")).toBe("Bearer");
+          expect(lines).toHaveLength(1);
+          expect(lines[0]).toMatchObject({ failure: "unauthorized", status: 401 });
+          expect(lines[0].detail).toMatch(/API_TOKEN secret is not set/);
+          expect(JSON.stringify(lines[0])).not.toContain(TOKEN);
+        }
       }
     }
+  });
+
+  it("a token under 32 characters counts as not configured, told only to whoever presents it", async () => {
+    for (const weak of ["x", "w".repeat(31)]) {
+      const right = { authorization: `Bearer ${weak}` };
+      for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["GET", "/nowhere"]]) {
+        const body = await expectError(await callWith({ API_TOKEN: weak }, method, path, { headers: right }), 503, "not_configured");
+        expect(body.error.message).toMatch(/API_TOKEN/);
+        expect(body.error.message).not.toContain(weak);
+        for (const headers of [{}, { authorization: `Bearer ${weak}${weak}` }, { authorization: `Bearer ${TOKEN}` }]) {
+          const response = await callWith({ API_TOKEN: weak }, method, path, { headers });
+          await expectError(response, 401, "unauthorized");
+          expect(response.headers.get("www-authenticate")).toBe("Bearer");
+        }
+      }
+    }
+  });
+
+  it("a token of 32 characters works", async () => {
+    const strong = "s".repeat(32);
+    const headers = { authorization: `Bearer ${strong}` };
+    const response = await callWith({ API_TOKEN: strong }, "POST", "/sessions", { headers });
+    expect(response.status).toBe(201);
+    const { id } = await response.json();
+    expect((await callWith({ API_TOKEN: strong }, "GET", `/sessions/${id}`, { headers })).status).toBe(200);
   });
 });
 
@@ -231,41 +315,79 @@ describe("DELETE /sessions/{id}", () => {
 });
 
 describe("routing", () => {
-  it("405 with Allow for a known path and another method", async () => {
+  it("405 with Allow for a known path and every other method that reaches the Worker", async () => {
     const id = crypto.randomUUID();
-    const cases = [
-      ["DELETE", "/health", "GET"],
-      ["GET", "/sessions", "POST"],
-      ["PUT", `/sessions/${id}`, "GET, DELETE"],
-      ["POST", `/sessions/${id}/data`, "PUT"],
-      ["GET", `/sessions/${id}/renew`, "POST"],
+    const paths = [
+      ["/health", "GET, HEAD"],
+      ["/sessions", "POST"],
+      [`/sessions/${id}`, "GET, HEAD, DELETE"],
+      [`/sessions/${id}/data`, "PUT"],
+      [`/sessions/${id}/renew`, "POST"],
     ];
-    for (const [method, path, allow] of cases) {
-      const response = await call(method, path);
-      await expectError(response, 405, "method_not_allowed");
-      expect(response.headers.get("allow")).toBe(allow);
+    for (const [path, allow] of paths) {
+      for (const method of METHODS.filter((m) => !allow.split(", ").includes(m))) {
+        const response = await call(method, path);
+        expect(response.status, `${method} ${path}`).toBe(405);
+        expect(response.headers.get("allow"), `${method} ${path}`).toBe(allow);
+        if (method !== "HEAD") await expectError(response, 405, "method_not_allowed");
+      }
     }
   });
 
-  it("404 for an unknown route", async () => {
-    for (const path of ["/", "/session", "/sessions/a/b/c", "/health/x"]) {
-      await expectError(await call("GET", path), 404, "not_found");
+  it("/health answers 405 without auth; other paths ask for the token first", async () => {
+    for (const method of METHODS.filter((m) => m !== "GET" && m !== "HEAD")) {
+      expect((await call(method, "/health", { headers: {} })).status, method).toBe(405);
+      const response = await call(method, `/sessions/${crypto.randomUUID()}`, { headers: {} });
+      expect(response.status, method).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe("Bearer");
     }
+  });
+
+  it("404 for an unknown route with every method, after auth (401 before)", async () => {
+    for (const path of ["/", "/session", "/sessions/a/b/c", "/health/x"]) {
+      for (const method of METHODS) {
+        const response = await call(method, path);
+        expect(response.status, `${method} ${path}`).toBe(404);
+        if (method !== "HEAD") await expectError(response, 404, "not_found");
+        expect((await call(method, path, { headers: {} })).status, `${method} ${path}`).toBe(401);
+      }
+    }
+  });
+
+  it("the runtime refuses CONNECT, TRACK and unknown method tokens before any Worker sees them", () => {
+    for (const method of ["CONNECT", "TRACK", "FOO", "M-SEARCH", "BREW"]) {
+      expect(() => new Request("http://sessions.test/sessions", { method }), method).toThrow(TypeError);
+    }
+    // Lowercase known methods are made uppercase by workerd's Request (not by fetch's rules,
+    // which keep `patch` as is); on the wire, workerd answers lowercase tokens 501 itself.
+    expect(new Request("http://sessions.test/", { method: "patch" }).method).toBe("PATCH");
   });
 });
 
 describe("D1 failures", () => {
-  it("answer 503 db_error, and the Worker serves again afterwards", async () => {
+  it("answer 503 db_error without D1's words, which go to the log; the Worker serves again afterwards", async () => {
     const broken = { DB: env.DB_EMPTY };
-    await expectError(await callWith(broken, "POST", "/sessions"), 503, "db_error");
-    await expectError(await callWith(broken, "GET", `/sessions/${crypto.randomUUID()}`), 503, "db_error");
-    await expectError(
-      await callWith(broken, "PUT", `/sessions/${crypto.randomUUID()}/data`, { headers: JSON_AUTH, body: "{}" }),
-      503,
-      "db_error",
-    );
-    await expectError(await callWith(broken, "POST", `/sessions/${crypto.randomUUID()}/renew`), 503, "db_error");
-    await expectError(await callWith(broken, "DELETE", `/sessions/${crypto.randomUUID()}`), 503, "db_error");
+    const id = crypto.randomUUID();
+    const requests = [
+      ["POST", "/sessions", {}],
+      ["GET", `/sessions/${id}`, {}],
+      ["PUT", `/sessions/${id}/data`, { headers: JSON_AUTH, body: "{}" }],
+      ["POST", `/sessions/${id}/renew`, {}],
+      ["DELETE", `/sessions/${id}`, {}],
+    ];
+    for (const [method, path, init] of requests) {
+      let response;
+      const lines = await logged(async () => {
+        response = await callWith(broken, method, path, init);
+      });
+      const text = await response.text();
+      expect(response.status, `${method} ${path}`).toBe(503);
+      expect(JSON.parse(text)).toEqual({ error: { code: "db_error", message: "the database failed" } });
+      expect(text).not.toMatch(/D1_ERROR|SQLITE|no such table|sessions/);
+      const failure = lines.find((line) => line.failure);
+      expect(failure).toMatchObject({ failure: "db_error", status: 503 });
+      expect(failure.detail).toMatch(/D1_ERROR: no such table: sessions/);
+    }
     const session = await create({ userId: "after" });
     expect((await call("GET", `/sessions/${session.id}`)).status).toBe(200);
   });
@@ -274,6 +396,56 @@ describe("D1 failures", () => {
     await expectError(await callWith({ DB: undefined }, "POST", "/sessions"), 503, "not_configured");
     await expectError(await callWith({ SESSION_TIMEOUT: "soon" }, "POST", "/sessions"), 503, "not_configured");
     await expectError(await callWith({ SESSION_TIMEOUT: "0" }, "POST", "/sessions"), 503, "not_configured");
+  });
+});
+
+describe("a trap in the wasm core", () => {
+  it("answers that request 500 internal, logs one line, and the next request works", async () => {
+    let trapped;
+    const lines = await logged(async () => {
+      ({ trapped } = await withTrap());
+    });
+    expect(trapped.status).toBe(500);
+    expect(await trapped.json()).toEqual({ error: { code: "internal", message: "internal error" } });
+    expect(lines).toEqual([{ failure: "internal", status: 500, detail: "wasm trap: unreachable", abandoned: 1 }]);
+    const response = await call("POST", "/sessions", { headers: JSON_AUTH, body: '{"userId":"after-trap"}' });
+    expect(response.status).toBe(201);
+    const session = await response.json();
+    expect(await (await call("GET", `/sessions/${session.id}`)).json()).toEqual(session);
+  });
+
+  it("ends every call in flight in the old instance with 500, those awaiting D1 included", async () => {
+    const session = await create();
+    // Started first, so it is awaiting D1 when the create behind it traps.
+    const reading = callWith({}, "GET", `/sessions/${session.id}`);
+    const { trapped, others } = await withTrap(() =>
+      Promise.all([callWith({}, "GET", "/health", { headers: {} }), callWith({}, "HEAD", `/sessions/${session.id}`)]),
+    );
+    expect(trapped.status).toBe(500);
+    const [health, head] = others;
+    await expectError(await reading, 500, "internal");
+    await expectError(health, 500, "internal");
+    expect([head.status, head.body]).toEqual([500, null]);
+    expect((await call("GET", `/sessions/${session.id}`)).status).toBe(200);
+  });
+
+  it("ends a cron run in flight, which then runs again normally", async () => {
+    await env.DB.prepare("INSERT INTO sessions (id, user_id, data, created_at, expires_at) VALUES (?1, NULL, '{}', 0, 1)")
+      .bind(crypto.randomUUID())
+      .run();
+    const ctx = createExecutionContext();
+    const lines = await logged(async () => {
+      await withTrap(() => worker.scheduled(createScheduledController({ cron: "17 * * * *" }), env, ctx));
+      await waitOnExecutionContext(ctx);
+    });
+    expect(lines).toEqual([{ failure: "internal", status: 500, detail: "wasm trap: unreachable", abandoned: 2 }]);
+    const again = createExecutionContext();
+    const rerun = await logged(async () => {
+      await worker.scheduled(createScheduledController({ cron: "17 * * * *" }), env, again);
+      await waitOnExecutionContext(again);
+    });
+    expect(rerun).toEqual([expect.objectContaining({ housekeeping: "purge_expired", error: null })]);
+    expect(rerun[0].removed).toBeGreaterThanOrEqual(1);
   });
 });
 

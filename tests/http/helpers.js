@@ -1,8 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { vi } from "vitest";
 import worker from "../../worker/index.js";
+import { TOKEN } from "./token.js";
 
-export const TOKEN = "test-token";
+export { TOKEN };
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
 export const JSON_AUTH = { ...AUTH, "content-type": "application/json" };
 
@@ -21,6 +23,26 @@ export async function callWith(overrides, method, path, { headers = AUTH, body }
   );
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/**
+ * Makes the wasm instance trap during a `POST /sessions`, with no hook in the Worker: the
+ * session id is a uuid v4, and uuid 1.x (feature `js`) calls `crypto.getRandomValues`
+ * itself and panics when it throws; with panic=abort, a panic is a trap. `alongside()` starts other calls in the same
+ * tick, so they wait in the executor's queue behind the one that traps. Resolves to the
+ * trapped answer and whatever `alongside()` resolved to.
+ */
+export async function withTrap(alongside = () => undefined) {
+  const randomness = vi.spyOn(crypto, "getRandomValues").mockImplementation(() => {
+    throw new Error("no randomness");
+  });
+  try {
+    const trapped = callWith({}, "POST", "/sessions");
+    const others = alongside();
+    return { trapped: await trapped, others: await others };
+  } finally {
+    randomness.mockRestore();
+  }
 }
 
 export async function create(body = {}) {

@@ -2,7 +2,7 @@ import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import specText from "../../openapi.yaml?raw";
-import { AUTH, JSON_AUTH, call, callWith, create } from "./helpers.js";
+import { AUTH, JSON_AUTH, call, callWith, create, withTrap } from "./helpers.js";
 
 const spec = parse(specText);
 
@@ -14,22 +14,36 @@ function deref(node) {
 
 const missing = () => `/sessions/${crypto.randomUUID()}`;
 
+/** The answer to a request made while the wasm core traps (it is ended with the trap). */
+const duringTrap = async (method, path, init) => (await withTrap(() => callWith({}, method, path, init))).others;
+
 /** A request that must draw each documented answer, keyed "METHOD path status". */
 const recipes = {
   "get /health 200": () => call("GET", "/health", { headers: {} }),
+  "get /health 500": () => duringTrap("GET", "/health", { headers: {} }),
+  "head /health 200": () => call("HEAD", "/health", { headers: {} }),
+  "head /health 500": () => duringTrap("HEAD", "/health", { headers: {} }),
   "post /sessions 201": () => call("POST", "/sessions", { headers: JSON_AUTH, body: '{"userId":"u","data":{"a":1}}' }),
   "post /sessions 400": () => call("POST", "/sessions", { headers: JSON_AUTH, body: "{" }),
   "post /sessions 401": () => call("POST", "/sessions", { headers: {} }),
   "post /sessions 413": () => call("POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ data: { s: "x".repeat(1_100_000) } }) }),
   "post /sessions 415": () => call("POST", "/sessions", { headers: { ...AUTH, "content-type": "text/plain" }, body: "{}" }),
-  "post /sessions 503": () => callWith({ API_TOKEN: undefined }, "POST", "/sessions"),
+  "post /sessions 500": async () => (await withTrap()).trapped,
+  "post /sessions 503": async () => callWith(await emptyDb(), "POST", "/sessions"),
   "get /sessions/{id} 200": async () => call("GET", `/sessions/${(await create()).id}`),
   "get /sessions/{id} 401": () => call("GET", missing(), { headers: {} }),
   "get /sessions/{id} 404": () => call("GET", missing()),
+  "get /sessions/{id} 500": () => duringTrap("GET", missing()),
   "get /sessions/{id} 503": async () => callWith(await emptyDb(), "GET", missing()),
+  "head /sessions/{id} 200": async () => call("HEAD", `/sessions/${(await create()).id}`),
+  "head /sessions/{id} 401": () => call("HEAD", missing(), { headers: {} }),
+  "head /sessions/{id} 404": () => call("HEAD", missing()),
+  "head /sessions/{id} 500": () => duringTrap("HEAD", missing()),
+  "head /sessions/{id} 503": async () => callWith(await emptyDb(), "HEAD", missing()),
   "delete /sessions/{id} 204": async () => call("DELETE", `/sessions/${(await create()).id}`),
   "delete /sessions/{id} 401": () => call("DELETE", missing(), { headers: { authorization: "Bearer wrong" } }),
   "delete /sessions/{id} 404": () => call("DELETE", missing()),
+  "delete /sessions/{id} 500": () => duringTrap("DELETE", missing()),
   "delete /sessions/{id} 503": async () => callWith(await emptyDb(), "DELETE", missing()),
   "put /sessions/{id}/data 200": async () => call("PUT", `/sessions/${(await create()).id}/data`, { headers: JSON_AUTH, body: '{"b":2}' }),
   "put /sessions/{id}/data 400": async () => call("PUT", `/sessions/${(await create()).id}/data`, { headers: JSON_AUTH, body: "[]" }),
@@ -37,10 +51,12 @@ const recipes = {
   "put /sessions/{id}/data 404": () => call("PUT", `${missing()}/data`, { headers: JSON_AUTH, body: "{}" }),
   "put /sessions/{id}/data 413": async () => call("PUT", `/sessions/${(await create()).id}/data`, { headers: JSON_AUTH, body: JSON.stringify({ s: "x".repeat(1_000_001) }) }),
   "put /sessions/{id}/data 415": () => call("PUT", `${missing()}/data`, { headers: AUTH, body: "{}" }),
+  "put /sessions/{id}/data 500": () => duringTrap("PUT", `${missing()}/data`, { headers: JSON_AUTH, body: "{}" }),
   "put /sessions/{id}/data 503": async () => callWith(await emptyDb(), "PUT", `${missing()}/data`, { headers: JSON_AUTH, body: "{}" }),
   "post /sessions/{id}/renew 200": async () => call("POST", `/sessions/${(await create()).id}/renew`),
   "post /sessions/{id}/renew 401": () => call("POST", `${missing()}/renew`, { headers: {} }),
   "post /sessions/{id}/renew 404": () => call("POST", `${missing()}/renew`),
+  "post /sessions/{id}/renew 500": () => duringTrap("POST", `${missing()}/renew`),
   "post /sessions/{id}/renew 503": async () => callWith(await emptyDb(), "POST", `${missing()}/renew`),
 };
 
@@ -51,7 +67,7 @@ async function emptyDb() {
 
 const documented = Object.entries(spec.paths).flatMap(([path, item]) =>
   Object.entries(item)
-    .filter(([method]) => ["get", "post", "put", "delete", "patch"].includes(method))
+    .filter(([method]) => ["get", "head", "post", "put", "delete", "patch"].includes(method))
     .flatMap(([method, operation]) =>
       Object.entries(operation.responses).map(([status, response]) => ({
         key: `${method} ${path} ${status}`,
