@@ -34,6 +34,30 @@ function sessionError({ code, message }) {
   return error;
 }
 
+/**
+ * Session data as the core takes it: its JSON text by the engine's own JSON.stringify,
+ * `undefined` when absent, or `{ error }` when it has no JSON form. Made here, not in wasm:
+ * an exception caught inside wasm costs a slot of wasm-bindgen's externref table that is
+ * never given back, and data that will not serialise is an ordinary caller mistake.
+ */
+function toJson(data) {
+  if (data === undefined) return undefined;
+  try {
+    return JSON.stringify(data) ?? { error: `${typeof data} has no JSON form` };
+  } catch (e) {
+    return { error: reason(e) };
+  }
+}
+
+/** Why `e` was thrown, as text, whatever `e` is (its getters may throw too). */
+function reason(e) {
+  try {
+    return String(e instanceof Error ? e.message : e);
+  } catch {
+    return "an error with no readable message";
+  }
+}
+
 /** `promise`, or a rejection once `ms` pass without it settling (a hung binding). */
 function bounded(promise, ms) {
   let timer;
@@ -82,7 +106,7 @@ export class SessionManager extends EventTarget {
 
   async createSession(userId, data) {
     return this.#run("create", userId, session, (o, h) =>
-      core.create(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, userId, data),
+      core.create(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, userId, toJson(data)),
     );
   }
 
@@ -100,7 +124,7 @@ export class SessionManager extends EventTarget {
 
   async saveSessionData(id, data) {
     return this.#run("save", id, same, (o, h) =>
-      core.save(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, data),
+      core.save(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, toJson(data)),
     );
   }
 

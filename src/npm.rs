@@ -30,7 +30,7 @@ use crate::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::json::{self, Times};
-use crate::jsval::{bounded_string, error_text};
+use crate::jsval::{bounded_string, field};
 use crate::manager::{Arg, DataArg, Manager, Operation, Outcome};
 use crate::session::{self, MAX_USER_ID_CHARS};
 use crate::store::d1::{table_handle, D1Store, MAX_TABLES};
@@ -532,24 +532,22 @@ fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
     }
 }
 
-/// JSON text by the engine's own `JSON.stringify`: exact JS semantics (toJSON, dropped
-/// undefined), native speed, and BigInt or cycles reported as the errors they are. Text
-/// longer in UTF-16 units than `max_bytes` is too large in UTF-8 too, so it is refused
-/// without being copied.
+/// Session data as the wrapper passes it: `undefined` when absent, the JSON text that
+/// `JSON.stringify` made of it (in JS: exact JS semantics, toJSON and dropped `undefined`,
+/// at native speed), or `{ error }` saying why it has no JSON form. The wrapper stringifies
+/// so that a throwing `toJSON` or a BigInt never throws into wasm: every exception the
+/// core catches costs a slot of wasm-bindgen's externref table that is never given back
+/// (measured). Text longer in UTF-16 units than `max_bytes` is too large in UTF-8 too, so
+/// it is refused without being copied.
 fn data_arg(value: &JsValue, max_bytes: usize) -> DataArg {
     if value.is_undefined() {
         return DataArg::Absent;
     }
-    let json = match js_sys::JSON::stringify(value) {
-        Ok(json) => JsValue::from(json),
-        Err(e) => return DataArg::Unrepresentable(error_text(&e)),
-    };
-    // `undefined` for a function or a symbol, which have no JSON form.
-    let Some(json) = json.dyn_ref::<JsString>() else {
-        return DataArg::Unrepresentable(format!(
-            "{} has no JSON form",
-            value.js_typeof().as_string().unwrap_or_default()
-        ));
+    let Some(json) = value.dyn_ref::<JsString>() else {
+        let why = field(value, &JsValue::from_str("error"))
+            .and_then(|why| bounded_string(&why, 500))
+            .unwrap_or_else(|| "it has no JSON form".to_owned());
+        return DataArg::Unrepresentable(why);
     };
     if u32::try_from(max_bytes).is_ok_and(|max| json.length() > max) {
         return DataArg::TooLarge;
