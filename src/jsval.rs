@@ -4,38 +4,49 @@
 //! error) is read only here: with `Reflect` (declared `catch`) and typeof checks, never a
 //! getter binding such as `Error::message` that throws straight through.
 
+use std::cell::RefCell;
+
 use js_sys::{JsString, Reflect};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `Reflect.getOwnPropertyDescriptor(target, key)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = getOwnPropertyDescriptor, catch)]
-    fn own_property(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
+thread_local! {
+    /// The property names this crate reads, each made a JS string once per isolate: a
+    /// string made from wasm memory is a `TextDecoder` call, on every read otherwise.
+    static KEYS: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `object[key]` when it is an own data property, else `None` (also for `null` and
-/// `undefined`). A getter is never run: reading the property descriptor calls no user
-/// code (a Proxy's trap may still throw, and that is caught). Every object this crate reads
-/// (D1's results and rows, errors' `message` and `cause`) holds its fields as own data
-/// properties.
-pub fn field(object: &JsValue, key: &JsValue) -> Option<JsValue> {
+fn key(name: &'static str) -> JsValue {
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some((_, key)) = keys.iter().find(|(known, _)| *known == name) {
+            return key.clone();
+        }
+        let key = JsValue::from_str(name);
+        keys.push((name, key.clone()));
+        key
+    })
+}
+
+/// `object[name]`, or `None` when it is missing or `null`, or when `object` is not an
+/// object, or when reading it threw (a getter, a Proxy trap): a throw is caught by the
+/// `catch` import, never unwound through wasm.
+pub fn field(object: &JsValue, name: &'static str) -> Option<JsValue> {
     if !object.is_object() {
         return None;
     }
-    let descriptor = own_property(object, key).ok()?;
-    if descriptor.is_undefined() {
-        return None;
-    }
-    // A descriptor is a fresh plain object: reading it cannot throw.
-    Reflect::get(&descriptor, &JsValue::from_str("value"))
+    Reflect::get(object, &key(name))
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// `list[index]`, read like [`field`].
 pub fn item(list: &JsValue, index: u32) -> Option<JsValue> {
-    field(list, &JsValue::from(index))
+    if !list.is_object() {
+        return None;
+    }
+    Reflect::get_u32(list, index)
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// The most characters of a JS error's text that this crate keeps.
@@ -63,10 +74,9 @@ pub fn error_text(e: &JsValue) -> String {
     if let Some(text) = bounded_text(e) {
         return text;
     }
-    let message_key = JsValue::from_str("message");
-    let message = field(e, &message_key).and_then(|m| bounded_text(&m));
-    let cause = field(e, &JsValue::from_str("cause"))
-        .and_then(|cause| field(&cause, &message_key))
+    let message = field(e, "message").and_then(|m| bounded_text(&m));
+    let cause = field(e, "cause")
+        .and_then(|cause| field(&cause, "message"))
         .and_then(|m| bounded_text(&m));
     match (message, cause) {
         (Some(message), Some(cause)) if !message.contains(&cause) => {

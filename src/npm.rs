@@ -544,7 +544,7 @@ fn data_arg(value: &JsValue, max_bytes: usize) -> DataArg {
         return DataArg::Absent;
     }
     let Some(json) = value.dyn_ref::<JsString>() else {
-        let why = field(value, &JsValue::from_str("error"))
+        let why = field(value, "error")
             .and_then(|why| bounded_string(&why, 500))
             .unwrap_or_else(|| "it has no JSON form".to_owned());
         return DataArg::Unrepresentable(why);

@@ -55,7 +55,11 @@ pub fn create_args(body: &str) -> Result<(Arg<Option<String>>, DataArg), ApiErro
         Some(Ok(other)) => Arg::WrongType {
             shown: json_type(&other).to_owned(),
         },
-        Some(Err(e)) => return Err(ApiError::invalid_json(format!("not valid JSON: {e}"))),
+        // The body already parsed as JSON, so what cannot be read as a value here is a
+        // string escape no UTF-8 text can hold (a lone surrogate, `"\ud800"`).
+        Some(Err(_)) => Arg::Malformed {
+            shown: "a string with a lone surrogate".to_owned(),
+        },
     };
     let data = fields
         .remove("data")
@@ -129,6 +133,14 @@ mod tests {
             create_args(r#"{"data":[1]}"#).unwrap().1,
             DataArg::Json("[1]".into())
         );
+    }
+
+    #[test]
+    fn a_user_id_with_a_lone_surrogate_is_malformed() {
+        assert!(matches!(
+            create_args(r#"{"userId":"a\ud800b"}"#).unwrap().0,
+            Arg::Malformed { .. }
+        ));
     }
 
     #[test]

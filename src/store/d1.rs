@@ -77,8 +77,8 @@ impl D1Store {
     /// Runs a statement that returns no rows; how many rows it changed (`meta.changes`).
     async fn changes(&self, statement: D1PreparedStatement) -> Result<u32, StoreError> {
         let result = settled(statement.run()).await?;
-        field(&result, &"meta".into())
-            .and_then(|meta| field(&meta, &"changes".into()))
+        field(&result, "meta")
+            .and_then(|meta| field(&meta, "changes"))
             .and_then(|changes| changes.as_f64())
             .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
             .map(|n| n as u32)
@@ -93,10 +93,9 @@ impl D1Store {
     ) -> Result<[Option<JsValue>; 2], StoreError> {
         let list: Array = statements.iter().collect();
         let results = settled(self.db.batch(&list)).await?;
-        let results_key = JsValue::from_str("results");
         let first_row = |i| {
             item(&results, i)
-                .and_then(|result| field(&result, &results_key))
+                .and_then(|result| field(&result, "results"))
                 .and_then(|rows| item(&rows, 0))
         };
         Ok([first_row(0), first_row(1)])
@@ -117,19 +116,14 @@ fn js_error(e: &JsValue) -> StoreError {
     StoreError(error_text(e))
 }
 
-/// A row's column, read without trusting the row's type.
-fn column(row: &JsValue, name: &str) -> Option<JsValue> {
-    field(row, &JsValue::from_str(name))
-}
-
-fn text_column(row: &JsValue, name: &str) -> Result<String, StoreError> {
-    column(row, name)
+fn text_column(row: &JsValue, name: &'static str) -> Result<String, StoreError> {
+    field(row, name)
         .and_then(|v| v.as_string())
         .ok_or_else(|| unexpected(name))
 }
 
-fn time_column(row: &JsValue, name: &str) -> Result<DateTime<Utc>, StoreError> {
-    column(row, name)
+fn time_column(row: &JsValue, name: &'static str) -> Result<DateTime<Utc>, StoreError> {
+    field(row, name)
         .and_then(|v| v.as_f64())
         .filter(|ms| ms.is_finite())
         .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
@@ -138,7 +132,7 @@ fn time_column(row: &JsValue, name: &str) -> Result<DateTime<Utc>, StoreError> {
 
 /// `user_id`: a string, or SQL NULL (which D1 answers as `null`).
 fn user_column(row: &JsValue) -> Result<Option<String>, StoreError> {
-    match column(row, "user_id") {
+    match field(row, "user_id") {
         None => Ok(None),
         Some(v) => v.as_string().map(Some).ok_or_else(|| unexpected("user_id")),
     }
@@ -207,7 +201,7 @@ impl Store for D1Store {
                 created_at: time_column(&row, "created_at")?,
                 expires_at: time_column(&row, "expires_at")?,
             },
-            renewal_due: column(&row, "due").and_then(|d| d.as_f64()) == Some(1.0),
+            renewal_due: field(&row, "due").and_then(|d| d.as_f64()) == Some(1.0),
         }))
     }
 

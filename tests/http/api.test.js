@@ -450,6 +450,20 @@ describe("a trap in the wasm core", () => {
 });
 
 describe("malformed input", () => {
+  it("lone surrogates are invalid_argument in a userId and invalid_data in data, as in the package", async () => {
+    const post = (body) => call("POST", "/sessions", { headers: JSON_AUTH, body });
+    await expectError(await post('{"userId":"a\\ud800b"}'), 400, "invalid_argument");
+    await expectError(await post('{"data":{"\\ud800":1}}'), 400, "invalid_data");
+    const id = (await create({ data: { a: 1 } })).id;
+    const put = (body) => call("PUT", `/sessions/${id}/data`, { headers: JSON_AUTH, body });
+    await expectError(await put('{"a":["x\\udc00"]}'), 400, "invalid_data");
+    // Data nested deeper than 1,000 levels is refused; 1,000 is stored.
+    const nest = (levels) => `{"a":${"[".repeat(levels - 1)}1${"]".repeat(levels - 1)}}`;
+    await expectError(await put(nest(1001)), 400, "invalid_data");
+    expect((await put(nest(1000))).status).toBe(200);
+    expect((await call("GET", `/sessions/${id}`)).status).toBe(200);
+  });
+
   it("never gets a 5xx, and the Worker keeps serving", async () => {
     const id = (await create()).id;
     const bodies = ["", "{", "}", "[", "\u0000", "\uD800", '{"data":{"a":"\\uD800"}}', "1e999999", '{"userId":1e999999}', "{".repeat(100_000), '{"data":' + "[".repeat(50_000) + "]".repeat(50_000) + "}", "\xff\xfe", '{"a":1,"a":2}'];
