@@ -10,7 +10,8 @@ const N = Number(process.argv[2] ?? 1000);
 const root = path.join(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules/.bin/wrangler");
 const state = mkdtempSync(path.join(tmpdir(), "d1sm-latency-"));
-const TOKEN = "latency-token";
+// At least 32 characters: the Worker refuses a shorter token.
+const TOKEN = "latency-token-0123456789abcdefghij";
 const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
 const port = await new Promise((resolve) => {
