@@ -22,40 +22,20 @@ use std::cell::RefCell;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use js_sys::{JsString, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::json::{self, Times};
-use crate::jsval::{bounded_string, field};
-use crate::manager::{Arg, DataArg, Manager, Operation, Outcome};
-use crate::session::{self, MAX_USER_ID_CHARS};
+use crate::manager::{Arg, Manager, Operation, Outcome};
+use crate::session;
 use crate::store::d1::{table_handle, D1Store, MAX_TABLES};
 use crate::wait::{Stalled, Step, Task};
+use args::{config_from, data_arg, id_arg, purge_limit, range_error, type_error, user_id_arg};
 
-#[wasm_bindgen]
-extern "C" {
-    /// `String(value)`: how a value of the wrong type is shown in messages and events.
-    #[wasm_bindgen(js_name = String, catch)]
-    fn js_string(value: &JsValue) -> Result<JsString, JsValue>;
-
-    /// `String.prototype.isWellFormed.call(text)`: false for a string with a lone
-    /// surrogate, which cannot be copied into UTF-8 without changing it.
-    #[wasm_bindgen(js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
-    fn is_well_formed(text: &JsString) -> bool;
-}
-
-/// The longest id string copied into wasm: longer than any id this crate issues, so a
-/// longer string is not found, and the core sees only enough of it to say so.
-const MAX_ID_UNITS: u32 = 64;
-/// The longest user id string copied into wasm, in UTF-16 units: the longest allowed
-/// user id (every character a surrogate pair), plus one unit so a longer one is refused.
-const MAX_USER_ID_UNITS: u32 = 2 * MAX_USER_ID_CHARS as u32 + 1;
-/// The most rows one purge call may remove, so one statement stays well inside D1's limits.
-const MAX_PURGE_BATCH: u32 = 10_000;
+mod args;
 
 /// The signal names in the core's order: a manager's set of heard types is a bit mask
 /// over this list (see [`outcome_to_js`]).
@@ -417,142 +397,6 @@ fn is_heard(event: &Event, heard: u32) -> bool {
         .iter()
         .position(|name| *name == event.name())
         .is_some_and(|bit| heard & (1 << bit) != 0)
-}
-
-fn purge_limit(limit: &JsValue) -> Result<u32, Error> {
-    if limit.is_undefined() {
-        return Ok(1_000);
-    }
-    match limit.as_f64() {
-        Some(n) if n.fract() == 0.0 && (1.0..=f64::from(MAX_PURGE_BATCH)).contains(&n) => {
-            Ok(n as u32)
-        }
-        _ => Err(Error::InvalidArgument(format!(
-            "limit must be a whole number from 1 to {MAX_PURGE_BATCH}"
-        ))),
-    }
-}
-
-fn config_from(options: &JsValue) -> Result<Config, JsValue> {
-    if options.is_undefined() || options.is_null() {
-        return Config::from_input(ConfigInput::default()).map_err(|e| range_error(&e.to_string()));
-    }
-    if !options.is_object() {
-        return Err(type_error("options must be an object"));
-    }
-    // A getter or Proxy trap that throws is the caller's bug; it becomes a TypeError here,
-    // never the caller's own exception thrown through the core.
-    let get = |key: &str| {
-        Reflect::get(options, &key.into())
-            .map_err(|_| type_error(&format!("options.{key} could not be read")))
-    };
-    let number = |key: &str| -> Result<Option<f64>, JsValue> {
-        let value = get(key)?;
-        match value.as_f64() {
-            _ if value.is_undefined() => Ok(None),
-            Some(n) => Ok(Some(n)),
-            None => Err(type_error(&format!("{key} must be a number"))),
-        }
-    };
-    let rolling = match get("rolling")? {
-        v if v.is_undefined() => None,
-        v => Some(
-            v.as_bool()
-                .ok_or_else(|| type_error("rolling must be a boolean"))?,
-        ),
-    };
-    let table_name = match get("tableName")? {
-        v if v.is_undefined() => None,
-        // Longer than any valid name, so it is refused without being copied whole.
-        v => Some(bounded_string(&v, 65).ok_or_else(|| type_error("tableName must be a string"))?),
-    };
-    let input = ConfigInput {
-        timeout_secs: number("timeout")?,
-        rolling,
-        max_data_bytes: number("maxDataBytes")?,
-        table_name,
-        operation_timeout_ms: number("operationTimeout")?,
-    };
-    Config::from_input(input).map_err(|e| range_error(&e.to_string()))
-}
-
-fn type_error(message: &str) -> JsValue {
-    js_sys::TypeError::new(message).into()
-}
-
-fn range_error(message: &str) -> JsValue {
-    js_sys::RangeError::new(message).into()
-}
-
-/// How a value of the wrong type is shown: `String(value)`, bounded.
-fn shown(value: &JsValue) -> String {
-    js_string(value)
-        .ok()
-        .and_then(|text| bounded_string(&text, session::MAX_SHOWN_CHARS as u32 + 1))
-        .map_or_else(
-            || "a value that cannot be shown".to_owned(),
-            |s| session::shown(&s),
-        )
-}
-
-/// The session id argument, and the caller's JS string with its text, which the store can
-/// bind as is. Only a bounded prefix of a long string is copied: it cannot be an id.
-fn id_arg(value: JsValue) -> (Arg<String>, Option<(String, JsValue)>) {
-    match bounded_string(&value, MAX_ID_UNITS + 1) {
-        Some(text) => (Arg::Given(text.clone()), Some((text, value))),
-        None => (
-            Arg::WrongType {
-                shown: shown(&value),
-            },
-            None,
-        ),
-    }
-}
-
-fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
-    if value.is_undefined() || value.is_null() {
-        return Arg::Given(None);
-    }
-    let Some(text) = value.dyn_ref::<JsString>() else {
-        return Arg::WrongType {
-            shown: shown(value),
-        };
-    };
-    if text.length() <= MAX_USER_ID_UNITS && !is_well_formed(text) {
-        return Arg::Malformed {
-            shown: shown(value),
-        };
-    }
-    // A longer string is cut: what is left is still too long for the core's rule.
-    match bounded_string(value, MAX_USER_ID_UNITS) {
-        Some(text) => Arg::Given(Some(text)),
-        None => Arg::WrongType {
-            shown: shown(value),
-        },
-    }
-}
-
-/// Session data as the wrapper passes it: `undefined` when absent, the JSON text that
-/// `JSON.stringify` made of it (in JS: exact JS semantics, toJSON and dropped `undefined`,
-/// at native speed), or `{ error }` saying why it has no JSON form. The wrapper stringifies
-/// so that a throwing `toJSON` or a BigInt never throws into wasm: every exception the
-/// core catches costs a slot of wasm-bindgen's externref table that is never given back
-/// (measured). Text longer in UTF-16 units than `max_bytes` is too large in UTF-8 too, so
-/// it is refused without being copied.
-fn data_arg(value: &JsValue, max_bytes: usize) -> DataArg {
-    if value.is_undefined() {
-        return DataArg::Absent;
-    }
-    let Some(json) = value.dyn_ref::<JsString>() else {
-        let why = field(value, "error")
-            .and_then(|why| bounded_string(&why, 500))
-            .unwrap_or_else(|| "it has no JSON form".to_owned());
-        return DataArg::Unrepresentable(why);
-    };
-    if u32::try_from(max_bytes).is_ok_and(|max| json.length() > max) {
-        return DataArg::TooLarge;
-    }
-    DataArg::Json(String::from(json))
 }
 
 /// An operation's value as it crosses to JS: a primitive as is, an object as JSON text
