@@ -68,7 +68,12 @@ export interface SessionEventDetailMap {
   session_data_saved: { sessionId: string; savedKeys: string[] };
   session_data_save_failed: {
     sessionId: string;
-    reason: "not_found" | "serialization_error_or_db_error" | "payload_too_large" | "invalid_argument";
+    reason:
+      | "not_found"
+      | "serialization_error_or_db_error"
+      | "payload_too_large"
+      | "invalid_argument"
+      | "internal";
     exception?: SessionError;
   };
 }

@@ -9,13 +9,23 @@ import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 // instance is ready synchronously at import time: no init call for the user.
 core.initSync({ module: wasmModule });
 
-// Which instance is current. A trap (a panic is `unreachable` in wasm) can leave the
-// instance's state borrowed or half-written, so after one the core is made afresh, and any
-// operation of an older instance fails instead of stepping into the new one.
+// Which instance is current. A trap (a panic is `unreachable` in wasm, or wasm-bindgen's
+// state broken by an exception that unwound through it, such as the JS stack running out)
+// leaves the instance unusable, so after one the core is made afresh, and any operation of
+// an older instance fails instead of stepping into the new one. Only a trap makes a new
+// instance: other exceptions are the caller's (a RangeError for a stack that ran out), and
+// any damage they did shows as a trap on a later call.
 let generation = 0;
+// Set by a trap; the fresh instance is made at the next entry into the core.
+let faulted = false;
 
-function restart() {
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError;
+
+/** Makes a fresh instance if the last one trapped. Called before every entry into the core. */
+function healthy() {
+  if (!faulted) return;
   core.__wbg_reset_state();
+  faulted = false;
   generation += 1;
 }
 
@@ -32,6 +42,30 @@ function sessionError({ code, message }) {
   error.name = "SessionError";
   error.code = code;
   return error;
+}
+
+/**
+ * The options as the core checked them. The core answers a refusal as a value, never by
+ * throwing; after a trap the check runs once more on a fresh instance, so a constructor
+ * never fails for the core's sake.
+ */
+function configure(db, options) {
+  let text;
+  try {
+    healthy();
+    text = core.configure(db, options);
+  } catch (e) {
+    if (!isTrap(e)) throw e;
+    faulted = true;
+    healthy();
+    text = core.configure(db, options);
+  }
+  const checked = JSON.parse(text);
+  if (checked.error) {
+    const { name, message } = checked.error;
+    throw name === "TypeError" ? new TypeError(message) : new RangeError(message);
+  }
+  return checked;
 }
 
 /**
@@ -59,8 +93,10 @@ function reason(e) {
 }
 
 /**
- * `promise`, or a rejection once `ms` pass without it settling (a hung binding). One
- * promise and one timer, no `Promise.race`: this runs on every D1 call.
+ * `promise`'s value in a box, or a rejection once `ms` pass without it settling (a hung
+ * binding). The box has no prototype, so no value (a thenable, or any object once
+ * `Object.prototype.then` is polluted) can make the wait adopt it and hang past the bound.
+ * One promise and one timer, no `Promise.race`: this runs on every D1 call.
  */
 function bounded(promise, ms) {
   return new Promise((resolve, reject) => {
@@ -68,7 +104,9 @@ function bounded(promise, ms) {
     promise.then(
       (value) => {
         clearTimeout(timer);
-        resolve(value);
+        const box = Object.create(null);
+        box.value = value;
+        resolve(box);
       },
       (reason) => {
         clearTimeout(timer);
@@ -94,7 +132,7 @@ export class SessionManager extends EventTarget {
     this.#db = db;
     // The checked options, passed back to the core on every call: nothing of a manager
     // lives in wasm, so a manager per request leaves nothing behind there.
-    this.#options = JSON.parse(core.configure(db, options));
+    this.#options = configure(db, options);
     this.#generation = generation;
     // After the constructor returns, so a listener added right after `new` hears it.
     this.#ready = Promise.resolve().then(() => {
@@ -111,49 +149,51 @@ export class SessionManager extends EventTarget {
   // hears costs nothing. A type stays heard, so removing a listener never makes a
   // remaining one miss an event.
   addEventListener(type, listener, options) {
-    super.addEventListener(type, listener, options);
-    this.#heard |= SIGNAL_BITS.get(String(type)) ?? 0;
+    // Made a string once, so the type registered and the type heard are the same.
+    const name = String(type);
+    super.addEventListener(name, listener, options);
+    this.#heard |= SIGNAL_BITS.get(name) ?? 0;
   }
 
   async createSession(userId, data) {
-    return this.#run("create", userId, session, (o, h) =>
-      core.create(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, userId, toJson(data)),
+    return this.#run("create", userId, session, (o) =>
+      core.create(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, userId, toJson(data)),
     );
   }
 
   async getSession(id) {
-    return this.#run("get", id, session, (o, h) =>
-      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, true),
+    return this.#run("get", id, session, (o) =>
+      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id, true),
     );
   }
 
   async getSessionData(id) {
-    return this.#run("get", id, same, (o, h) =>
-      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, false),
+    return this.#run("get", id, same, (o) =>
+      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id, false),
     );
   }
 
   async saveSessionData(id, data) {
-    return this.#run("save", id, same, (o, h) =>
-      core.save(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id, toJson(data)),
+    return this.#run("save", id, same, (o) =>
+      core.save(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id, toJson(data)),
     );
   }
 
   async renewSession(id) {
-    return this.#run("renew", id, date, (o, h) =>
-      core.renew(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id),
+    return this.#run("renew", id, date, (o) =>
+      core.renew(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id),
     );
   }
 
   async deleteSession(id) {
-    return this.#run("delete", id, same, (o, h) =>
-      core.remove(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, id),
+    return this.#run("delete", id, same, (o) =>
+      core.remove(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id),
     );
   }
 
   async purgeExpired(limit) {
-    return this.#run("purge", undefined, same, (o, h) =>
-      core.purgeExpired(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, h, limit),
+    return this.#run("purge", undefined, same, (o) =>
+      core.purgeExpired(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, limit),
     );
   }
 
@@ -165,19 +205,20 @@ export class SessionManager extends EventTarget {
     await this.#ready;
     let step;
     try {
+      healthy();
       const started = generation;
       if (this.#generation !== generation) {
         // Statement handles are per instance: ask the fresh core for this table's.
-        this.#options = JSON.parse(core.configure(this.#db, this.#options));
+        this.#options = configure(this.#db, this.#options);
         this.#generation = generation;
       }
-      const handle = begin(this.#options, this.#heard);
-      step = core.step(handle, true, undefined);
+      const handle = begin(this.#options);
+      step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;
         let settled;
         try {
-          settled = await bounded(step, this.#options.operationTimeout);
+          settled = (await bounded(step, this.#options.operationTimeout)).value;
         } catch (reason) {
           fulfilled = false;
           settled = reason;
@@ -186,19 +227,20 @@ export class SessionManager extends EventTarget {
         // is gone, so it ends as interrupted, without touching the new instance's slots.
         step =
           started === generation
-            ? core.step(handle, fulfilled, settled)
+            ? core.step(handle, fulfilled, settled, this.#heard)
             : core.interrupted(operation, subject, this.#heard);
       }
-    } catch {
-      // Only a trap throws out of the core: make a fresh instance, and report this
-      // operation as the core would have.
-      restart();
-      let outcome;
+    } catch (e) {
+      // The core answers every outcome as a value, so what throws out of it is a fault: a
+      // trap (then a fresh instance is made), or an exception that unwound through it. The
+      // operation is reported as the core would have reported it.
+      if (isTrap(e)) faulted = true;
+      let outcome = '[[],null,{"code":"internal","message":"the session core failed"}]';
       try {
+        healthy();
         outcome = core.interrupted(operation, subject, this.#heard);
-      } catch {
-        restart();
-        outcome = '[[],null,{"code":"internal","message":"the session core failed"}]';
+      } catch (again) {
+        if (isTrap(again)) faulted = true;
       }
       return this.#settle(outcome, convert);
     }

@@ -16,13 +16,17 @@ thread_local! {
 }
 
 fn key(name: &'static str) -> JsValue {
-    KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if let Some((_, key)) = keys.iter().find(|(known, _)| *known == name) {
-            return key.clone();
-        }
+    let known = KEYS.with(|keys| {
+        let keys = keys.borrow();
+        keys.iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, key)| key.clone())
+    });
+    known.unwrap_or_else(|| {
+        // Made outside the borrow: a JS call can throw (the stack running out), and a
+        // borrow left held would fail every later read.
         let key = JsValue::from_str(name);
-        keys.push((name, key.clone()));
+        KEYS.with(|keys| keys.borrow_mut().push((name, key.clone())));
         key
     })
 }

@@ -33,7 +33,7 @@ use crate::manager::{Arg, Manager, Operation, Outcome};
 use crate::session;
 use crate::store::d1::{table_handle, D1Store, MAX_TABLES};
 use crate::wait::{Stalled, Step, Task};
-use args::{config_from, data_arg, id_arg, purge_limit, range_error, type_error, user_id_arg};
+use args::{config_from, data_arg, id_arg, purge_limit, user_id_arg, ConfigRefusal};
 
 mod args;
 
@@ -44,22 +44,32 @@ pub fn signal_names() -> String {
     json::to_text(&events::NAMES)
 }
 
-/// Checks a D1 binding and options. Answers the checked options as JSON text, with `table`,
-/// the handle of the table's statements; the wrapper passes them back to every call. Makes
-/// no D1 call.
-///
-/// # Errors
-/// A `TypeError` for a value of the wrong type (or options whose reading throws), a
-/// `RangeError` for one out of range.
+/// Checks a D1 binding and options. Answers JSON text: the checked options, with `table`,
+/// the handle of the table's statements (the wrapper passes them back to every call), or
+/// `{"error":{"name","message"}}` naming the `TypeError` or `RangeError` the wrapper
+/// throws. Never throws itself, so anything thrown out of this call is a fault of the
+/// instance. Makes no D1 call.
 #[wasm_bindgen]
-pub fn configure(db: &JsValue, options: &JsValue) -> Result<String, JsValue> {
+pub fn configure(db: &JsValue, options: &JsValue) -> String {
+    match checked_options(db, options) {
+        Ok(text) => text,
+        Err(ConfigRefusal { name, message }) => {
+            let error = serde_json::json!({ "error": { "name": name, "message": message } });
+            error.to_string()
+        }
+    }
+}
+
+fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefusal> {
     let has_prepare = Reflect::get(db, &"prepare".into()).is_ok_and(|p| p.is_function());
     if !has_prepare {
-        return Err(type_error("db must be a D1 database binding"));
+        return Err(ConfigRefusal::type_error(
+            "db must be a D1 database binding",
+        ));
     }
     let config = config_from(options)?;
     let table = table_handle(&config.table).ok_or_else(|| {
-        range_error(&format!(
+        ConfigRefusal::range_error(format!(
             "tableName: one isolate serves at most {MAX_TABLES} different tables"
         ))
     })?;
@@ -82,14 +92,13 @@ pub fn create(
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    heard: u32,
     user_id: JsValue,
     data: JsValue,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
     let user_id = user_id_arg(&user_id);
     let data = data_arg(&data, setup.max_bytes());
-    begin(heard, Operation::Create, async move {
+    begin(Operation::Create, async move {
         let manager = setup.manager(None)?;
         let outcome = manager.create(user_id, data).await;
         Ok(outcome.map(|s| Answer::Json(json::session(&s, Times::Millis))))
@@ -106,13 +115,12 @@ pub fn get(
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    heard: u32,
     id: JsValue,
     whole: bool,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
     let (id, id_js) = id_arg(id);
-    begin(heard, Operation::Get, async move {
+    begin(Operation::Get, async move {
         let manager = setup.manager(id_js)?;
         let outcome = manager.get(id).await;
         Ok(outcome.map(|found| match found {
@@ -132,14 +140,13 @@ pub fn save(
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    heard: u32,
     id: JsValue,
     data: JsValue,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
     let (id, id_js) = id_arg(id);
     let data = data_arg(&data, setup.max_bytes());
-    begin(heard, Operation::Save, async move {
+    begin(Operation::Save, async move {
         let manager = setup.manager(id_js)?;
         let outcome = manager.save(id, data).await;
         Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
@@ -155,12 +162,11 @@ pub fn renew(
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    heard: u32,
     id: JsValue,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
     let (id, id_js) = id_arg(id);
-    begin(heard, Operation::Renew, async move {
+    begin(Operation::Renew, async move {
         let manager = setup.manager(id_js)?;
         Ok(manager.renew(id).await.map(Answer::time))
     })
@@ -175,12 +181,11 @@ pub fn remove(
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    heard: u32,
     id: JsValue,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
     let (id, id_js) = id_arg(id);
-    begin(heard, Operation::Delete, async move {
+    begin(Operation::Delete, async move {
         let manager = setup.manager(id_js)?;
         Ok(manager.delete(id).await.map(Answer::Bool))
     })
@@ -195,12 +200,11 @@ pub fn purge_expired(
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    heard: u32,
     limit: JsValue,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
     let limit = purge_limit(&limit);
-    begin(heard, Operation::Purge, async move {
+    begin(Operation::Purge, async move {
         let manager = setup.manager(None)?;
         let result = match limit {
             Ok(limit) => manager.purge_expired(limit).await,
@@ -213,9 +217,11 @@ pub fn purge_expired(
 
 /// Runs operation `handle` until it finishes or waits on a D1 promise; see the module's
 /// protocol. The first call passes nothing; each later one hands over how the awaited
-/// promise settled (`fulfilled`, with its value or its rejection reason).
+/// promise settled (`fulfilled`, with its value or its rejection reason). `heard` is the
+/// manager's set of heard event types now, so a listener added while the operation waited
+/// hears its events.
 #[wasm_bindgen]
-pub fn step(handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
+pub fn step(handle: u32, fulfilled: bool, settled: JsValue, heard: u32) -> JsValue {
     // The task is taken out of its slot while it runs, so the table is not borrowed while
     // it calls D1 (a binding may start another operation from inside `prepare`).
     let Some(mut running) = OPERATIONS.with(|ops| ops.borrow_mut().take(handle)) else {
@@ -234,7 +240,7 @@ pub fn step(handle: u32, fulfilled: bool, settled: JsValue) -> JsValue {
         Step::Stalled => Operation::failed(running.operation, None, Stalled.into()),
     };
     OPERATIONS.with(|ops| ops.borrow_mut().release(handle));
-    outcome_to_js(outcome, running.heard)
+    outcome_to_js(outcome, heard)
 }
 
 /// The outcome of an operation the wrapper lost to a fault in the core (a trap, after which
@@ -301,18 +307,15 @@ impl Setup {
     }
 }
 
-/// An operation in flight: its task, which signal its failure raises, and the event types
-/// its manager hears.
+/// An operation in flight: its task, and which signal its failure raises.
 struct Running {
     task: Task<'static, Outcome<Answer>>,
     operation: Operation,
-    heard: u32,
 }
 
 /// Starts `future` as an operation; its handle. A setup that failed (options not from
 /// `configure`) ends the operation with its failure signal at the first step.
 fn begin(
-    heard: u32,
     operation: Operation,
     future: impl Future<Output = Result<Outcome<Answer>, Error>> + 'static,
 ) -> u32 {
@@ -322,11 +325,7 @@ fn begin(
             Err(error) => operation.failed(None, error),
         }
     });
-    let running = Running {
-        task,
-        operation,
-        heard,
-    };
+    let running = Running { task, operation };
     OPERATIONS.with(|ops| ops.borrow_mut().insert(running))
 }
 

@@ -23,7 +23,12 @@ pub enum Refusal {
 /// # Errors
 /// The [`Refusal`] that applies.
 pub fn authorize(secret: Option<&str>, header: Option<&str>) -> Result<(), Refusal> {
-    let secret = secret.filter(|s| !s.is_empty()).ok_or(Refusal::NoSecret)?;
+    // Trimmed like the bearer: a secret stored with a trailing newline (`echo ... |
+    // wrangler secret put`) would otherwise never match anything.
+    let secret = secret
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(Refusal::NoSecret)?;
     if !bearer_matches(header, secret) {
         return Err(Refusal::WrongBearer);
     }

@@ -74,8 +74,14 @@ impl ApiError {
         )
     }
 
+    /// A request body over `limit` bytes (for a create, the data limit plus room for the
+    /// wrapper, so the message names the body, not the data).
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::from(Error::PayloadTooLarge { limit })
+        Self::new(
+            413,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
     }
 
     /// A bug in the Worker, not a fault of the request or of D1: the client learns only

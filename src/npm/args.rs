@@ -48,38 +48,42 @@ pub fn purge_limit(limit: &JsValue) -> Result<u32, Error> {
     }
 }
 
-pub fn config_from(options: &JsValue) -> Result<Config, JsValue> {
+pub fn config_from(options: &JsValue) -> Result<Config, ConfigRefusal> {
     if options.is_undefined() || options.is_null() {
-        return Config::from_input(ConfigInput::default()).map_err(|e| range_error(&e.to_string()));
+        return Config::from_input(ConfigInput::default())
+            .map_err(|e| ConfigRefusal::range_error(e.to_string()));
     }
     if !options.is_object() {
-        return Err(type_error("options must be an object"));
+        return Err(ConfigRefusal::type_error("options must be an object"));
     }
     // A getter or Proxy trap that throws is the caller's bug; it becomes a TypeError here,
     // never the caller's own exception thrown through the core.
     let get = |key: &str| {
         Reflect::get(options, &key.into())
-            .map_err(|_| type_error(&format!("options.{key} could not be read")))
+            .map_err(|_| ConfigRefusal::type_error(format!("options.{key} could not be read")))
     };
-    let number = |key: &str| -> Result<Option<f64>, JsValue> {
+    let number = |key: &str| -> Result<Option<f64>, ConfigRefusal> {
         let value = get(key)?;
         match value.as_f64() {
             _ if value.is_undefined() => Ok(None),
             Some(n) => Ok(Some(n)),
-            None => Err(type_error(&format!("{key} must be a number"))),
+            None => Err(ConfigRefusal::type_error(format!("{key} must be a number"))),
         }
     };
     let rolling = match get("rolling")? {
         v if v.is_undefined() => None,
         v => Some(
             v.as_bool()
-                .ok_or_else(|| type_error("rolling must be a boolean"))?,
+                .ok_or_else(|| ConfigRefusal::type_error("rolling must be a boolean"))?,
         ),
     };
     let table_name = match get("tableName")? {
         v if v.is_undefined() => None,
         // Longer than any valid name, so it is refused without being copied whole.
-        v => Some(bounded_string(&v, 65).ok_or_else(|| type_error("tableName must be a string"))?),
+        v => Some(
+            bounded_string(&v, 65)
+                .ok_or_else(|| ConfigRefusal::type_error("tableName must be a string"))?,
+        ),
     };
     let input = ConfigInput {
         timeout_secs: number("timeout")?,
@@ -88,15 +92,29 @@ pub fn config_from(options: &JsValue) -> Result<Config, JsValue> {
         table_name,
         operation_timeout_ms: number("operationTimeout")?,
     };
-    Config::from_input(input).map_err(|e| range_error(&e.to_string()))
+    Config::from_input(input).map_err(|e| ConfigRefusal::range_error(e.to_string()))
 }
 
-pub fn type_error(message: &str) -> JsValue {
-    js_sys::TypeError::new(message).into()
+/// Why options were refused: the name of the JS error the wrapper throws, and its message.
+pub struct ConfigRefusal {
+    pub name: &'static str,
+    pub message: String,
 }
 
-pub fn range_error(message: &str) -> JsValue {
-    js_sys::RangeError::new(message).into()
+impl ConfigRefusal {
+    pub fn type_error(message: impl Into<String>) -> Self {
+        ConfigRefusal {
+            name: "TypeError",
+            message: message.into(),
+        }
+    }
+
+    pub fn range_error(message: impl Into<String>) -> Self {
+        ConfigRefusal {
+            name: "RangeError",
+            message: message.into(),
+        }
+    }
 }
 
 /// How a value of the wrong type is shown: `String(value)`, bounded.
@@ -159,9 +177,14 @@ pub fn data_arg(value: &JsValue, max_bytes: usize) -> DataArg {
         return DataArg::Absent;
     }
     let Some(json) = value.dyn_ref::<JsString>() else {
+        // Bounded like any rejected input: an engine's message can quote the data (V8's
+        // "circular structure" names the property path).
         let why = field(value, "error")
-            .and_then(|why| bounded_string(&why, 500))
-            .unwrap_or_else(|| "it has no JSON form".to_owned());
+            .and_then(|why| bounded_string(&why, session::MAX_SHOWN_CHARS as u32 + 1))
+            .map_or_else(
+                || "it has no JSON form".to_owned(),
+                |why| session::shown(&why),
+            );
         return DataArg::Unrepresentable(why);
     };
     if u32::try_from(max_bytes).is_ok_and(|max| json.length() > max) {

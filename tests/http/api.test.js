@@ -121,6 +121,20 @@ describe("auth", () => {
     }
   });
 
+  it("a secret stored with a trailing newline still matches: it is trimmed like the bearer", async () => {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    for (const stored of [`${TOKEN}\n`, ` ${TOKEN}\r\n`]) {
+      expect((await callWith({ API_TOKEN: stored }, "POST", "/sessions", { headers })).status).toBe(201);
+    }
+    // Whitespace around a weak secret does not make it long enough.
+    const weak = ` ${"w".repeat(31)} `;
+    await expectError(
+      await callWith({ API_TOKEN: weak }, "POST", "/sessions", { headers: { authorization: `Bearer ${weak.trim()}` } }),
+      503,
+      "not_configured",
+    );
+  });
+
   it("a token of 32 characters works", async () => {
     const strong = "s".repeat(32);
     const headers = { authorization: `Bearer ${strong}` };
@@ -187,7 +201,9 @@ describe("POST /sessions", () => {
 
   it("413 for data over the limit, by Content-Length or by the bytes read", async () => {
     const big = JSON.stringify({ data: { s: "x".repeat(1_100_000) } });
-    await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: big }), 413, "payload_too_large");
+    const refused = await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: big }), 413, "payload_too_large");
+    // The limit named is the body's (the data limit plus room for the wrapper).
+    expect(refused.error.message).toBe("the request body is larger than 1004096 bytes");
     // A stream has no Content-Length: the limit is enforced on the bytes as they arrive.
     const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
     let sent = 0;

@@ -97,18 +97,26 @@ thread_local! {
 /// The handle of `table`'s statements, made the first time the isolate sees the table.
 /// `None` when [`MAX_TABLES`] other tables are already kept.
 pub fn table_handle(table: &str) -> Option<u32> {
-    TABLES.with(|tables| {
-        let mut tables = tables.borrow_mut();
-        let index = match tables.iter().position(|(name, _)| name == table) {
-            Some(index) => index,
-            None if tables.len() < MAX_TABLES => {
-                tables.push((table.to_owned(), Rc::new(Sql::for_table(table))));
+    let (known, count) = TABLES.with(|tables| {
+        let tables = tables.borrow();
+        let known = tables.iter().position(|(name, _)| name == table);
+        (known, tables.len())
+    });
+    let index = match known {
+        Some(index) => index,
+        None if count < MAX_TABLES => {
+            // Made outside the borrow: making JS strings calls into JS, which can throw
+            // (the stack running out), and a borrow left held would fail every later call.
+            let sql = Rc::new(Sql::for_table(table));
+            TABLES.with(|tables| {
+                let mut tables = tables.borrow_mut();
+                tables.push((table.to_owned(), sql));
                 tables.len() - 1
-            }
-            None => return None,
-        };
-        u32::try_from(index).ok()
-    })
+            })
+        }
+        None => return None,
+    };
+    u32::try_from(index).ok()
 }
 
 /// The statements behind a handle from [`table_handle`].

@@ -132,6 +132,15 @@ describe("input is bounded before it is copied or kept", () => {
     expect(shown.detail.sessionId.length).toBeLessThanOrEqual(66);
   });
 
+  it("data the engine cannot serialise is refused with a message that quotes at most a prefix", async () => {
+    const manager = new SessionManager(env.DB);
+    const circular = {};
+    circular["K".repeat(400)] = { inner: circular };
+    const error = await expectCode(manager.createSession("u", circular), "invalid_data");
+    expect(error.message).not.toContain("K".repeat(65));
+    expect(error.message.length).toBeLessThan(200);
+  });
+
   it("a 1 MB userId is refused, and its error and event quote only a prefix", async () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
@@ -241,6 +250,33 @@ describe("the step protocol", () => {
     expect(usage()).toEqual(before);
   });
 
+  it("a binding's value that turns into a thenable cannot make the wait outlive operationTimeout", async () => {
+    const late = {};
+    const db = {
+      prepare: () => ({
+        bind: () => ({
+          first() {
+            const answered = Promise.resolve(late);
+            late.then = () => {}; // a thenable that never settles, once D1 "answered" it
+            return answered;
+          },
+        }),
+      }),
+    };
+    const manager = new SessionManager(db, { operationTimeout: 50 });
+    await expectCode(manager.getSessionData(crypto.randomUUID()), "db_error");
+  });
+
+  it("a listener added while an operation waits on D1 hears its events", async () => {
+    const manager = new SessionManager(env.DB);
+    const heard = [];
+    const creating = manager.createSession("late-listener");
+    await null;
+    manager.addEventListener("session_created", (e) => heard.push(e.detail.userId));
+    await creating;
+    expect(heard).toEqual(["late-listener"]);
+  });
+
   it("throwing bindings of every shape end as db_error, and the manager goes on", async () => {
     const shapes = [
       () => { throw poisonedError(); },
@@ -283,6 +319,29 @@ describe("a trap is contained, reported and recovered", () => {
     expect(after.userId).toBe("after");
     const fresh = new SessionManager(env.DB);
     expect(await fresh.getSession(after.id)).toMatchObject({ userId: "after" });
+  });
+});
+
+describe("the JS stack running out inside the core", () => {
+  it("makes a fresh instance instead of breaking every later constructor", { timeout: 120_000 }, async () => {
+    const existing = new SessionManager(env.DB);
+    const { id } = await existing.createSession("before", { a: 1 });
+    // Near the stack limit, some constructions throw "Maximum call stack size exceeded"
+    // from inside wasm; each such unwind used to leak wasm-bindgen's externref stack, and
+    // after about 480 rounds every constructor in the isolate threw a RuntimeError.
+    function deep() {
+      try {
+        deep();
+      } catch {}
+      try {
+        new SessionManager(env.DB, { timeout: 60 });
+      } catch {}
+    }
+    for (let round = 0; round < 700; round++) deep();
+    const fresh = new SessionManager(env.DB);
+    const session = await fresh.createSession("after");
+    expect(await fresh.getSession(session.id)).toMatchObject({ userId: "after" });
+    expect(await existing.getSessionData(id)).toEqual({ a: 1 });
   });
 });
 
