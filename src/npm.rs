@@ -53,10 +53,11 @@ pub fn signal_names() -> String {
 pub fn configure(db: &JsValue, options: &JsValue) -> String {
     match checked_options(db, options) {
         Ok(text) => text,
-        Err(ConfigRefusal { name, message }) => {
-            let error = serde_json::json!({ "error": { "name": name, "message": message } });
-            error.to_string()
-        }
+        // Written directly: serde_json's `json!` would bring its `Value` into the .wasm.
+        Err(ConfigRefusal { name, message }) => format!(
+            r#"{{"error":{{"name":"{name}","message":{}}}}}"#,
+            json::to_text(&message)
+        ),
     }
 }
 
