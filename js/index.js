@@ -31,6 +31,8 @@ function healthy() {
 
 // One bit per signal, in the core's order: a manager tells the core which types it hears.
 const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [name, 2 ** i]));
+// The core numbers its operations; the names are its manager's methods.
+const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name, i) => [name, i]));
 
 const same = (value) => value;
 const date = (ms) => (ms === null ? null : new Date(ms));
@@ -156,51 +158,37 @@ export class SessionManager extends EventTarget {
   }
 
   async createSession(userId, data) {
-    return this.#run("create", userId, session, (o) =>
-      core.create(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, userId, toJson(data)),
-    );
+    return this.#run(OPERATION.create, userId, session, userId, toJson(data));
   }
 
   async getSession(id) {
-    return this.#run("get", id, session, (o) =>
-      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id, true),
-    );
+    return this.#run(OPERATION.get, id, session, id, true);
   }
 
   async getSessionData(id) {
-    return this.#run("get", id, same, (o) =>
-      core.get(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id, false),
-    );
+    return this.#run(OPERATION.get, id, same, id, false);
   }
 
   async saveSessionData(id, data) {
-    return this.#run("save", id, same, (o) =>
-      core.save(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id, toJson(data)),
-    );
+    return this.#run(OPERATION.save, id, same, id, toJson(data));
   }
 
   async renewSession(id) {
-    return this.#run("renew", id, date, (o) =>
-      core.renew(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id),
-    );
+    return this.#run(OPERATION.renew, id, date, id);
   }
 
   async deleteSession(id) {
-    return this.#run("delete", id, same, (o) =>
-      core.remove(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, id),
-    );
+    return this.#run(OPERATION.delete, id, same, id);
   }
 
   async purgeExpired(limit) {
-    return this.#run("purge", undefined, same, (o) =>
-      core.purgeExpired(this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, limit),
-    );
+    return this.#run(OPERATION.purge, undefined, same, limit);
   }
 
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
   // src/wait.rs). A wait is always a real Promise and an outcome never an object.
-  async #run(operation, subject, convert, begin) {
+  async #run(operation, subject, convert, a, b) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;
     let step;
@@ -212,7 +200,8 @@ export class SessionManager extends EventTarget {
         this.#options = configure(this.#db, this.#options);
         this.#generation = generation;
       }
-      const handle = begin(this.#options);
+      const o = this.#options;
+      const handle = core.start(operation, this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, a, b);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;

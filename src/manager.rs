@@ -53,17 +53,26 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The operation a surface names by this text (the manager method's name).
-    pub fn named(name: &str) -> Option<Self> {
-        Some(match name {
-            "create" => Operation::Create,
-            "get" => Operation::Get,
-            "save" => Operation::Save,
-            "renew" => Operation::Renew,
-            "delete" => Operation::Delete,
-            "purge" => Operation::Purge,
-            _ => return None,
-        })
+    /// Every operation, in the order surfaces number them.
+    pub const ALL: [Operation; 6] = [
+        Operation::Create,
+        Operation::Get,
+        Operation::Save,
+        Operation::Renew,
+        Operation::Delete,
+        Operation::Purge,
+    ];
+
+    /// The operation's name (the manager method's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Get => "get",
+            Operation::Save => "save",
+            Operation::Renew => "renew",
+            Operation::Delete => "delete",
+            Operation::Purge => "purge",
+        }
     }
 
     /// The outcome of this operation failing with `error` before it could finish (the

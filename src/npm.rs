@@ -84,136 +84,97 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
     ))
 }
 
-/// Starts creating a session; its value is the new session.
-#[allow(clippy::too_many_arguments)]
-#[wasm_bindgen]
-pub fn create(
-    db: JsValue,
-    table: u32,
-    timeout: f64,
-    rolling: bool,
-    max_bytes: f64,
-    user_id: JsValue,
-    data: JsValue,
-) -> u32 {
-    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
-    let user_id = user_id_arg(&user_id);
-    let data = data_arg(&data, setup.max_bytes());
-    begin(Operation::Create, async move {
-        let manager = setup.manager(None)?;
-        let outcome = manager.create(user_id, data).await;
-        Ok(outcome.map(|s| Answer::Json(json::session(&s, Times::Millis))))
-    })
+/// The operation names in the core's order: the wrapper names an operation to [`start`]
+/// by its index here.
+#[wasm_bindgen(js_name = operationNames)]
+pub fn operation_names() -> String {
+    json::to_text(&Operation::ALL.map(Operation::name))
 }
 
-/// Starts a read; its value is the session (`whole`) or only its data, `null` when not
-/// found.
+/// Starts an operation (its index in [`operation_names`]) for the manager whose binding and
+/// checked options these are; answers its handle, for [`step`]. `a` and `b` are its
+/// arguments: a create's user id and data, a read's id and whether to answer the whole
+/// session, a save's id and data, a renewal's or deletion's id, a purge's limit. Their
+/// values when it finishes:
+/// - create: the new session;
+/// - get: the session (or only its data), `null` when not found;
+/// - save: `true` when saved, `false` when not found;
+/// - renew: the new expiry (epoch ms), `null` when not found;
+/// - delete: `true` when a live session was deleted;
+/// - purge: how many expired sessions were removed.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn get(
+pub fn start(
+    operation: u32,
     db: JsValue,
     table: u32,
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
-    id: JsValue,
-    whole: bool,
+    a: JsValue,
+    b: JsValue,
 ) -> u32 {
     let setup = Setup::new(db, table, timeout, rolling, max_bytes);
-    let (id, id_js) = id_arg(id);
-    begin(Operation::Get, async move {
-        let manager = setup.manager(id_js)?;
-        let outcome = manager.get(id).await;
-        Ok(outcome.map(|found| match found {
-            Some(s) if whole => Answer::Json(json::session(&s, Times::Millis)),
-            Some(s) => Answer::Json(s.data.json().to_owned()),
-            None => Answer::Null,
-        }))
-    })
-}
-
-/// Starts a save; its value is `true` when saved, `false` when not found.
-#[allow(clippy::too_many_arguments)]
-#[wasm_bindgen]
-pub fn save(
-    db: JsValue,
-    table: u32,
-    timeout: f64,
-    rolling: bool,
-    max_bytes: f64,
-    id: JsValue,
-    data: JsValue,
-) -> u32 {
-    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
-    let (id, id_js) = id_arg(id);
-    let data = data_arg(&data, setup.max_bytes());
-    begin(Operation::Save, async move {
-        let manager = setup.manager(id_js)?;
-        let outcome = manager.save(id, data).await;
-        Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
-    })
-}
-
-/// Starts a renewal; its value is the new expiry (epoch ms), `null` when not found.
-#[allow(clippy::too_many_arguments)]
-#[wasm_bindgen]
-pub fn renew(
-    db: JsValue,
-    table: u32,
-    timeout: f64,
-    rolling: bool,
-    max_bytes: f64,
-    id: JsValue,
-) -> u32 {
-    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
-    let (id, id_js) = id_arg(id);
-    begin(Operation::Renew, async move {
-        let manager = setup.manager(id_js)?;
-        Ok(manager.renew(id).await.map(Answer::time))
-    })
-}
-
-/// Starts a deletion; its value is `true` when a live session was deleted.
-#[allow(clippy::too_many_arguments)]
-#[wasm_bindgen]
-pub fn remove(
-    db: JsValue,
-    table: u32,
-    timeout: f64,
-    rolling: bool,
-    max_bytes: f64,
-    id: JsValue,
-) -> u32 {
-    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
-    let (id, id_js) = id_arg(id);
-    begin(Operation::Delete, async move {
-        let manager = setup.manager(id_js)?;
-        Ok(manager.delete(id).await.map(Answer::Bool))
-    })
-}
-
-/// Starts a purge; its value is how many expired sessions were removed (at most `limit`).
-#[allow(clippy::too_many_arguments)]
-#[wasm_bindgen(js_name = purgeExpired)]
-pub fn purge_expired(
-    db: JsValue,
-    table: u32,
-    timeout: f64,
-    rolling: bool,
-    max_bytes: f64,
-    limit: JsValue,
-) -> u32 {
-    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
-    let limit = purge_limit(&limit);
-    begin(Operation::Purge, async move {
-        let manager = setup.manager(None)?;
-        let result = match limit {
-            Ok(limit) => manager.purge_expired(limit).await,
-            Err(e) => Err(e),
-        };
-        let events = vec![];
-        Ok(Outcome { result, events }.map(|n| Answer::Number(n.into())))
-    })
+    let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
+        let error = Error::Internal(format!("no operation {operation}"));
+        return begin(Operation::Purge, async move { Err(error) });
+    };
+    match operation {
+        Operation::Create => {
+            let user_id = user_id_arg(&a);
+            let data = data_arg(&b, setup.max_bytes());
+            begin(operation, async move {
+                let outcome = setup.manager(None)?.create(user_id, data).await;
+                Ok(outcome.map(|s| Answer::Json(json::session(&s, Times::Millis))))
+            })
+        }
+        Operation::Get => {
+            let (id, id_js) = id_arg(a);
+            let whole = b.is_truthy();
+            begin(operation, async move {
+                let outcome = setup.manager(id_js)?.get(id).await;
+                Ok(outcome.map(|found| match found {
+                    Some(s) if whole => Answer::Json(json::session(&s, Times::Millis)),
+                    Some(s) => Answer::Json(s.data.json().to_owned()),
+                    None => Answer::Null,
+                }))
+            })
+        }
+        Operation::Save => {
+            let (id, id_js) = id_arg(a);
+            let data = data_arg(&b, setup.max_bytes());
+            begin(operation, async move {
+                let outcome = setup.manager(id_js)?.save(id, data).await;
+                Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
+            })
+        }
+        Operation::Renew => {
+            let (id, id_js) = id_arg(a);
+            begin(operation, async move {
+                let outcome = setup.manager(id_js)?.renew(id).await;
+                Ok(outcome.map(Answer::time))
+            })
+        }
+        Operation::Delete => {
+            let (id, id_js) = id_arg(a);
+            begin(operation, async move {
+                let outcome = setup.manager(id_js)?.delete(id).await;
+                Ok(outcome.map(Answer::Bool))
+            })
+        }
+        Operation::Purge => {
+            let limit = purge_limit(&a);
+            begin(operation, async move {
+                let manager = setup.manager(None)?;
+                let result = match limit {
+                    Ok(limit) => manager.purge_expired(limit).await,
+                    Err(e) => Err(e),
+                };
+                let events = vec![];
+                Ok(Outcome { result, events }.map(|n| Answer::Number(n.into())))
+            })
+        }
+    }
 }
 
 /// Runs operation `handle` until it finishes or waits on a D1 promise; see the module's
@@ -249,9 +210,9 @@ pub fn step(handle: u32, fulfilled: bool, settled: JsValue, heard: u32) -> JsVal
 /// `subject` is the argument the operation was about: the user id of a create, else the
 /// session id.
 #[wasm_bindgen]
-pub fn interrupted(operation: &str, subject: JsValue, heard: u32) -> JsValue {
+pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
     let error = Error::Internal("the session core failed and was restarted".to_owned());
-    let Some(operation) = Operation::named(operation) else {
+    let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         return outcome_to_js(Outcome::failed(error), 0);
     };
     let subject = match operation {
