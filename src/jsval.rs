@@ -1,13 +1,25 @@
 //! Reading JS values that may throw. A JS exception that unwinds through wasm frames skips
 //! their epilogues and leaks shadow-stack space; after a few thousand, every call in the
 //! isolate fails. So a value that came from outside (a D1 answer, a caller's argument, an
-//! error) is read only here: with `Reflect` (declared `catch`) and typeof checks, never a
-//! getter binding such as `Error::message` that throws straight through.
+//! error) is read only here: through `jsval.js`, which answers a throw as `undefined`, and
+//! typeof checks, never a getter binding such as `Error::message` that throws straight
+//! through. (wasm-bindgen's `catch` imports would also do, but each exception they catch
+//! keeps a slot of its externref table: see the README's known limits.)
 
 use std::cell::RefCell;
 
-use js_sys::{JsString, Reflect};
+use js_sys::JsString;
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/jsval.js")]
+extern "C" {
+    fn get(object: &JsValue, key: &JsValue) -> JsValue;
+
+    fn at(list: &JsValue, index: u32) -> JsValue;
+
+    #[wasm_bindgen(js_name = text)]
+    fn js_text(value: &JsValue) -> JsValue;
+}
 
 thread_local! {
     /// The property names this crate reads, each made a JS string once per isolate: a
@@ -32,15 +44,13 @@ fn key(name: &'static str) -> JsValue {
 }
 
 /// `object[name]`, or `None` when it is missing or `null`, or when `object` is not an
-/// object, or when reading it threw (a getter, a Proxy trap): a throw is caught by the
-/// `catch` import, never unwound through wasm.
+/// object, or when reading it threw (a getter, a Proxy trap): `jsval.js` reads it and
+/// answers a throw as `undefined`.
 pub fn field(object: &JsValue, name: &'static str) -> Option<JsValue> {
     if !object.is_object() {
         return None;
     }
-    Reflect::get(object, &key(name))
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
+    Some(get(object, &key(name))).filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// `list[index]`, read like [`field`].
@@ -48,9 +58,13 @@ pub fn item(list: &JsValue, index: u32) -> Option<JsValue> {
     if !list.is_object() {
         return None;
     }
-    Reflect::get_u32(list, index)
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
+    Some(at(list, index)).filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// `String(value)`, or `None` when that throws (a `toString` or `Symbol.toPrimitive` of the
+/// caller's).
+pub fn text(value: &JsValue) -> Option<JsString> {
+    js_text(value).dyn_into::<JsString>().ok()
 }
 
 /// The most characters of a JS error's text that this crate keeps.

@@ -9,16 +9,12 @@ use wasm_bindgen::JsCast;
 
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
-use crate::jsval::{bounded_string, field};
+use crate::jsval::{bounded_string, field, text};
 use crate::manager::{Arg, DataArg};
 use crate::session::{self, MAX_USER_ID_CHARS};
 
 #[wasm_bindgen]
 extern "C" {
-    /// `String(value)`: how a value of the wrong type is shown in messages and events.
-    #[wasm_bindgen(js_name = String, catch)]
-    fn js_string(value: &JsValue) -> Result<JsString, JsValue>;
-
     /// `String.prototype.isWellFormed.call(text)`: false for a string with a lone
     /// surrogate, which cannot be copied into UTF-8 without changing it.
     #[wasm_bindgen(js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
@@ -57,7 +53,9 @@ pub fn config_from(options: &JsValue) -> Result<Config, ConfigRefusal> {
         return Err(ConfigRefusal::type_error("options must be an object"));
     }
     // A getter or Proxy trap that throws is the caller's bug; it becomes a TypeError here,
-    // never the caller's own exception thrown through the core.
+    // never the caller's own exception thrown through the core. (Read through a `catch`
+    // import, which keeps a table slot per throw: only a hostile caller pays it, and only
+    // when constructing.)
     let get = |key: &str| {
         Reflect::get(options, &key.into())
             .map_err(|_| ConfigRefusal::type_error(format!("options.{key} could not be read")))
@@ -119,8 +117,7 @@ impl ConfigRefusal {
 
 /// How a value of the wrong type is shown: `String(value)`, bounded.
 pub fn shown(value: &JsValue) -> String {
-    js_string(value)
-        .ok()
+    text(value)
         .and_then(|text| bounded_string(&text, session::MAX_SHOWN_CHARS as u32 + 1))
         .map_or_else(
             || "a value that cannot be shown".to_owned(),

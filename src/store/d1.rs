@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use js_sys::{Array, JsString, Promise};
+use js_sys::{JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -37,7 +37,7 @@ impl D1Store {
     /// statements of a table handle. `None` for a handle [`table_handle`] never gave.
     pub fn new(db: JsValue, table: u32) -> Option<Self> {
         Some(D1Store {
-            db: db.unchecked_into(),
+            db: D1Database::new(db),
             sql: sql::statements(table)?,
             id_js: None,
         })
@@ -91,8 +91,7 @@ impl D1Store {
         &self,
         statements: [D1PreparedStatement; 2],
     ) -> Result<[Option<JsValue>; 2], StoreError> {
-        let list: Array = statements.iter().collect();
-        let results = settled(self.db.batch(&list)).await?;
+        let results = settled(self.db.batch(&statements)).await?;
         let first_row = |i| {
             item(&results, i)
                 .and_then(|result| field(&result, "results"))

@@ -5,7 +5,6 @@
 use chrono::TimeDelta;
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::{settled, table_handle, D1Database, D1Store};
 use crate::json;
@@ -51,7 +50,7 @@ pub async fn run_store_case(db: JsValue, index: u32) -> String {
     };
     let fixture = D1Fixture {
         store,
-        db: db.unchecked_into(),
+        db: D1Database::new(db),
         age: JsString::from(
             "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 \
              WHERE id = ?1",

@@ -1,0 +1,51 @@
+// The D1 binding's methods as the store calls them, made so that nothing is thrown back into
+// wasm: a method that throws answers `undefined`, and `takeThrown` hands over what it threw.
+// (wasm-bindgen's own `catch` imports keep one externref table slot per exception they
+// catch: see the README's known limits.)
+let thrown;
+
+export function prepare(db, query) {
+  try {
+    return db.prepare(query);
+  } catch (e) {
+    thrown = e;
+  }
+}
+
+export function bind(statement, ...values) {
+  try {
+    return statement.bind(...values);
+  } catch (e) {
+    thrown = e;
+  }
+}
+
+export function first(statement) {
+  try {
+    return statement.first();
+  } catch (e) {
+    thrown = e;
+  }
+}
+
+export function run(statement) {
+  try {
+    return statement.run();
+  } catch (e) {
+    thrown = e;
+  }
+}
+
+export function batch(db, statements) {
+  try {
+    return db.batch(statements);
+  } catch (e) {
+    thrown = e;
+  }
+}
+
+export function takeThrown() {
+  const e = thrown;
+  thrown = undefined;
+  return e;
+}
