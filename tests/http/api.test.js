@@ -163,11 +163,17 @@ describe("POST /sessions", () => {
   });
 
   it("takes an empty body as an anonymous session with empty data", async () => {
-    for (const init of [{ headers: AUTH }, { headers: JSON_AUTH, body: "" }]) {
+    // Over the wire, `curl -X POST` with no data arrives as an empty stream with no type.
+    const emptyStream = () => new ReadableStream({ start: (c) => c.close() });
+    const inits = [{ headers: AUTH }, { headers: JSON_AUTH, body: "" }, { headers: AUTH, body: emptyStream() }];
+    for (const init of inits) {
       const response = await call("POST", "/sessions", init);
       expect(response.status).toBe(201);
       expect(await response.json()).toMatchObject({ userId: null, data: {} });
     }
+    // A body that is not empty still needs its JSON type.
+    const typeless = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("{}")), c.close()) });
+    await expectError(await call("POST", "/sessions", { headers: AUTH, body: typeless }), 415, "unsupported_media_type");
   });
 
   it("400 invalid_json for a malformed body", async () => {
