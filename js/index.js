@@ -194,14 +194,22 @@ export class SessionManager extends EventTarget {
     let step;
     try {
       healthy();
-      const started = generation;
       if (this.#generation !== generation) {
         // Statement handles are per instance: ask the fresh core for this table's.
-        this.#options = configure(this.#db, this.#options);
+        try {
+          this.#options = configure(this.#db, this.#options);
+        } catch (e) {
+          if (isTrap(e)) throw e;
+          // A binding that stopped being one: no handle (-1), so the core goes by the
+          // table's name, and the operation meets the binding's failure as a db_error.
+          this.#options = { ...this.#options, table: -1 };
+        }
         this.#generation = generation;
       }
+      // Read after any re-configure, which may itself have made a fresh instance.
+      const started = generation;
       const o = this.#options;
-      const handle = core.start(operation, this.#db, o.table, o.timeout, o.rolling, o.maxDataBytes, a, b);
+      const handle = core.start(operation, this.#db, o.table, o.tableName, o.timeout, o.rolling, o.maxDataBytes, a, b);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;

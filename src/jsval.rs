@@ -19,6 +19,14 @@ extern "C" {
 
     #[wasm_bindgen(js_name = text)]
     fn js_text(value: &JsValue) -> JsValue;
+
+    #[wasm_bindgen(js_name = cut)]
+    fn js_cut(text: &JsString, max: u32) -> JsValue;
+
+    /// `text.isWellFormed()`: false for a string with a lone surrogate, which cannot be
+    /// copied into UTF-8 without changing it (and false if asking throws).
+    #[wasm_bindgen(js_name = wellFormed)]
+    pub fn well_formed(text: &JsString) -> bool;
 }
 
 thread_local! {
@@ -74,11 +82,7 @@ const MAX_ERROR_CHARS: u32 = 500;
 /// caller can make the core copy or keep a large string.
 pub fn bounded_string(value: &JsValue, max: u32) -> Option<String> {
     let text = value.dyn_ref::<JsString>()?;
-    let text = match text.length() > max {
-        true => text.slice(0, max),
-        false => text.clone(),
-    };
-    Some(String::from(text))
+    js_cut(text, max).as_string()
 }
 
 fn bounded_text(value: &JsValue) -> Option<String> {

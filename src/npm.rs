@@ -29,9 +29,10 @@ use crate::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::json::{self, Times};
+use crate::jsval::bounded_string;
 use crate::manager::{Arg, Manager, Operation, Outcome};
 use crate::session;
-use crate::store::d1::{table_handle, D1Store, MAX_TABLES};
+use crate::store::d1::{statements_kept, table_handle, D1Store};
 use crate::wait::{Stalled, Step, Task};
 use args::{config_from, data_arg, id_arg, purge_limit, user_id_arg, ConfigRefusal};
 
@@ -69,11 +70,7 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
         ));
     }
     let config = config_from(options)?;
-    let table = table_handle(&config.table).ok_or_else(|| {
-        ConfigRefusal::range_error(format!(
-            "tableName: one isolate serves at most {MAX_TABLES} different tables"
-        ))
-    })?;
+    let table = table_handle(&config.table);
     Ok(format!(
         r#"{{"timeout":{},"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table}}}"#,
         config.timeout.num_seconds(),
@@ -108,13 +105,14 @@ pub fn start(
     operation: u32,
     db: JsValue,
     table: u32,
+    table_name: JsValue,
     timeout: f64,
     rolling: bool,
     max_bytes: f64,
     a: JsValue,
     b: JsValue,
 ) -> u32 {
-    let setup = Setup::new(db, table, timeout, rolling, max_bytes);
+    let setup = Setup::new(db, (table, table_name), timeout, rolling, max_bytes);
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         let error = Error::Internal(format!("no operation {operation}"));
         return begin(Operation::Purge, async move { Err(error) });
@@ -231,18 +229,34 @@ pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
 /// A manager's binding and options as the wrapper passes them to each call.
 struct Setup {
     db: JsValue,
+    /// The handle of the table's statements, if the isolate keeps them.
     table: u32,
     config: Result<Config, Error>,
 }
 
 impl Setup {
-    fn new(db: JsValue, table: u32, timeout: f64, rolling: bool, max_bytes: f64) -> Self {
+    /// `table` is the handle `configure` gave and the table's name. The name is copied into
+    /// wasm only when the handle does not serve (a table past the ones the isolate keeps,
+    /// or a handle from before a restart).
+    fn new(
+        db: JsValue,
+        (table, table_name): (u32, JsValue),
+        timeout: f64,
+        rolling: bool,
+        max_bytes: f64,
+    ) -> Self {
+        let table_name = match statements_kept(table) {
+            true => None,
+            // Longer than any valid name, so a longer one is refused without being copied.
+            false => Some(bounded_string(&table_name, 65).unwrap_or_default()),
+        };
         // Checked again, cheaply, so nothing a caller of these exports passes can make the
         // core misbehave; the wrapper passes what `configure` answered.
         let config = Config::from_input(ConfigInput {
             timeout_secs: Some(timeout),
             rolling: Some(rolling),
             max_data_bytes: Some(max_bytes),
+            table_name,
             ..ConfigInput::default()
         })
         .map_err(|e| Error::Internal(format!("options not from configure: {e}")));
@@ -259,8 +273,10 @@ impl Setup {
     /// the store binds as is.
     fn manager(self, id_js: Option<(String, JsValue)>) -> Result<Manager<D1Store>, Error> {
         let config = self.config?;
-        let store = D1Store::new(self.db, self.table)
-            .ok_or_else(|| Error::Internal(format!("no table handle {}", self.table)))?;
+        let store = match D1Store::by_handle(self.db.clone(), self.table) {
+            Some(store) => store,
+            None => D1Store::for_table(self.db, &config.table),
+        };
         let store = match id_js {
             Some((text, js)) => store.with_id_js(text, js),
             None => store,

@@ -51,8 +51,9 @@ impl SessionId {
         // At this length only the hyphenated form parses; lowercase makes it the canonical
         // text, so no id has two spellings.
         let uuid = Uuid::try_parse(text).ok()?;
-        let canonical =
-            uuid.get_version_num() == 4 && !text.bytes().any(|b| b.is_ascii_uppercase());
+        let canonical = uuid.get_version_num() == 4
+            && uuid.get_variant() == uuid::Variant::RFC4122
+            && !text.bytes().any(|b| b.is_ascii_uppercase());
         canonical.then(|| SessionId(text.to_owned()))
     }
 
@@ -262,6 +263,7 @@ mod tests {
             "' OR 1=1 --",
             "00000000-0000-0000-0000-000000000000",
             "6ba7b810-9dad-11d1-80b4-00c04fd430c8", // v1
+            "6ba7b810-9dad-41d1-c0b4-00c04fd430c8", // v4, but not the RFC 4122 variant
             &id.to_uppercase(),
             &id.replace('-', ""),
             &format!("{{{id}}}"),

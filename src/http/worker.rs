@@ -15,7 +15,7 @@ use super::route::{is_public, route, Route};
 use crate::config::{Config, ConfigInput};
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
-use crate::store::d1::{table_handle, D1Store};
+use crate::store::d1::D1Store;
 use crate::wait::{drive, Stalled};
 
 /// Rows one purge statement removes, and how many statements one cron run may issue:
@@ -192,9 +192,7 @@ fn manager_from(env: &JsValue) -> Result<Manager<D1Store>, ApiError> {
         ..ConfigInput::default()
     })
     .map_err(|e| ApiError::not_configured(format!("SESSION_TIMEOUT: {e}")))?;
-    let store = table_handle(&config.table)
-        .and_then(|table| D1Store::new(db, table))
-        .ok_or_else(|| ApiError::not_configured("the session table cannot be used"))?;
+    let store = D1Store::for_table(db, &config.table);
     Ok(Manager::new(store, config))
 }
 

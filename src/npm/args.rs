@@ -9,17 +9,9 @@ use wasm_bindgen::JsCast;
 
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
-use crate::jsval::{bounded_string, field, text};
+use crate::jsval::{bounded_string, field, text, well_formed};
 use crate::manager::{Arg, DataArg};
 use crate::session::{self, MAX_USER_ID_CHARS};
-
-#[wasm_bindgen]
-extern "C" {
-    /// `String.prototype.isWellFormed.call(text)`: false for a string with a lone
-    /// surrogate, which cannot be copied into UTF-8 without changing it.
-    #[wasm_bindgen(js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
-    fn is_well_formed(text: &JsString) -> bool;
-}
 
 /// The longest id string copied into wasm: longer than any id this crate issues, so a
 /// longer string is not found, and the core sees only enough of it to say so.
@@ -148,7 +140,7 @@ pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
             shown: shown(value),
         };
     };
-    if text.length() <= MAX_USER_ID_UNITS && !is_well_formed(text) {
+    if text.length() <= MAX_USER_ID_UNITS && !well_formed(text) {
         return Arg::Malformed {
             shown: shown(value),
         };

@@ -12,9 +12,9 @@ use wasm_bindgen::JsCast;
 
 use super::{Loaded, NewSession, Rolling, Saved, Stamps, Store, StoreError};
 use crate::jsval::{error_text, field, item};
-use crate::session::{Session, SessionData, SessionId};
+use crate::session::{Session, SessionData, SessionId, MAX_USER_ID_CHARS};
 use crate::wait::wait;
-pub use sql::{table_handle, MAX_TABLES};
+pub use sql::{statements_kept, table_handle};
 use sys::{D1Database, D1PreparedStatement};
 
 mod sql;
@@ -33,14 +33,26 @@ pub struct D1Store {
 }
 
 impl D1Store {
-    /// A store over `db`, a D1 binding (the caller has checked it has `prepare`), with the
-    /// statements of a table handle. `None` for a handle [`table_handle`] never gave.
-    pub fn new(db: JsValue, table: u32) -> Option<Self> {
-        Some(D1Store {
+    /// A store over `db`, a D1 binding (the caller has checked it has `prepare`), for
+    /// `table`, a checked table name: with its statements as the isolate keeps them, or
+    /// made for this store alone when the isolate keeps the most tables already.
+    pub fn for_table(db: JsValue, table: &str) -> Self {
+        let sql = sql::statements(table_handle(table)).unwrap_or_else(|| sql::uncached(table));
+        Self::with(db, sql)
+    }
+
+    /// The same by a handle from [`table_handle`] (no table name crosses from JS per call);
+    /// `None` for [`sql::UNCACHED`] or a handle from before a restart.
+    pub fn by_handle(db: JsValue, table: u32) -> Option<Self> {
+        Some(Self::with(db, sql::statements(table)?))
+    }
+
+    fn with(db: JsValue, sql: Rc<sql::Sql>) -> Self {
+        D1Store {
             db: D1Database::new(db),
-            sql: sql::statements(table)?,
+            sql,
             id_js: None,
-        })
+        }
     }
 
     /// Binds `js` (whose text is `text`) wherever this store binds the id `text`.
@@ -91,7 +103,8 @@ impl D1Store {
         &self,
         statements: [D1PreparedStatement; 2],
     ) -> Result<[Option<JsValue>; 2], StoreError> {
-        let results = settled(self.db.batch(&statements)).await?;
+        let [first, second] = &statements;
+        let results = settled(self.db.batch(first, second)).await?;
         let first_row = |i| {
             item(&results, i)
                 .and_then(|result| field(&result, "results"))
@@ -115,10 +128,23 @@ fn js_error(e: &JsValue) -> StoreError {
     StoreError(error_text(e))
 }
 
-fn text_column(row: &JsValue, name: &'static str) -> Result<String, StoreError> {
-    field(row, name)
-        .and_then(|v| v.as_string())
-        .ok_or_else(|| unexpected(name))
+/// The most UTF-16 units of `data` copied into wasm: D1 holds at most 2 MB in a row, so a
+/// longer answer is not D1's, and copying it could take the isolate's memory.
+const MAX_DATA_UNITS: u32 = 2_000_000;
+/// The most UTF-16 units of a stored user id: 256 characters, each at most a pair.
+const MAX_USER_ID_UNITS: u32 = 2 * MAX_USER_ID_CHARS as u32;
+
+/// A string value of at most `max` UTF-16 units, copied only once its length is checked.
+fn string_value(value: &JsValue, max: u32, name: &str) -> Result<String, StoreError> {
+    match value.dyn_ref::<JsString>() {
+        Some(text) if text.length() <= max => Ok(String::from(text)),
+        _ => Err(unexpected(name)),
+    }
+}
+
+fn data_column(row: &JsValue) -> Result<String, StoreError> {
+    let data = field(row, "data").ok_or_else(|| unexpected("data"))?;
+    string_value(&data, MAX_DATA_UNITS, "data")
 }
 
 fn time_column(row: &JsValue, name: &'static str) -> Result<DateTime<Utc>, StoreError> {
@@ -131,14 +157,15 @@ fn time_column(row: &JsValue, name: &'static str) -> Result<DateTime<Utc>, Store
 
 /// `user_id`: a string, or SQL NULL (which D1 answers as `null`).
 fn user_column(row: &JsValue) -> Result<Option<String>, StoreError> {
-    match field(row, "user_id") {
-        None => Ok(None),
-        Some(v) => v.as_string().map(Some).ok_or_else(|| unexpected("user_id")),
-    }
+    field(row, "user_id")
+        .map(|v| string_value(&v, MAX_USER_ID_UNITS, "user_id"))
+        .transpose()
 }
 
 fn unexpected(name: &str) -> StoreError {
-    StoreError(format!("D1 answered a row without a readable {name}"))
+    StoreError(format!(
+        "D1 answered a row without a readable {name} of a size D1 can hold"
+    ))
 }
 
 fn saved(row: &JsValue, renewed: bool) -> Result<Saved, StoreError> {
@@ -190,8 +217,8 @@ impl Store for D1Store {
         let Some(row) = self.first(statement).await? else {
             return Ok(None);
         };
-        let data = SessionData::from_stored(text_column(&row, "data")?)
-            .map_err(|e| StoreError(e.to_string()))?;
+        let data =
+            SessionData::from_stored(data_column(&row)?).map_err(|e| StoreError(e.to_string()))?;
         Ok(Some(Loaded {
             session: Session {
                 id: id.clone(),

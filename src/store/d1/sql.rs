@@ -87,16 +87,25 @@ impl Sql {
 }
 
 /// The most tables whose statements one isolate keeps. An app has one or a few; a bound
-/// keeps memory bounded whatever the callers do.
+/// keeps memory bounded whatever the callers do. More tables still work, each store making
+/// its own statements.
 pub const MAX_TABLES: usize = 16;
 
 thread_local! {
     static TABLES: RefCell<Vec<(String, Rc<Sql>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The handle of `table`'s statements, made the first time the isolate sees the table.
-/// `None` when [`MAX_TABLES`] other tables are already kept.
-pub fn table_handle(table: &str) -> Option<u32> {
+/// The handle [`table_handle`] gives a table whose statements the isolate does not keep.
+pub const UNCACHED: u32 = u32::MAX;
+
+/// The handle of `table`'s statements, made the first time the isolate sees the table;
+/// [`UNCACHED`] when [`MAX_TABLES`] other tables are kept already (then each store makes
+/// its own, see `D1Store::for_table`).
+pub fn table_handle(table: &str) -> u32 {
+    cached(table).unwrap_or(UNCACHED)
+}
+
+fn cached(table: &str) -> Option<u32> {
     let (known, count) = TABLES.with(|tables| {
         let tables = tables.borrow();
         let known = tables.iter().position(|(name, _)| name == table);
@@ -119,7 +128,18 @@ pub fn table_handle(table: &str) -> Option<u32> {
     u32::try_from(index).ok()
 }
 
-/// The statements behind a handle from [`table_handle`].
+/// The statements of `table`, made for one store (a table past [`MAX_TABLES`]).
+pub fn uncached(table: &str) -> Rc<Sql> {
+    Rc::new(Sql::for_table(table))
+}
+
+/// Whether `handle` names statements this instance keeps.
+pub fn statements_kept(handle: u32) -> bool {
+    TABLES.with(|tables| usize::try_from(handle).is_ok_and(|i| i < tables.borrow().len()))
+}
+
+/// The statements behind a handle from [`table_handle`]; `None` for [`UNCACHED`], or a
+/// handle this instance never gave (one from before a restart).
 pub fn statements(handle: u32) -> Option<Rc<Sql>> {
     TABLES.with(|tables| {
         let tables = tables.borrow();

@@ -36,9 +36,9 @@ export function run(statement) {
   }
 }
 
-export function batch(db, statements) {
+export function batch(db, first, second) {
   try {
-    return db.batch(statements);
+    return db.batch([first, second]);
   } catch (e) {
     thrown = e;
   }

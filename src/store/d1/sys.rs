@@ -3,7 +3,7 @@
 //! [`take_thrown`]: nothing is thrown into wasm (see [`crate::jsval`]), and no wasm-bindgen
 //! `catch` import keeps a table slot per exception.
 
-use js_sys::{Array, JsString};
+use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/store/d1/sys.js")]
@@ -11,8 +11,9 @@ extern "C" {
     #[wasm_bindgen(js_name = prepare)]
     fn js_prepare(db: &JsValue, query: &JsString) -> JsValue;
 
+    /// D1's `batch` of two statements (the list is made in JS: no array built from wasm).
     #[wasm_bindgen(js_name = batch)]
-    fn js_batch(db: &JsValue, statements: &Array) -> JsValue;
+    fn js_batch(db: &JsValue, first: &JsValue, second: &JsValue) -> JsValue;
 
     // `bind`, once per shape of parameters the statements take: each value crosses as
     // itself (a number as a number, an id as the caller's JS string), with no JS array
@@ -88,9 +89,12 @@ impl D1Database {
     }
 
     /// Answers a promise for a real binding; checked by the caller, since a wrapped one may not.
-    pub fn batch(&self, statements: &[D1PreparedStatement]) -> Result<JsValue, JsValue> {
-        let list: Array = statements.iter().map(|s| &s.0).collect();
-        answered(js_batch(&self.0, &list))
+    pub fn batch(
+        &self,
+        first: &D1PreparedStatement,
+        second: &D1PreparedStatement,
+    ) -> Result<JsValue, JsValue> {
+        answered(js_batch(&self.0, &first.0, &second.0))
     }
 }
 

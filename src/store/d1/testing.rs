@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
-use super::{settled, table_handle, D1Database, D1Store};
+use super::{settled, D1Database, D1Store};
 use crate::json;
 use crate::jsval::error_text;
 use crate::session::SessionId;
@@ -45,9 +45,7 @@ pub fn store_suite_cases() -> String {
 /// Runs case `index` on the `sessions` table of `db`: `""` when it passes, else why not.
 #[wasm_bindgen(js_name = runStoreCase)]
 pub async fn run_store_case(db: JsValue, index: u32) -> String {
-    let Some(store) = table_handle("sessions").and_then(|t| D1Store::new(db.clone(), t)) else {
-        return "the sessions table has no statements".to_owned();
-    };
+    let store = D1Store::for_table(db.clone(), "sessions");
     let fixture = D1Fixture {
         store,
         db: D1Database::new(db),

@@ -276,6 +276,41 @@ describe("the step protocol", () => {
     expect(heard).toEqual(["late-listener"]);
   });
 
+  it("a forged row larger than D1 holds is db_error, and is not copied into wasm", async () => {
+    const before = usage();
+    const huge = new SessionManager(
+      forgingDb(async () => ({ data: `{"a":"${"x".repeat(30_000_000)}"}`, user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
+    );
+    await expectCode(huge.getSession(crypto.randomUUID()), "db_error");
+    const longUser = new SessionManager(
+      forgingDb(async () => ({ data: "{}", user_id: "u".repeat(10_000_000), created_at: 1, expires_at: 2, due: 0 })),
+    );
+    await expectCode(longUser.getSession(crypto.randomUUID()), "db_error");
+    expect(usage().memory - before.memory).toBeLessThan(1 << 20);
+  });
+
+  it("a built-in patched to throw changes nothing: the core's shims took theirs at load", async () => {
+    // (Patching `isWellFormed` the same way makes workerd itself abort, so only `slice`.)
+    const manager = new SessionManager(env.DB);
+    const { slice } = String.prototype;
+    const results = [];
+    let before;
+    String.prototype.slice = () => {
+      throw new Error("patched");
+    };
+    try {
+      for (let i = 0; i < 1_000; i++) {
+        if (i === 100) before = usage();
+        results.push(await manager.getSessionData("a".repeat(100)));
+        results.push(await manager.createSession("u".repeat(600)).catch((e) => e.code));
+      }
+    } finally {
+      String.prototype.slice = slice;
+    }
+    expect(usage()).toEqual(before);
+    expect(new Set(results)).toEqual(new Set([null, "invalid_argument"]));
+  });
+
   it("throwing bindings of every shape end as db_error, and the manager goes on", async () => {
     const shapes = [
       () => { throw poisonedError(); },
@@ -341,6 +376,37 @@ describe("the JS stack running out inside the core", () => {
     const session = await fresh.createSession("after");
     expect(await fresh.getSession(session.id)).toMatchObject({ userId: "after" });
     expect(await existing.getSessionData(id)).toEqual({ a: 1 });
+  });
+});
+
+describe("tables", () => {
+  it("more than 16 tables all work, before and after a trap restarts the core", async () => {
+    const columns = (await env.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'sessions'").first()).sql;
+    const tables = Array.from({ length: 18 }, (_, i) => `many_${i}`);
+    for (const table of tables) {
+      await env.DB.prepare(`DROP TABLE IF EXISTS ${table}`).run();
+      await env.DB.prepare(columns.replace(/CREATE TABLE\s+"?sessions"?/i, `CREATE TABLE ${table}`)).run();
+    }
+    const managers = tables.map((tableName) => new SessionManager(env.DB, { tableName }));
+    const roundTrip = async () => {
+      for (const [i, manager] of managers.entries()) {
+        const { id } = await manager.createSession(`u${i}`, { i });
+        expect(await manager.getSessionData(id)).toEqual({ i });
+      }
+    };
+    await roundTrip();
+    const getRandomValues = crypto.getRandomValues;
+    crypto.getRandomValues = () => {
+      throw new Error("no entropy");
+    };
+    try {
+      await expectCode(managers[17].createSession("trap"), "internal");
+    } finally {
+      crypto.getRandomValues = getRandomValues;
+    }
+    // A manager made after the restart takes a table slot before the older ones ask again.
+    new SessionManager(env.DB, { tableName: "made_after_the_trap" });
+    await roundTrip();
   });
 });
 
