@@ -134,13 +134,12 @@ export class SessionManager extends EventTarget {
     this.#db = db;
     // The checked options, passed back to the core on every call: nothing of a manager
     // lives in wasm, so a manager per request leaves nothing behind there.
+    // (Their `events` go back to the core too, which reads only the options.)
     this.#options = configure(db, options);
     this.#generation = generation;
-    // After the constructor returns, so a listener added right after `new` hears it.
-    this.#ready = Promise.resolve().then(() => {
-      const detail = { timeout: this.#options.timeout };
-      this.dispatchEvent(new CustomEvent("session_manager_initialized", { detail }));
-    });
+    // session_manager_initialized, after the constructor returns, so a listener added
+    // right after `new` hears it.
+    this.#ready = Promise.resolve().then(() => this.#dispatch(this.#options.events));
   }
 
   get ready() {
@@ -249,6 +248,12 @@ export class SessionManager extends EventTarget {
     if (typeof outcome !== "string") return convert(outcome);
     const [events, value, error] = JSON.parse(outcome);
     const thrown = error && sessionError(error);
+    this.#dispatch(events, thrown);
+    if (thrown) throw thrown;
+    return convert(value);
+  }
+
+  #dispatch(events, thrown) {
     for (const [type, detail] of events) {
       // A failure's exception is the very error the operation rejects with.
       if (detail.exception) detail.exception = thrown;
@@ -257,7 +262,5 @@ export class SessionManager extends EventTarget {
       // which workerd follows), so a faulty listener cannot break the operation or the manager.
       this.dispatchEvent(new CustomEvent(type, { detail }));
     }
-    if (thrown) throw thrown;
-    return convert(value);
   }
 }

@@ -28,6 +28,27 @@ pub enum Arg<T> {
     Malformed { shown: String },
 }
 
+impl Arg<Option<String>> {
+    /// How a user id argument reads in messages and events (bounded: see [`shown`]).
+    pub fn shown(&self) -> Option<String> {
+        match self {
+            Arg::Given(user) => user.as_deref().map(shown),
+            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown.clone()),
+        }
+    }
+}
+
+impl Arg<String> {
+    /// How a session id argument reads in messages and events: an id this crate issued is
+    /// short, so it is shown whole; anything longer only by a bounded prefix.
+    pub fn shown(&self) -> String {
+        match self {
+            Arg::Given(text) => shown(text),
+            Arg::WrongType { shown } | Arg::Malformed { shown } => shown.clone(),
+        }
+    }
+}
+
 /// Session data as it crossed a boundary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataArg {
@@ -101,6 +122,13 @@ impl Operation {
     }
 }
 
+/// The signal that a manager with this configuration is ready, to be delivered once.
+pub fn initialized(config: &Config) -> Event {
+    Event::ManagerInitialized {
+        timeout: config.timeout,
+    }
+}
+
 /// What an operation produced, and the signals it raised on the way, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome<T> {
@@ -143,27 +171,13 @@ impl<S: Store> Manager<S> {
         &self.config
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// The signal that the manager is ready, to be delivered once.
-    pub fn initialized(&self) -> Event {
-        Event::ManagerInitialized {
-            timeout: self.config.timeout,
-        }
-    }
-
     /// Creates a session for `user_id` (or an anonymous one) holding `data` (default `{}`).
     ///
     /// # Errors
     /// `invalid_argument` for a bad user id, `invalid_data` or `payload_too_large` for bad
     /// data (nothing is written), `db_error` when the store fails.
     pub async fn create(&self, user_id: Arg<Option<String>>, data: DataArg) -> Outcome<Session> {
-        let shown_user = match &user_id {
-            Arg::Given(user) => user.as_deref().map(shown),
-            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown.clone()),
-        };
+        let shown_user = user_id.shown();
         match self.try_create(user_id, data).await {
             Ok(session) => {
                 let event = Event::SessionCreated {
@@ -172,13 +186,7 @@ impl<S: Store> Manager<S> {
                 };
                 Outcome::new(Ok(session), vec![event])
             }
-            Err(error) => {
-                let event = Event::SessionCreationFailed {
-                    user_id: shown_user,
-                    error: error.clone(),
-                };
-                Outcome::new(Err(error), vec![event])
-            }
+            Err(error) => Operation::Create.failed(shown_user, error),
         }
     }
 
@@ -242,10 +250,7 @@ impl<S: Store> Manager<S> {
         let Some(id) = id else {
             return Outcome::new(Ok(None), vec![not_retrieved(shown)]);
         };
-        let due_within = match self.config.rolling {
-            true => self.config.timeout / 2,
-            false => TimeDelta::zero(),
-        };
+        let due_within = self.rolling().map_or(TimeDelta::zero(), |r| r.due_within);
         let (mut session, renewal_due) = match self.store.load(&id, due_within).await {
             Ok(Some(loaded)) => (loaded.session, loaded.renewal_due),
             Ok(None) => return Outcome::new(Ok(None), vec![not_retrieved(shown)]),
@@ -420,15 +425,7 @@ impl<S: Store> Manager<S> {
 #[allow(clippy::type_complexity)]
 fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Error)> {
     match id {
-        Arg::Given(text) => {
-            let id = SessionId::parse(&text);
-            // A well-formed id is shown whole; anything else only by a bounded prefix.
-            let text = match id {
-                Some(_) => text,
-                None => shown(&text),
-            };
-            Ok((text, id))
-        }
+        Arg::Given(ref text) => Ok((id.shown(), SessionId::parse(text))),
         // A malformed string cannot be an issued id.
         Arg::Malformed { shown } => Ok((shown, None)),
         Arg::WrongType { shown } => {

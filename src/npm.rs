@@ -8,9 +8,9 @@
 //! isolate: the statements per table, and the operations in flight.
 //!
 //! The protocol with the JS driver, one operation at a time:
-//! 1. `create`, `get`, ... check the arguments and start the operation; they answer its
-//!    handle (a number).
-//! 2. `step(handle, fulfilled, settled)` runs it until it finishes or waits on a D1
+//! 1. `start` checks the arguments and starts the operation; it answers its handle (a
+//!    number).
+//! 2. `step(handle, fulfilled, settled, heard)` runs it until it finishes or waits on a D1
 //!    promise. A wait answers that promise, which is always a real `Promise` (the store
 //!    checks D1's answer with `instanceof` before handing it out); the driver awaits it and
 //!    steps again with how it settled. An outcome is never an object: a primitive, which
@@ -30,8 +30,7 @@ use crate::error::Error;
 use crate::events::{self, Event};
 use crate::json::{self, Times};
 use crate::jsval::bounded_string;
-use crate::manager::{Arg, Manager, Operation, Outcome};
-use crate::session;
+use crate::manager::{initialized, Manager, Operation, Outcome};
 use crate::store::d1::{statements_kept, table_handle, D1Store};
 use crate::wait::{Stalled, Step, Task};
 use args::{config_from, data_arg, id_arg, purge_limit, user_id_arg, ConfigRefusal};
@@ -46,7 +45,8 @@ pub fn signal_names() -> String {
 }
 
 /// Checks a D1 binding and options. Answers JSON text: the checked options, with `table`,
-/// the handle of the table's statements (the wrapper passes them back to every call), or
+/// the handle of the table's statements (the wrapper passes them back to every call), and
+/// `events`, the `session_manager_initialized` signal for the wrapper to dispatch; or
 /// `{"error":{"name","message"}}` naming the `TypeError` or `RangeError` the wrapper
 /// throws. Never throws itself, so anything thrown out of this call is a fault of the
 /// instance. Makes no D1 call.
@@ -71,8 +71,9 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
     }
     let config = config_from(options)?;
     let table = table_handle(&config.table);
+    let events = events_json(&[&initialized(&config)]);
     Ok(format!(
-        r#"{{"timeout":{},"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table}}}"#,
+        r#"{{"timeout":{},"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table},"events":{events}}}"#,
         config.timeout.num_seconds(),
         config.rolling,
         config.max_data_bytes,
@@ -112,7 +113,7 @@ pub fn start(
     a: JsValue,
     b: JsValue,
 ) -> u32 {
-    let setup = Setup::new(db, (table, table_name), timeout, rolling, max_bytes);
+    let setup = Setup::new(db, table, &table_name, timeout, rolling, max_bytes);
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         let error = Error::Internal(format!("no operation {operation}"));
         return begin(Operation::Purge, async move { Err(error) });
@@ -214,14 +215,8 @@ pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
         return outcome_to_js(Outcome::failed(error), 0);
     };
     let subject = match operation {
-        Operation::Create => match user_id_arg(&subject) {
-            Arg::Given(user) => user.as_deref().map(session::shown),
-            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown),
-        },
-        _ => match id_arg(subject).0 {
-            Arg::Given(text) => Some(session::shown(&text)),
-            Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown),
-        },
+        Operation::Create => user_id_arg(&subject).shown(),
+        _ => Some(id_arg(subject).0.shown()),
     };
     outcome_to_js(operation.failed::<Answer>(subject, error), heard)
 }
@@ -240,7 +235,8 @@ impl Setup {
     /// or a handle from before a restart).
     fn new(
         db: JsValue,
-        (table, table_name): (u32, JsValue),
+        table: u32,
+        table_name: &JsValue,
         timeout: f64,
         rolling: bool,
         max_bytes: f64,
@@ -248,7 +244,7 @@ impl Setup {
         let table_name = match statements_kept(table) {
             true => None,
             // Longer than any valid name, so a longer one is refused without being copied.
-            false => Some(bounded_string(&table_name, 65).unwrap_or_default()),
+            false => Some(bounded_string(table_name, 65).unwrap_or_default()),
         };
         // Checked again, cheaply, so nothing a caller of these exports passes can make the
         // core misbehave; the wrapper passes what `configure` answered.

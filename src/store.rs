@@ -122,7 +122,8 @@ pub trait Store {
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError>;
 }
 
-/// A store shared by reference (tests keep one to look inside while a manager uses it).
+/// A store shared by reference: tests keep one to look inside while a manager uses it.
+#[cfg(test)]
 impl<S: Store> Store for &S {
     async fn insert(
         &self,

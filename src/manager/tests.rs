@@ -75,7 +75,7 @@ const HOUR_MS: i64 = 3_600_000;
 fn initialized_signal_carries_the_timeout() {
     let f = Fixture::new();
     assert_eq!(
-        f.manager().initialized(),
+        initialized(f.manager().config()),
         Event::ManagerInitialized {
             timeout: TimeDelta::seconds(3600)
         }

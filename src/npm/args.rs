@@ -20,7 +20,7 @@ const MAX_ID_UNITS: u32 = 64;
 /// user id (every character a surrogate pair), plus one unit so a longer one is refused.
 const MAX_USER_ID_UNITS: u32 = 2 * MAX_USER_ID_CHARS as u32 + 1;
 /// The most rows one purge call may remove, so one statement stays well inside D1's limits.
-pub const MAX_PURGE_BATCH: u32 = 10_000;
+const MAX_PURGE_BATCH: u32 = 10_000;
 
 pub fn purge_limit(limit: &JsValue) -> Result<u32, Error> {
     if limit.is_undefined() {
@@ -110,11 +110,14 @@ impl ConfigRefusal {
 /// How a value of the wrong type is shown: `String(value)`, bounded.
 pub fn shown(value: &JsValue) -> String {
     text(value)
-        .and_then(|text| bounded_string(&text, session::MAX_SHOWN_CHARS as u32 + 1))
-        .map_or_else(
-            || "a value that cannot be shown".to_owned(),
-            |s| session::shown(&s),
-        )
+        .and_then(|text| shown_text(&text))
+        .unwrap_or_else(|| "a value that cannot be shown".to_owned())
+}
+
+/// A JS string as rejected input is shown ([`session::shown`]), copied only as far as
+/// that needs.
+fn shown_text(text: &JsValue) -> Option<String> {
+    bounded_string(text, session::MAX_SHOWN_CHARS as u32 + 1).map(|s| session::shown(&s))
 }
 
 /// The session id argument, and the caller's JS string with its text, which the store can
@@ -169,11 +172,8 @@ pub fn data_arg(value: &JsValue, max_bytes: usize) -> DataArg {
         // Bounded like any rejected input: an engine's message can quote the data (V8's
         // "circular structure" names the property path).
         let why = field(value, "error")
-            .and_then(|why| bounded_string(&why, session::MAX_SHOWN_CHARS as u32 + 1))
-            .map_or_else(
-                || "it has no JSON form".to_owned(),
-                |why| session::shown(&why),
-            );
+            .and_then(|why| shown_text(&why))
+            .unwrap_or_else(|| "it has no JSON form".to_owned());
         return DataArg::Unrepresentable(why);
     };
     if u32::try_from(max_bytes).is_ok_and(|max| json.length() > max) {

@@ -6,9 +6,8 @@ use chrono::TimeDelta;
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
-use super::{settled, D1Database, D1Store};
+use super::{js_error, settled, D1Database, D1Store};
 use crate::json;
-use crate::jsval::error_text;
 use crate::session::SessionId;
 use crate::store::suite::{self, Fixture, CASES};
 use crate::wait::drive;
@@ -31,7 +30,7 @@ impl Fixture for D1Fixture {
             .db
             .prepare(&self.age)
             .and_then(|s| s.bind_id_time(&id.as_str().into(), by.num_milliseconds() as f64))
-            .map_err(|e| error_text(&e))?;
+            .map_err(|e| js_error(&e).0)?;
         settled(statement.run()).await.map(|_| ()).map_err(|e| e.0)
     }
 }
