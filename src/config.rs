@@ -25,6 +25,7 @@ pub const DEFAULT_TABLE: &str = "sessions";
 #[derive(Debug, Default, Clone)]
 pub struct ConfigInput {
     pub timeout_secs: Option<f64>,
+    pub absolute_timeout_secs: Option<f64>,
     pub rolling: Option<bool>,
     pub max_data_bytes: Option<f64>,
     pub table_name: Option<String>,
@@ -34,8 +35,10 @@ pub struct ConfigInput {
 /// Checked options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// How long a session lives after its creation or last renewal.
+    /// How long a session lives after its creation or last renewal (the idle timeout).
     pub timeout: TimeDelta,
+    /// How long a session may live after its creation, whatever renews it; `None`: no limit.
+    pub absolute_timeout: Option<TimeDelta>,
     /// Whether active sessions with less than half their timeout left are extended.
     pub rolling: bool,
     /// The most UTF-8 bytes a session's data may take as JSON.
@@ -72,6 +75,19 @@ impl Config {
             None => DEFAULT_TIMEOUT_SECS,
             Some(secs) => whole_number_in("timeout", secs, MAX_TIMEOUT_SECS as f64)? as i64,
         };
+        let absolute_timeout = match input.absolute_timeout_secs {
+            None => None,
+            Some(secs) => {
+                let secs = whole_number_in("absoluteTimeout", secs, MAX_TIMEOUT_SECS as f64)?;
+                if (secs as i64) < timeout_secs {
+                    return Err(ConfigError {
+                        option: "absoluteTimeout",
+                        message: format!("must not be below timeout ({timeout_secs}), got {secs}"),
+                    });
+                }
+                Some(TimeDelta::seconds(secs as i64))
+            }
+        };
         let max_data_bytes = match input.max_data_bytes {
             None => DEFAULT_MAX_DATA_BYTES,
             Some(n) => whole_number_in("maxDataBytes", n, MAX_DATA_BYTES_LIMIT as f64)? as usize,
@@ -96,6 +112,7 @@ impl Config {
         };
         Ok(Config {
             timeout: TimeDelta::seconds(timeout_secs),
+            absolute_timeout,
             operation_timeout_ms,
             rolling: input.rolling.unwrap_or(true),
             max_data_bytes,
@@ -159,6 +176,34 @@ mod tests {
         assert_eq!(
             Config::from_input(input).unwrap().timeout,
             TimeDelta::seconds(60)
+        );
+    }
+
+    #[test]
+    fn absolute_timeout_is_checked_like_timeout_and_not_below_it() {
+        let with = |timeout: f64, absolute: f64| {
+            Config::from_input(ConfigInput {
+                timeout_secs: Some(timeout),
+                absolute_timeout_secs: Some(absolute),
+                ..ConfigInput::default()
+            })
+        };
+        for bad in [0.0, -1.0, 1.5, f64::NAN, f64::INFINITY, 1e300, 59.0] {
+            assert_eq!(
+                with(60.0, bad).unwrap_err().option,
+                "absoluteTimeout",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            with(60.0, 60.0).unwrap().absolute_timeout,
+            Some(TimeDelta::seconds(60))
+        );
+        assert_eq!(
+            Config::from_input(ConfigInput::default())
+                .unwrap()
+                .absolute_timeout,
+            None
         );
     }
 

@@ -14,8 +14,8 @@ pub const NOT_FOUND_OR_EXPIRED: &str = "not_found_or_expired";
 /// `reason` of a save whose data cannot be stored as JSON, or that D1 refused.
 pub const SERIALIZATION_ERROR_OR_DB_ERROR: &str = "serialization_error_or_db_error";
 
-/// Every signal's name, as the seed's table spells them.
-pub const NAMES: [&str; 11] = [
+/// Every signal's name: the seed's eleven, as its table spells them, then this crate's own.
+pub const NAMES: [&str; 13] = [
     "session_manager_initialized",
     "session_created",
     "session_creation_failed",
@@ -27,6 +27,8 @@ pub const NAMES: [&str; 11] = [
     "session_data_retrieval_failed",
     "session_data_saved",
     "session_data_save_failed",
+    "session_rotated",
+    "session_rotation_failed",
 ];
 
 /// One signal. Failure variants with an `error` carry the same error the operation returns
@@ -76,6 +78,16 @@ pub enum Event {
         reason: &'static str,
         error: Option<Error>,
     },
+    /// The session has a new secret (and so a new token), and is bound to `user_id`.
+    SessionRotated {
+        session_id: String,
+        user_id: Option<String>,
+    },
+    /// Reasons as for a renewal.
+    SessionRotationFailed {
+        session_id: String,
+        reason: &'static str,
+    },
 }
 
 impl Event {
@@ -93,6 +105,8 @@ impl Event {
             Event::DataRetrievalFailed { .. } => "session_data_retrieval_failed",
             Event::DataSaved { .. } => "session_data_saved",
             Event::DataSaveFailed { .. } => "session_data_save_failed",
+            Event::SessionRotated { .. } => "session_rotated",
+            Event::SessionRotationFailed { .. } => "session_rotation_failed",
         }
     }
 }
@@ -190,6 +204,14 @@ mod tests {
                 session_id: String::new(),
                 reason: NOT_FOUND,
                 error: Some(error),
+            },
+            Event::SessionRotated {
+                session_id: String::new(),
+                user_id: None,
+            },
+            Event::SessionRotationFailed {
+                session_id: String::new(),
+                reason: NOT_FOUND,
             },
         ];
         let names: Vec<_> = events.iter().map(Event::name).collect();

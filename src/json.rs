@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::events::Event;
+use crate::manager::{Created, Rotation};
 use crate::session::Session;
+use crate::store::Listed;
 
 /// How times are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,48 @@ pub fn session(session: &Session, times: Times) -> String {
     )
 }
 
+/// A new session as its creator receives it: [`session`] with `token` after `id`.
+pub fn created(created: &Created, times: Times) -> String {
+    let s = &created.session;
+    format!(
+        r#"{{"id":{},"token":{},"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
+        to_text(&s.id.as_str()),
+        to_text(&created.token),
+        to_text(&s.user_id),
+        s.data.json(),
+        time(s.created_at, times),
+        time(s.expires_at, times),
+    )
+}
+
+/// `{"id","token","userId","expiresAt"}`.
+pub fn rotation(rotation: &Rotation, times: Times) -> String {
+    format!(
+        r#"{{"id":{},"token":{},"userId":{},"expiresAt":{}}}"#,
+        to_text(&rotation.id.as_str()),
+        to_text(&rotation.token),
+        to_text(&rotation.user_id),
+        time(rotation.expires_at, times),
+    )
+}
+
+/// `{"id","userId","createdAt","expiresAt"}`: a session as a user's list shows it.
+pub fn listed(listed: &Listed, times: Times) -> String {
+    format!(
+        r#"{{"id":{},"userId":{},"createdAt":{},"expiresAt":{}}}"#,
+        to_text(&listed.id.as_str()),
+        to_text(&listed.user_id),
+        time(listed.created_at, times),
+        time(listed.expires_at, times),
+    )
+}
+
+/// A user's sessions as a JSON array of [`listed`].
+pub fn listed_all(sessions: &[Listed], times: Times) -> String {
+    let items: Vec<String> = sessions.iter().map(|s| listed(s, times)).collect();
+    format!("[{}]", items.join(","))
+}
+
 /// `{"code","message"}`: how an error is written, in a response, an event or a log line.
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -83,6 +127,10 @@ impl Serialize for Arguments<'_> {
             Event::SessionCreated {
                 session_id,
                 user_id,
+            }
+            | Event::SessionRotated {
+                session_id,
+                user_id,
             } => {
                 map.serialize_entry("sessionId", session_id)?;
                 map.serialize_entry("userId", user_id)?;
@@ -105,7 +153,8 @@ impl Serialize for Arguments<'_> {
             }
             Event::SessionRenewalFailed { session_id, reason }
             | Event::SessionDeletionFailed { session_id, reason }
-            | Event::DataRetrievalFailed { session_id, reason } => {
+            | Event::DataRetrievalFailed { session_id, reason }
+            | Event::SessionRotationFailed { session_id, reason } => {
                 map.serialize_entry("sessionId", session_id)?;
                 map.serialize_entry("reason", reason)?;
             }

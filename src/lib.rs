@@ -23,5 +23,6 @@ pub mod manager;
 pub mod npm;
 pub mod session;
 pub mod store;
+pub mod token;
 #[cfg(target_arch = "wasm32")]
 pub mod wait;

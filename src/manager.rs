@@ -1,19 +1,22 @@
-//! The session rules: validation, expiry, rolling renewal, and which signal fires when.
+//! The session rules: validation, tokens, expiry, rolling renewal, and which signal fires
+//! when.
 //!
 //! Every operation returns an [`Outcome`]: its result and the events it caused, in order.
-//! Surfaces deliver the events before they hand over the result.
+//! Surfaces deliver the events before they hand over the result. The operations a token's
+//! holder performs are in `sessions.rs`; those of trusted server code, by public id or
+//! user id, in `admin.rs`.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::events::{Event, NOT_FOUND, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
+use crate::events::{Event, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
 use crate::session::{shown, validate_user_id, Session, SessionData, SessionId};
-use crate::store::{NewSession, Rolling, Store};
+use crate::store::{Lifetime, Rolling, Store};
+use crate::token::{shown_id, Token};
 
-/// How many fresh ids a create tries before giving up. With 122 random bits a second try
-/// is already astronomically unlikely; a third means the store is misbehaving.
-const MAX_ID_ATTEMPTS: usize = 3;
+mod admin;
+mod sessions;
 
 /// An argument as it crossed a JS or HTTP boundary, before the core checks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +42,13 @@ impl Arg<Option<String>> {
 }
 
 impl Arg<String> {
-    /// How a session id argument reads in messages and events: an id this crate issued is
-    /// short, so it is shown whole; anything longer only by a bounded prefix.
+    /// How a token or session id argument reads in events: its public id, or the empty
+    /// string when it holds none. Never more, since the rest may be a secret (see
+    /// [`shown_id`]).
     pub fn shown(&self) -> String {
         match self {
-            Arg::Given(text) => shown(text),
-            Arg::WrongType { shown } | Arg::Malformed { shown } => shown.clone(),
+            Arg::Given(text) => shown_id(text),
+            Arg::WrongType { .. } | Arg::Malformed { .. } => String::new(),
         }
     }
 }
@@ -69,18 +73,28 @@ pub enum Operation {
     Get,
     Save,
     Renew,
+    Rotate,
     Delete,
+    Find,
+    Revoke,
+    ListUser,
+    RevokeUser,
     Purge,
 }
 
 impl Operation {
     /// Every operation, in the order surfaces number them.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 11] = [
         Operation::Create,
         Operation::Get,
         Operation::Save,
         Operation::Renew,
+        Operation::Rotate,
         Operation::Delete,
+        Operation::Find,
+        Operation::Revoke,
+        Operation::ListUser,
+        Operation::RevokeUser,
         Operation::Purge,
     ];
 
@@ -91,14 +105,20 @@ impl Operation {
             Operation::Get => "get",
             Operation::Save => "save",
             Operation::Renew => "renew",
+            Operation::Rotate => "rotate",
             Operation::Delete => "delete",
+            Operation::Find => "find",
+            Operation::Revoke => "revoke",
+            Operation::ListUser => "listUser",
+            Operation::RevokeUser => "revokeUser",
             Operation::Purge => "purge",
         }
     }
 
     /// The outcome of this operation failing with `error` before it could finish (the
     /// surface lost it to a trap, say): its failure signal, as the operation would have
-    /// raised it. `subject` is the user id of a create, else the session id, as shown.
+    /// raised it. `subject` is the user id of a create, else the session's public id, as
+    /// shown.
     pub fn failed<T>(self, subject: Option<String>, error: Error) -> Outcome<T> {
         let shown = subject.clone().unwrap_or_default();
         match self {
@@ -114,10 +134,18 @@ impl Operation {
             Operation::Renew => failed_with(shown, error, |session_id, reason| {
                 Event::SessionRenewalFailed { session_id, reason }
             }),
-            Operation::Delete => failed_with(shown, error, |session_id, reason| {
-                Event::SessionDeletionFailed { session_id, reason }
+            Operation::Rotate => failed_with(shown, error, |session_id, reason| {
+                Event::SessionRotationFailed { session_id, reason }
             }),
-            Operation::Purge => Outcome::failed(error),
+            Operation::Delete | Operation::Revoke => {
+                failed_with(shown, error, |session_id, reason| {
+                    Event::SessionDeletionFailed { session_id, reason }
+                })
+            }
+            // Lookups and housekeeping by trusted code: the seed has no signal for them.
+            Operation::Find | Operation::ListUser | Operation::RevokeUser | Operation::Purge => {
+                Outcome::failed(error)
+            }
         }
     }
 }
@@ -161,6 +189,23 @@ pub struct Manager<S> {
     config: Config,
 }
 
+/// A new session and the token its creator hands to its holder (the only time it is
+/// revealed, with [`Rotation`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub session: Session,
+    pub token: String,
+}
+
+/// A rotated session: its new token, owner and expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub id: SessionId,
+    pub token: String,
+    pub user_id: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
 impl<S: Store> Manager<S> {
     /// A manager. Makes no store call.
     pub fn new(store: S, config: Config) -> Self {
@@ -171,236 +216,20 @@ impl<S: Store> Manager<S> {
         &self.config
     }
 
-    /// Creates a session for `user_id` (or an anonymous one) holding `data` (default `{}`).
-    ///
-    /// # Errors
-    /// `invalid_argument` for a bad user id, `invalid_data` or `payload_too_large` for bad
-    /// data (nothing is written), `db_error` when the store fails.
-    pub async fn create(&self, user_id: Arg<Option<String>>, data: DataArg) -> Outcome<Session> {
-        let shown_user = user_id.shown();
-        match self.try_create(user_id, data).await {
-            Ok(session) => {
-                let event = Event::SessionCreated {
-                    session_id: session.id.to_string(),
-                    user_id: session.user_id.clone(),
-                };
-                Outcome::new(Ok(session), vec![event])
-            }
-            Err(error) => Operation::Create.failed(shown_user, error),
+    /// How long a renewal lets a session live.
+    fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            idle: self.config.timeout,
+            absolute: self.config.absolute_timeout,
         }
-    }
-
-    async fn try_create(
-        &self,
-        user_id: Arg<Option<String>>,
-        data: DataArg,
-    ) -> Result<Session, Error> {
-        let user_id = match user_id {
-            Arg::Given(Some(user)) => {
-                validate_user_id(&user)?;
-                Some(user)
-            }
-            Arg::Given(None) => None,
-            Arg::WrongType { shown } => {
-                return Err(Error::InvalidArgument(format!(
-                    "userId must be a string or null, got {shown}"
-                )))
-            }
-            Arg::Malformed { .. } => {
-                return Err(Error::InvalidArgument(
-                    "userId must be well-formed Unicode (it has a lone surrogate)".to_owned(),
-                ))
-            }
-        };
-        let data = match data {
-            DataArg::Absent => SessionData::empty(),
-            other => self.check_data(other)?,
-        };
-        for _ in 0..MAX_ID_ATTEMPTS {
-            let id = SessionId::generate();
-            let new = NewSession {
-                id: &id,
-                user_id: user_id.as_deref(),
-                data: &data,
-            };
-            if let Some(stamps) = self.store.insert(&new, self.config.timeout).await? {
-                return Ok(Session {
-                    id,
-                    user_id,
-                    data,
-                    created_at: stamps.created_at,
-                    expires_at: stamps.expires_at,
-                });
-            }
-        }
-        Err(Error::Db(format!(
-            "no free session id after {MAX_ID_ATTEMPTS} attempts"
-        )))
-    }
-
-    /// The live session with this id, extended first when rolling renewal is due.
-    ///
-    /// # Errors
-    /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
-    pub async fn get(&self, id: Arg<String>) -> Outcome<Option<Session>> {
-        let (shown, id) = match check_id(id) {
-            Ok(checked) => checked,
-            Err((shown, error)) => return retrieval_failed(shown, error),
-        };
-        let Some(id) = id else {
-            return Outcome::new(Ok(None), vec![not_retrieved(shown)]);
-        };
-        let due_within = self.rolling().map_or(TimeDelta::zero(), |r| r.due_within);
-        let (mut session, renewal_due) = match self.store.load(&id, due_within).await {
-            Ok(Some(loaded)) => (loaded.session, loaded.renewal_due),
-            Ok(None) => return Outcome::new(Ok(None), vec![not_retrieved(shown)]),
-            Err(error) => return retrieval_failed(shown, error.into()),
-        };
-        let mut events = vec![Event::DataRetrieved {
-            session_id: shown.clone(),
-            data_keys: session.data.keys().to_vec(),
-        }];
-        if renewal_due {
-            // The read succeeded; a renewal that fails now is reported, not thrown.
-            let event = match self.store.set_expiry(&id, self.config.timeout).await {
-                Ok(Some(until)) => {
-                    session.expires_at = until;
-                    Event::SessionRenewed {
-                        session_id: shown,
-                        expires_at: until,
-                    }
-                }
-                Ok(None) => Event::SessionRenewalFailed {
-                    session_id: shown,
-                    reason: NOT_FOUND,
-                },
-                Err(error) => Event::SessionRenewalFailed {
-                    session_id: shown,
-                    reason: Error::from(error).code(),
-                },
-            };
-            events.push(event);
-        }
-        Outcome::new(Ok(Some(session)), events)
-    }
-
-    /// Replaces a live session's data (renewing it when rolling renewal is due, in the same
-    /// write). `None` when the session is missing or expired.
-    ///
-    /// # Errors
-    /// `invalid_argument`, `invalid_data` or `payload_too_large` for bad input (nothing is
-    /// written), `db_error` when the store fails.
-    pub async fn save(&self, id: Arg<String>, data: DataArg) -> Outcome<Option<Session>> {
-        let (shown, id) = match check_id(id) {
-            Ok(checked) => checked,
-            Err((shown, error)) => return save_failed(shown, error),
-        };
-        let data = match self.check_data(data) {
-            Ok(data) => data,
-            Err(error) => return save_failed(shown, error),
-        };
-        let not_saved = |shown| Event::DataSaveFailed {
-            session_id: shown,
-            reason: NOT_FOUND,
-            error: None,
-        };
-        let Some(id) = id else {
-            return Outcome::new(Ok(None), vec![not_saved(shown)]);
-        };
-        let saved = match self.store.save_data(&id, &data, self.rolling()).await {
-            Ok(Some(saved)) => saved,
-            Ok(None) => return Outcome::new(Ok(None), vec![not_saved(shown)]),
-            Err(error) => return save_failed(shown, error.into()),
-        };
-        let mut events = vec![Event::DataSaved {
-            session_id: shown.clone(),
-            saved_keys: data.keys().to_vec(),
-        }];
-        if saved.renewed {
-            events.push(Event::SessionRenewed {
-                session_id: shown,
-                expires_at: saved.expires_at,
-            });
-        }
-        let session = Session {
-            id,
-            user_id: saved.user_id,
-            data,
-            created_at: saved.created_at,
-            expires_at: saved.expires_at,
-        };
-        Outcome::new(Ok(Some(session)), events)
-    }
-
-    /// Extends a live session to now + timeout and returns the new expiry; `None` when it is
-    /// missing or expired (an expired session cannot be brought back).
-    ///
-    /// # Errors
-    /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
-    pub async fn renew(&self, id: Arg<String>) -> Outcome<Option<DateTime<Utc>>> {
-        let failed = |shown, reason| Event::SessionRenewalFailed {
-            session_id: shown,
-            reason,
-        };
-        let (shown, id) = match check_id(id) {
-            Ok(checked) => checked,
-            Err((shown, error)) => return Operation::Renew.failed(Some(shown), error),
-        };
-        let Some(id) = id else {
-            return Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]);
-        };
-        match self.store.set_expiry(&id, self.config.timeout).await {
-            Ok(Some(until)) => Outcome::new(
-                Ok(Some(until)),
-                vec![Event::SessionRenewed {
-                    session_id: shown,
-                    expires_at: until,
-                }],
-            ),
-            Ok(None) => Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]),
-            Err(error) => Operation::Renew.failed(Some(shown), error.into()),
-        }
-    }
-
-    /// Deletes a session: `true` when a live one was removed. An expired session counts as
-    /// not found, like everywhere else; its row is left to the purge.
-    ///
-    /// # Errors
-    /// `invalid_argument` for an id that is not a string, `db_error` when the store fails.
-    pub async fn delete(&self, id: Arg<String>) -> Outcome<bool> {
-        let failed = |shown, reason| Event::SessionDeletionFailed {
-            session_id: shown,
-            reason,
-        };
-        let (shown, id) = match check_id(id) {
-            Ok(checked) => checked,
-            Err((shown, error)) => return Operation::Delete.failed(Some(shown), error),
-        };
-        let Some(id) = id else {
-            return Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]);
-        };
-        match self.store.delete(&id).await {
-            Ok(true) => Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }]),
-            Ok(false) => Outcome::new(Ok(false), vec![failed(shown, NOT_FOUND)]),
-            Err(error) => Operation::Delete.failed(Some(shown), error.into()),
-        }
-    }
-
-    /// Removes up to `limit` expired sessions; returns how many. Raises no signal: the seed
-    /// has none for housekeeping.
-    ///
-    /// # Errors
-    /// `db_error` when the store fails.
-    pub async fn purge_expired(&self, limit: u32) -> Result<u32, Error> {
-        Ok(self.store.purge_expired(limit).await?)
     }
 
     /// The rolling renewal a write applies: when less than half the timeout is left, extend
-    /// to a full timeout.
+    /// to a full timeout (within the absolute limit).
     fn rolling(&self) -> Option<Rolling> {
         self.config.rolling.then(|| Rolling {
             due_within: self.config.timeout / 2,
-            lifetime: self.config.timeout,
+            lifetime: self.lifetime(),
         })
     }
 
@@ -420,18 +249,53 @@ impl<S: Store> Manager<S> {
     }
 }
 
-/// Splits an id argument into how it reads and the id it names (`None`: no id this crate
-/// issued is written that way, so it is not found without asking the store).
+/// A checked user id argument: `None` for an anonymous session.
+fn check_user_id(user_id: Arg<Option<String>>) -> Result<Option<String>, Error> {
+    match user_id {
+        Arg::Given(Some(user)) => {
+            validate_user_id(&user)?;
+            Ok(Some(user))
+        }
+        Arg::Given(None) => Ok(None),
+        Arg::WrongType { shown } => Err(Error::InvalidArgument(format!(
+            "userId must be a string or null, got {shown}"
+        ))),
+        Arg::Malformed { .. } => Err(Error::InvalidArgument(
+            "userId must be well-formed Unicode (it has a lone surrogate)".to_owned(),
+        )),
+    }
+}
+
+/// Splits a token argument into the public id it shows and the token it is (`None`: no
+/// token this crate issued is written that way, so it is not found without asking the
+/// store).
+#[allow(clippy::type_complexity)]
+fn check_token(token: Arg<String>) -> Result<(String, Option<Token>), (String, Error)> {
+    let shown = token.shown();
+    match token {
+        Arg::Given(text) => Ok((shown, Token::parse(&text))),
+        // A malformed string cannot be an issued token.
+        Arg::Malformed { .. } => Ok((shown, None)),
+        // Its type only: `String(value)` of an object can be the token itself.
+        Arg::WrongType { shown: what } => Err((
+            shown,
+            Error::InvalidArgument(format!("token must be a string, got {what}")),
+        )),
+    }
+}
+
+/// Splits a public id argument into how it shows and the id it names (`None`: not found
+/// without asking the store).
 #[allow(clippy::type_complexity)]
 fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Error)> {
+    let shown = id.shown();
     match id {
-        Arg::Given(ref text) => Ok((id.shown(), SessionId::parse(text))),
-        // A malformed string cannot be an issued id.
-        Arg::Malformed { shown } => Ok((shown, None)),
-        Arg::WrongType { shown } => {
-            let error = Error::InvalidArgument(format!("session id must be a string, got {shown}"));
-            Err((shown, error))
-        }
+        Arg::Given(text) => Ok((shown, SessionId::parse(&text))),
+        Arg::Malformed { .. } => Ok((shown, None)),
+        Arg::WrongType { shown: what } => Err((
+            shown,
+            Error::InvalidArgument(format!("session id must be a string, got {what}")),
+        )),
     }
 }
 

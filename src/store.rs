@@ -13,6 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::Error;
 use crate::session::{Session, SessionData, SessionId};
+use crate::token::SecretHash;
 
 #[cfg(target_arch = "wasm32")]
 pub mod d1;
@@ -37,18 +38,55 @@ impl From<StoreError> for Error {
     }
 }
 
+/// How long a session may live from a renewal: `idle` from the moment the write commits,
+/// but never past its creation + `absolute` (when set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    pub idle: TimeDelta,
+    pub absolute: Option<TimeDelta>,
+}
+
+impl Lifetime {
+    /// The lifetime of a session created now.
+    pub fn at_creation(&self) -> TimeDelta {
+        self.absolute
+            .map_or(self.idle, |absolute| absolute.min(self.idle))
+    }
+
+    /// The expiry a renewal at `now` gives a session created at `created_at`.
+    pub fn renewed(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        let idle = now + self.idle;
+        self.absolute
+            .map_or(idle, |absolute| idle.min(created_at + absolute))
+    }
+}
+
 /// A rolling renewal folded into a write: if the session has less than `due_within` left
-/// when the write commits, its expiry becomes that moment + `lifetime`.
+/// when the write commits, and a renewal would extend it (it is not at its absolute limit),
+/// its expiry is renewed by `lifetime`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rolling {
     pub due_within: TimeDelta,
-    pub lifetime: TimeDelta,
+    pub lifetime: Lifetime,
+}
+
+impl Rolling {
+    /// Whether a session with these times is due for renewal at `now`.
+    pub fn due(
+        &self,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        expires_at < now + self.due_within && expires_at < self.lifetime.renewed(created_at, now)
+    }
 }
 
 /// A session to insert: everything but its times, which the store stamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession<'a> {
     pub id: &'a SessionId,
+    pub secret_hash: &'a SecretHash,
     pub user_id: Option<&'a str>,
     pub data: &'a SessionData,
 }
@@ -60,10 +98,12 @@ pub struct Stamps {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A live session as read, and whether a rolling renewal is due for it.
+/// A live session as read, the hash its secret must match, and whether a rolling renewal
+/// is due for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     pub session: Session,
+    pub secret_hash: SecretHash,
     pub renewal_due: bool,
 }
 
@@ -77,7 +117,25 @@ pub struct Saved {
     pub renewed: bool,
 }
 
-/// A session table. "Live" means its expiry is after the store's now.
+/// What a rotation leaves in the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    pub user_id: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A live session as a user's list shows it: no data, no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: SessionId,
+    pub user_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A session table. "Live" means its expiry is after the store's now. Every method that
+/// takes a [`SecretHash`] matches it in the same statement: a wrong secret is a missing
+/// session, and writes nothing.
 // The runtime is single-threaded wasm, so the futures need no `Send` bound.
 #[allow(async_fn_in_trait)]
 pub trait Store {
@@ -89,34 +147,59 @@ pub trait Store {
         lifetime: TimeDelta,
     ) -> Result<Option<Stamps>, StoreError>;
 
-    /// The live session with this id, and whether it has less than `due_within` left
-    /// (never due when `due_within` is zero).
+    /// The live session with this id, with its stored hash (the caller compares it), and
+    /// whether `rolling` is due for it (never, without one). Writes nothing.
     async fn load(
         &self,
         id: &SessionId,
-        due_within: TimeDelta,
+        rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError>;
 
     /// Replaces a live session's data, applying `rolling` in the same write. `None` when
-    /// no live session has this id.
+    /// no live session has this id and hash.
     async fn save_data(
         &self,
         id: &SessionId,
+        hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
     ) -> Result<Option<Saved>, StoreError>;
 
-    /// Sets a live session's expiry to now + `lifetime`; the new expiry, `None` when no
-    /// live session has this id.
+    /// Renews a live session by `lifetime`; the new expiry, `None` when no live session has
+    /// this id and hash.
     async fn set_expiry(
         &self,
         id: &SessionId,
-        lifetime: TimeDelta,
+        hash: &SecretHash,
+        lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError>;
 
-    /// Removes the live session with this id; `false` when there is none. (Expired rows are
+    /// Replaces a live session's secret hash with `new_hash`, binds it to `user_id` when
+    /// given, and renews it by `lifetime`, in one write. `None` when no live session has
+    /// this id and hash.
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        new_hash: &SecretHash,
+        user_id: Option<&str>,
+        lifetime: Lifetime,
+    ) -> Result<Option<Rotated>, StoreError>;
+
+    /// Removes the live session with this id, and this hash when one is given (`None`:
+    /// trusted code revoking by public id); `false` when there is none. (Expired rows are
     /// left to [`Store::purge_expired`].)
-    async fn delete(&self, id: &SessionId) -> Result<bool, StoreError>;
+    async fn delete(&self, id: &SessionId, hash: Option<&SecretHash>) -> Result<bool, StoreError>;
+
+    /// The user's live sessions, newest first, at most `limit`.
+    async fn list_user(&self, user_id: &str, limit: u32) -> Result<Vec<Listed>, StoreError>;
+
+    /// Removes every live session of the user but `except`; the ids removed.
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<Vec<SessionId>, StoreError>;
 
     /// Removes at most `limit` expired sessions; returns how many.
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError>;
@@ -135,27 +218,49 @@ impl<S: Store> Store for &S {
     async fn load(
         &self,
         id: &SessionId,
-        due_within: TimeDelta,
+        rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError> {
-        (**self).load(id, due_within).await
+        (**self).load(id, rolling).await
     }
     async fn save_data(
         &self,
         id: &SessionId,
+        hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
     ) -> Result<Option<Saved>, StoreError> {
-        (**self).save_data(id, data, rolling).await
+        (**self).save_data(id, hash, data, rolling).await
     }
     async fn set_expiry(
         &self,
         id: &SessionId,
-        lifetime: TimeDelta,
+        hash: &SecretHash,
+        lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        (**self).set_expiry(id, lifetime).await
+        (**self).set_expiry(id, hash, lifetime).await
     }
-    async fn delete(&self, id: &SessionId) -> Result<bool, StoreError> {
-        (**self).delete(id).await
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        new_hash: &SecretHash,
+        user_id: Option<&str>,
+        lifetime: Lifetime,
+    ) -> Result<Option<Rotated>, StoreError> {
+        (**self).rotate(id, hash, new_hash, user_id, lifetime).await
+    }
+    async fn delete(&self, id: &SessionId, hash: Option<&SecretHash>) -> Result<bool, StoreError> {
+        (**self).delete(id, hash).await
+    }
+    async fn list_user(&self, user_id: &str, limit: u32) -> Result<Vec<Listed>, StoreError> {
+        (**self).list_user(user_id, limit).await
+    }
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        (**self).delete_user(user_id, except).await
     }
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {
         (**self).purge_expired(limit).await

@@ -6,13 +6,16 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use js_sys::{JsString, Promise};
+use js_sys::{Array, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{Loaded, NewSession, Rolling, Saved, Stamps, Store, StoreError};
+use super::{
+    Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
+};
 use crate::jsval::{error_text, field, item};
 use crate::session::{Session, SessionData, SessionId, MAX_USER_ID_CHARS};
+use crate::token::SecretHash;
 use crate::wait::wait;
 pub use sql::{statements_kept, table_handle};
 use sys::{D1Database, D1PreparedStatement};
@@ -26,10 +29,6 @@ mod testing;
 pub struct D1Store {
     db: D1Database,
     sql: Rc<sql::Sql>,
-    /// The JS string the caller passed as this operation's session id, with its text:
-    /// binding it as is spares a string made from wasm memory (a `TextDecoder` call, the
-    /// largest single part of our cost per call in workerd's profile).
-    id_js: Option<(String, JsValue)>,
 }
 
 impl D1Store {
@@ -51,20 +50,6 @@ impl D1Store {
         D1Store {
             db: D1Database::new(db),
             sql,
-            id_js: None,
-        }
-    }
-
-    /// Binds `js` (whose text is `text`) wherever this store binds the id `text`.
-    pub fn with_id_js(mut self, text: String, js: JsValue) -> Self {
-        self.id_js = Some((text, js));
-        self
-    }
-
-    fn id_value(&self, id: &SessionId) -> JsValue {
-        match &self.id_js {
-            Some((text, js)) if text == id.as_str() => js.clone(),
-            _ => JsValue::from_str(id.as_str()),
         }
     }
 
@@ -95,6 +80,15 @@ impl D1Store {
             .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
             .map(|n| n as u32)
             .ok_or_else(|| StoreError("D1 did not report how many rows changed".to_owned()))
+    }
+
+    /// Every row a statement returns.
+    async fn rows(&self, statement: D1PreparedStatement) -> Result<Vec<JsValue>, StoreError> {
+        let result = settled(statement.all()).await?;
+        let rows = field(&result, "results")
+            .and_then(|rows| rows.dyn_into::<Array>().ok())
+            .ok_or_else(|| StoreError("D1 answered no list of rows".to_owned()))?;
+        Ok((0..rows.length()).filter_map(|i| item(&rows, i)).collect())
     }
 
     /// Runs two statements as one D1 batch (one round trip, one transaction); the first
@@ -177,8 +171,24 @@ fn saved(row: &JsValue, renewed: bool) -> Result<Saved, StoreError> {
     })
 }
 
+fn id_column(row: &JsValue) -> Result<SessionId, StoreError> {
+    let id = field(row, "id").ok_or_else(|| unexpected("id"))?;
+    SessionId::parse(&string_value(&id, 64, "id")?).ok_or_else(|| unexpected("id"))
+}
+
 fn millis(d: TimeDelta) -> f64 {
     d.num_milliseconds() as f64
+}
+
+fn absolute(lifetime: Lifetime) -> f64 {
+    lifetime.absolute.map_or(sql::NO_LIMIT_MS, millis)
+}
+
+/// A rolling renewal's due-within and lifetime; none is never due.
+fn rolling_ms(rolling: Option<Rolling>) -> (f64, f64) {
+    rolling.map_or((0.0, sql::NO_LIMIT_MS), |r| {
+        (millis(r.due_within), absolute(r.lifetime))
+    })
 }
 
 impl Store for D1Store {
@@ -190,8 +200,9 @@ impl Store for D1Store {
         // `null` for no user: an absent value crosses as `undefined`, which D1 refuses.
         let user_id = session.user_id.map_or(JsValue::NULL, JsValue::from_str);
         let statement = self.statement(&self.sql.insert, |s| {
-            s.bind_insert(
+            s.bind_ssvst(
                 session.id.as_str(),
+                session.secret_hash.as_str(),
                 &user_id,
                 session.data.json(),
                 millis(lifetime),
@@ -209,16 +220,17 @@ impl Store for D1Store {
     async fn load(
         &self,
         id: &SessionId,
-        due_within: TimeDelta,
+        rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError> {
-        let statement = self.statement(&self.sql.load, |s| {
-            s.bind_id_time(&self.id_value(id), millis(due_within))
-        })?;
+        let (due, absolute) = rolling_ms(rolling);
+        let statement =
+            self.statement(&self.sql.load, |s| s.bind_stt(id.as_str(), due, absolute))?;
         let Some(row) = self.first(statement).await? else {
             return Ok(None);
         };
         let data =
             SessionData::from_stored(data_column(&row)?).map_err(|e| StoreError(e.to_string()))?;
+        let hash = field(&row, "secret_hash").ok_or_else(|| unexpected("secret_hash"))?;
         Ok(Some(Loaded {
             session: Session {
                 id: id.clone(),
@@ -227,6 +239,7 @@ impl Store for D1Store {
                 created_at: time_column(&row, "created_at")?,
                 expires_at: time_column(&row, "expires_at")?,
             },
+            secret_hash: SecretHash::from_stored(string_value(&hash, 64, "secret_hash")?),
             renewal_due: field(&row, "due").and_then(|d| d.as_f64()) == Some(1.0),
         }))
     }
@@ -234,25 +247,26 @@ impl Store for D1Store {
     async fn save_data(
         &self,
         id: &SessionId,
+        hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
     ) -> Result<Option<Saved>, StoreError> {
-        let id_value = self.id_value(id);
+        let (id, hash, json) = (id.as_str(), hash.as_str(), data.json());
         let Some(rolling) = rolling else {
-            let statement =
-                self.statement(&self.sql.save, |s| s.bind_id_data(&id_value, data.json()))?;
+            let statement = self.statement(&self.sql.save, |s| s.bind_sss(id, hash, json))?;
             return self
                 .first(statement)
                 .await?
                 .map(|row| saved(&row, false))
                 .transpose();
         };
-        let due_within = millis(rolling.due_within);
+        let (due, absolute) = rolling_ms(Some(rolling));
         let not_due = self.statement(&self.sql.save_if_not_due, |s| {
-            s.bind_id_data_time(&id_value, data.json(), due_within)
+            s.bind_ssstt(id, hash, json, due, absolute)
         })?;
+        let idle = millis(rolling.lifetime.idle);
         let due = self.statement(&self.sql.save_if_due, |s| {
-            s.bind_id_data_times(&id_value, data.json(), due_within, millis(rolling.lifetime))
+            s.bind_sssttt(id, hash, json, due, absolute, idle)
         })?;
         match self.batch([not_due, due]).await? {
             [_, Some(row)] => saved(&row, true).map(Some),
@@ -264,10 +278,16 @@ impl Store for D1Store {
     async fn set_expiry(
         &self,
         id: &SessionId,
-        lifetime: TimeDelta,
+        hash: &SecretHash,
+        lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let statement = self.statement(&self.sql.set_expiry, |s| {
-            s.bind_id_time(&self.id_value(id), millis(lifetime))
+            s.bind_sstt(
+                id.as_str(),
+                hash.as_str(),
+                millis(lifetime.idle),
+                absolute(lifetime),
+            )
         })?;
         self.first(statement)
             .await?
@@ -275,13 +295,73 @@ impl Store for D1Store {
             .transpose()
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<bool, StoreError> {
-        let statement = self.statement(&self.sql.delete, |s| s.bind_id(&self.id_value(id)))?;
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        new_hash: &SecretHash,
+        user_id: Option<&str>,
+        lifetime: Lifetime,
+    ) -> Result<Option<Rotated>, StoreError> {
+        let (id, hash, new_hash) = (id.as_str(), hash.as_str(), new_hash.as_str());
+        let (idle, absolute) = (millis(lifetime.idle), absolute(lifetime));
+        let statement = match user_id {
+            None => self.statement(&self.sql.rotate, |s| {
+                s.bind_ssstt(id, hash, new_hash, idle, absolute)
+            })?,
+            Some(user) => self.statement(&self.sql.rotate_to_user, |s| {
+                s.bind_sssstt(id, hash, new_hash, user, idle, absolute)
+            })?,
+        };
+        let Some(row) = self.first(statement).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Rotated {
+            user_id: user_column(&row)?,
+            expires_at: time_column(&row, "expires_at")?,
+        }))
+    }
+
+    async fn delete(&self, id: &SessionId, hash: Option<&SecretHash>) -> Result<bool, StoreError> {
+        let statement = match hash {
+            Some(hash) => {
+                self.statement(&self.sql.delete, |s| s.bind_ss(id.as_str(), hash.as_str()))?
+            }
+            None => self.statement(&self.sql.revoke, |s| s.bind_s(id.as_str()))?,
+        };
         Ok(self.changes(statement).await? > 0)
     }
 
+    async fn list_user(&self, user_id: &str, limit: u32) -> Result<Vec<Listed>, StoreError> {
+        let statement = self.statement(&self.sql.list_user, |s| {
+            s.bind_st(user_id, f64::from(limit))
+        })?;
+        self.rows(statement)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Listed {
+                    id: id_column(row)?,
+                    user_id: Some(user_id.to_owned()),
+                    created_at: time_column(row, "created_at")?,
+                    expires_at: time_column(row, "expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let except = except.map_or("", SessionId::as_str);
+        let statement = self.statement(&self.sql.delete_user, |s| s.bind_ss(user_id, except))?;
+        self.rows(statement).await?.iter().map(id_column).collect()
+    }
+
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {
-        let statement = self.statement(&self.sql.purge, |s| s.bind_count(limit))?;
+        let statement = self.statement(&self.sql.purge, |s| s.bind_t(f64::from(limit)))?;
         self.changes(statement).await
     }
 }

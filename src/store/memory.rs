@@ -6,11 +6,21 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Loaded, NewSession, Rolling, Saved, Stamps, Store, StoreError};
+use super::{
+    Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
+};
 use crate::session::{Session, SessionData, SessionId};
+use crate::token::SecretHash;
+
+/// A stored session: what the manager sees, and the hash it never does.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub session: Session,
+    pub secret_hash: SecretHash,
+}
 
 pub struct MemoryStore {
-    rows: RefCell<BTreeMap<String, Session>>,
+    rows: RefCell<BTreeMap<String, Row>>,
     /// The store's now: it moves only when told.
     now: Cell<DateTime<Utc>>,
     /// How many coming inserts to refuse as id collisions.
@@ -53,17 +63,31 @@ impl MemoryStore {
     /// Moves a session `by` into its own past (see `suite::Fixture::age`).
     pub fn shift(&self, id: &SessionId, by: TimeDelta) {
         if let Some(row) = self.rows.borrow_mut().get_mut(id.as_str()) {
-            row.created_at -= by;
-            row.expires_at -= by;
+            row.session.created_at -= by;
+            row.session.expires_at -= by;
         }
     }
 
-    pub fn row(&self, id: &str) -> Option<Session> {
+    pub fn row(&self, id: &str) -> Option<Row> {
         self.rows.borrow().get(id).cloned()
     }
 
     pub fn row_count(&self) -> usize {
         self.rows.borrow().len()
+    }
+}
+
+impl MemoryStore {
+    /// The live row with this id (and hash, when given), for a write.
+    fn live_mut<'a>(
+        rows: &'a mut BTreeMap<String, Row>,
+        id: &SessionId,
+        hash: Option<&SecretHash>,
+        now: DateTime<Utc>,
+    ) -> Option<&'a mut Row> {
+        rows.get_mut(id.as_str()).filter(|row| {
+            row.session.expires_at > now && hash.is_none_or(|hash| row.secret_hash == *hash)
+        })
     }
 }
 
@@ -86,12 +110,15 @@ impl Store for MemoryStore {
             created_at: now,
             expires_at: now + lifetime,
         };
-        let row = Session {
-            id: session.id.clone(),
-            user_id: session.user_id.map(str::to_owned),
-            data: session.data.clone(),
-            created_at: stamps.created_at,
-            expires_at: stamps.expires_at,
+        let row = Row {
+            session: Session {
+                id: session.id.clone(),
+                user_id: session.user_id.map(str::to_owned),
+                data: session.data.clone(),
+                created_at: stamps.created_at,
+                expires_at: stamps.expires_at,
+            },
+            secret_hash: session.secret_hash.clone(),
         };
         rows.insert(session.id.to_string(), row);
         Ok(Some(stamps))
@@ -100,38 +127,44 @@ impl Store for MemoryStore {
     async fn load(
         &self,
         id: &SessionId,
-        due_within: TimeDelta,
+        rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError> {
         let now = self.call()?;
         Ok(self
-            .row(id.as_str())
-            .filter(|s| s.expires_at > now)
-            .map(|session| Loaded {
-                renewal_due: session.expires_at < now + due_within,
-                session,
+            .rows
+            .borrow()
+            .get(id.as_str())
+            .filter(|row| row.session.expires_at > now)
+            .map(|row| Loaded {
+                renewal_due: rolling
+                    .is_some_and(|r| r.due(row.session.created_at, row.session.expires_at, now)),
+                session: row.session.clone(),
+                secret_hash: row.secret_hash.clone(),
             }))
     }
 
     async fn save_data(
         &self,
         id: &SessionId,
+        hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
     ) -> Result<Option<Saved>, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
-        let Some(row) = rows.get_mut(id.as_str()).filter(|s| s.expires_at > now) else {
+        let Some(row) = Self::live_mut(&mut rows, id, Some(hash), now) else {
             return Ok(None);
         };
-        row.data = data.clone();
-        let due = rolling.filter(|r| row.expires_at < now + r.due_within);
+        let s = &mut row.session;
+        s.data = data.clone();
+        let due = rolling.filter(|r| r.due(s.created_at, s.expires_at, now));
         if let Some(r) = due {
-            row.expires_at = now + r.lifetime;
+            s.expires_at = r.lifetime.renewed(s.created_at, now);
         }
         Ok(Some(Saved {
-            user_id: row.user_id.clone(),
-            created_at: row.created_at,
-            expires_at: row.expires_at,
+            user_id: s.user_id.clone(),
+            created_at: s.created_at,
+            expires_at: s.expires_at,
             renewed: due.is_some(),
         }))
     }
@@ -139,27 +172,90 @@ impl Store for MemoryStore {
     async fn set_expiry(
         &self,
         id: &SessionId,
-        lifetime: TimeDelta,
+        hash: &SecretHash,
+        lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
-        Ok(rows
-            .get_mut(id.as_str())
-            .filter(|s| s.expires_at > now)
-            .map(|row| {
-                row.expires_at = now + lifetime;
-                row.expires_at
-            }))
+        Ok(Self::live_mut(&mut rows, id, Some(hash), now).map(|row| {
+            let s = &mut row.session;
+            s.expires_at = lifetime.renewed(s.created_at, now);
+            s.expires_at
+        }))
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<bool, StoreError> {
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        new_hash: &SecretHash,
+        user_id: Option<&str>,
+        lifetime: Lifetime,
+    ) -> Result<Option<Rotated>, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
-        let live = rows.get(id.as_str()).is_some_and(|s| s.expires_at > now);
+        Ok(Self::live_mut(&mut rows, id, Some(hash), now).map(|row| {
+            row.secret_hash = new_hash.clone();
+            let s = &mut row.session;
+            if let Some(user) = user_id {
+                s.user_id = Some(user.to_owned());
+            }
+            s.expires_at = lifetime.renewed(s.created_at, now);
+            Rotated {
+                user_id: s.user_id.clone(),
+                expires_at: s.expires_at,
+            }
+        }))
+    }
+
+    async fn delete(&self, id: &SessionId, hash: Option<&SecretHash>) -> Result<bool, StoreError> {
+        let now = self.call()?;
+        let mut rows = self.rows.borrow_mut();
+        let live = Self::live_mut(&mut rows, id, hash, now).is_some();
         if live {
             rows.remove(id.as_str());
         }
         Ok(live)
+    }
+
+    async fn list_user(&self, user_id: &str, limit: u32) -> Result<Vec<Listed>, StoreError> {
+        let now = self.call()?;
+        let rows = self.rows.borrow();
+        let mut listed: Vec<Listed> = rows
+            .values()
+            .map(|row| &row.session)
+            .filter(|s| s.user_id.as_deref() == Some(user_id) && s.expires_at > now)
+            .map(|s| Listed {
+                id: s.id.clone(),
+                user_id: s.user_id.clone(),
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            })
+            .collect();
+        listed.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        listed.truncate(limit as usize);
+        Ok(listed)
+    }
+
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let now = self.call()?;
+        let mut rows = self.rows.borrow_mut();
+        let doomed: Vec<SessionId> = rows
+            .values()
+            .map(|row| &row.session)
+            .filter(|s| {
+                s.user_id.as_deref() == Some(user_id) && s.expires_at > now && Some(&s.id) != except
+            })
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &doomed {
+            rows.remove(id.as_str());
+        }
+        Ok(doomed)
     }
 
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {
@@ -167,7 +263,7 @@ impl Store for MemoryStore {
         let mut rows = self.rows.borrow_mut();
         let expired: Vec<String> = rows
             .iter()
-            .filter(|(_, s)| s.expires_at <= now)
+            .filter(|(_, row)| row.session.expires_at <= now)
             .map(|(id, _)| id.clone())
             .take(limit as usize)
             .collect();

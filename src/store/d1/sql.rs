@@ -17,23 +17,40 @@ use js_sys::JsString;
 /// millisecond, and rounding removes the floating-point residue of the conversion.
 const NOW_MS: &str = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
 
+/// What an absent absolute timeout binds as: no limit (2^53 - 1 ms, so `created_at +` it
+/// stays an exact integer).
+pub const NO_LIMIT_MS: f64 = 9_007_199_254_740_991.0;
+
 /// The statements for one table, as JS strings (made once, so no statement text crosses
-/// into JS per call).
+/// into JS per call). Parameters: `id` the public id, `hash` the secret's hash, `idle` and
+/// `absolute` a [`super::Lifetime`] in ms ([`NO_LIMIT_MS`] for none), `due` a rolling
+/// renewal's due-within in ms. Every write matches the hash in its `WHERE` clause, so a
+/// wrong secret changes nothing.
 pub struct Sql {
-    /// ?1 id, ?2 user id, ?3 data, ?4 lifetime ms.
+    /// ?1 id, ?2 hash, ?3 user id, ?4 data, ?5 lifetime ms.
     pub insert: JsString,
-    /// ?1 id, ?2 due-within ms.
+    /// ?1 id, ?2 due, ?3 absolute.
     pub load: JsString,
-    /// ?1 id, ?2 data.
+    /// ?1 id, ?2 hash, ?3 data.
     pub save: JsString,
-    /// ?1 id, ?2 data, ?3 due-within ms, ?4 lifetime ms: the renewing half of a save.
+    /// ?1 id, ?2 hash, ?3 data, ?4 due, ?5 absolute, ?6 idle: the renewing half of a save.
     pub save_if_due: JsString,
-    /// ?1 id, ?2 data, ?3 due-within ms: the other half.
+    /// ?1 id, ?2 hash, ?3 data, ?4 due, ?5 absolute: the other half.
     pub save_if_not_due: JsString,
-    /// ?1 id, ?2 lifetime ms.
+    /// ?1 id, ?2 hash, ?3 idle, ?4 absolute.
     pub set_expiry: JsString,
-    /// ?1 id.
+    /// ?1 id, ?2 hash, ?3 new hash, ?4 idle, ?5 absolute.
+    pub rotate: JsString,
+    /// ?1 id, ?2 hash, ?3 new hash, ?4 user id, ?5 idle, ?6 absolute.
+    pub rotate_to_user: JsString,
+    /// ?1 id, ?2 hash.
     pub delete: JsString,
+    /// ?1 id.
+    pub revoke: JsString,
+    /// ?1 user id, ?2 limit.
+    pub list_user: JsString,
+    /// ?1 user id, ?2 the id to keep (`''` for none).
+    pub delete_user: JsString,
     /// ?1 limit.
     pub purge: JsString,
 }
@@ -43,40 +60,72 @@ impl Sql {
         let t = format!("\"{table}\"");
         let now = NOW_MS;
         let sql = |text: String| JsString::from(text);
+        // A renewal's expiry: idle from now, never past creation + absolute.
+        let renewed =
+            |idle: &str, absolute: &str| format!("MIN({now} + {idle}, created_at + {absolute})");
+        let live = format!("id = ?1 AND secret_hash = ?2 AND expires_at > {now}");
         Sql {
             insert: sql(format!(
-                "INSERT INTO {t} (id, user_id, data, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, {now}, {now} + ?4) ON CONFLICT (id) DO NOTHING \
+                "INSERT INTO {t} (id, secret_hash, user_id, data, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, {now}, {now} + ?5) ON CONFLICT (id) DO NOTHING \
                  RETURNING created_at, expires_at"
             )),
+            // Due: less than `due` left, and a renewal would extend it (it is not at its
+            // absolute limit), so a session at its limit is not written on every read.
             load: sql(format!(
-                "SELECT user_id, data, created_at, expires_at, expires_at < {now} + ?2 AS due \
+                "SELECT secret_hash, user_id, data, created_at, expires_at, \
+                 expires_at < {now} + ?2 AND expires_at < created_at + ?3 AS due \
                  FROM {t} WHERE id = ?1 AND expires_at > {now}"
             )),
             save: sql(format!(
-                "UPDATE {t} SET data = ?2 WHERE id = ?1 AND expires_at > {now} \
-                 RETURNING user_id, created_at, expires_at"
+                "UPDATE {t} SET data = ?3 WHERE {live} RETURNING user_id, created_at, expires_at"
             )),
             // A renewing save is these two in one batch (one round trip, one transaction).
             // SQLite's RETURNING sees only new values, so which statement matched says
-            // whether the renewal applied; at most one matches, as the second runs after
-            // the first and sees its expiry.
+            // whether the renewal applied; at most one matches, as their conditions are
+            // each other's complement among live rows and the first leaves the expiry as it
+            // was.
             save_if_not_due: sql(format!(
-                "UPDATE {t} SET data = ?2 WHERE id = ?1 AND expires_at >= {now} + ?3 \
+                "UPDATE {t} SET data = ?3 WHERE {live} \
+                 AND (expires_at >= {now} + ?4 OR expires_at >= created_at + ?5) \
                  RETURNING user_id, created_at, expires_at"
             )),
             save_if_due: sql(format!(
-                "UPDATE {t} SET data = ?2, expires_at = {now} + ?4 \
-                 WHERE id = ?1 AND expires_at > {now} AND expires_at < {now} + ?3 \
-                 RETURNING user_id, created_at, expires_at"
+                "UPDATE {t} SET data = ?3, expires_at = {} WHERE {live} \
+                 AND expires_at < {now} + ?4 AND expires_at < created_at + ?5 \
+                 RETURNING user_id, created_at, expires_at",
+                renewed("?6", "?5")
             )),
             set_expiry: sql(format!(
-                "UPDATE {t} SET expires_at = {now} + ?2 WHERE id = ?1 AND expires_at > {now} \
-                 RETURNING expires_at"
+                "UPDATE {t} SET expires_at = {} WHERE {live} RETURNING expires_at",
+                renewed("?3", "?4")
+            )),
+            // Two statements rather than `COALESCE(?, user_id)`: assigning `user_id` at all
+            // rewrites the user index entry (a billed row), so a plain rotation leaves it out.
+            rotate: sql(format!(
+                "UPDATE {t} SET secret_hash = ?3, expires_at = {} WHERE {live} \
+                 RETURNING user_id, expires_at",
+                renewed("?4", "?5")
+            )),
+            rotate_to_user: sql(format!(
+                "UPDATE {t} SET secret_hash = ?3, user_id = ?4, expires_at = {} WHERE {live} \
+                 RETURNING user_id, expires_at",
+                renewed("?5", "?6")
             )),
             // No RETURNING: `meta.changes` says enough, and D1 bills RETURNING as a row read.
-            delete: sql(format!(
+            delete: sql(format!("DELETE FROM {t} WHERE {live}")),
+            revoke: sql(format!(
                 "DELETE FROM {t} WHERE id = ?1 AND expires_at > {now}"
+            )),
+            // Both walk the user index (user_id, created_at, and the primary key after them).
+            list_user: sql(format!(
+                "SELECT id, created_at, expires_at FROM {t} \
+                 WHERE user_id = ?1 AND expires_at > {now} \
+                 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            )),
+            delete_user: sql(format!(
+                "DELETE FROM {t} WHERE user_id = ?1 AND id != ?2 AND expires_at > {now} \
+                 RETURNING id"
             )),
             purge: sql(format!(
                 "DELETE FROM {t} WHERE id IN \

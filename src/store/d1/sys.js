@@ -36,6 +36,14 @@ export function run(statement) {
   }
 }
 
+export function all(statement) {
+  try {
+    return statement.all();
+  } catch (e) {
+    thrown = e;
+  }
+}
+
 export function batch(db, first, second) {
   try {
     return db.batch([first, second]);

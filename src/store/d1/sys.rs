@@ -16,46 +16,73 @@ extern "C" {
     fn js_batch(db: &JsValue, first: &JsValue, second: &JsValue) -> JsValue;
 
     // `bind`, once per shape of parameters the statements take: each value crosses as
-    // itself (a number as a number, an id as the caller's JS string), with no JS array
-    // built value by value.
+    // itself (a number as a number, a string as a string), with no JS array built value by
+    // value. Named by what they bind: `s` a string, `t` a number, `v` any value.
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_id(statement: &JsValue, id: &JsValue) -> JsValue;
+    fn js_bind_s(statement: &JsValue, a: &str) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_id_time(statement: &JsValue, id: &JsValue, t: f64) -> JsValue;
+    fn js_bind_ss(statement: &JsValue, a: &str, b: &str) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_id_data(statement: &JsValue, id: &JsValue, data: &str) -> JsValue;
+    fn js_bind_sss(statement: &JsValue, a: &str, b: &str, c: &str) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_id_data_time(statement: &JsValue, id: &JsValue, data: &str, t: f64) -> JsValue;
+    fn js_bind_stt(statement: &JsValue, a: &str, t1: f64, t2: f64) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_id_data_times(
+    fn js_bind_sstt(statement: &JsValue, a: &str, b: &str, t1: f64, t2: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = bind)]
+    fn js_bind_sssstt(
         statement: &JsValue,
-        id: &JsValue,
-        data: &str,
+        a: &str,
+        b: &str,
+        c: &str,
+        d: &str,
         t1: f64,
         t2: f64,
     ) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_insert(
+    fn js_bind_ssstt(statement: &JsValue, a: &str, b: &str, c: &str, t1: f64, t2: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = bind)]
+    #[allow(clippy::too_many_arguments)]
+    fn js_bind_sssttt(
         statement: &JsValue,
-        id: &str,
-        user_id: &JsValue,
-        data: &str,
+        a: &str,
+        b: &str,
+        c: &str,
+        t1: f64,
+        t2: f64,
+        t3: f64,
+    ) -> JsValue;
+
+    #[wasm_bindgen(js_name = bind)]
+    fn js_bind_ssvst(
+        statement: &JsValue,
+        a: &str,
+        b: &str,
+        v: &JsValue,
+        c: &str,
         t: f64,
     ) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_count(statement: &JsValue, count: u32) -> JsValue;
+    fn js_bind_st(statement: &JsValue, a: &str, t: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = bind)]
+    fn js_bind_t(statement: &JsValue, t: f64) -> JsValue;
 
     #[wasm_bindgen(js_name = first)]
     fn js_first(statement: &JsValue) -> JsValue;
 
     #[wasm_bindgen(js_name = run)]
     fn js_run(statement: &JsValue) -> JsValue;
+
+    #[wasm_bindgen(js_name = all)]
+    fn js_all(statement: &JsValue) -> JsValue;
 
     /// What the last call that answered `undefined` threw (`undefined` if it threw nothing).
     #[wasm_bindgen(js_name = takeThrown)]
@@ -105,32 +132,49 @@ impl D1PreparedStatement {
         answered(value).map(D1PreparedStatement)
     }
 
-    pub fn bind_id(&self, id: &JsValue) -> Bound {
-        Self::bound(js_bind_id(&self.0, id))
+    pub fn bind_s(&self, a: &str) -> Bound {
+        Self::bound(js_bind_s(&self.0, a))
     }
 
-    pub fn bind_id_time(&self, id: &JsValue, t: f64) -> Bound {
-        Self::bound(js_bind_id_time(&self.0, id, t))
+    pub fn bind_ss(&self, a: &str, b: &str) -> Bound {
+        Self::bound(js_bind_ss(&self.0, a, b))
     }
 
-    pub fn bind_id_data(&self, id: &JsValue, data: &str) -> Bound {
-        Self::bound(js_bind_id_data(&self.0, id, data))
+    pub fn bind_sss(&self, a: &str, b: &str, c: &str) -> Bound {
+        Self::bound(js_bind_sss(&self.0, a, b, c))
     }
 
-    pub fn bind_id_data_time(&self, id: &JsValue, data: &str, t: f64) -> Bound {
-        Self::bound(js_bind_id_data_time(&self.0, id, data, t))
+    pub fn bind_stt(&self, a: &str, t1: f64, t2: f64) -> Bound {
+        Self::bound(js_bind_stt(&self.0, a, t1, t2))
     }
 
-    pub fn bind_id_data_times(&self, id: &JsValue, data: &str, t1: f64, t2: f64) -> Bound {
-        Self::bound(js_bind_id_data_times(&self.0, id, data, t1, t2))
+    pub fn bind_sstt(&self, a: &str, b: &str, t1: f64, t2: f64) -> Bound {
+        Self::bound(js_bind_sstt(&self.0, a, b, t1, t2))
     }
 
-    pub fn bind_insert(&self, id: &str, user_id: &JsValue, data: &str, t: f64) -> Bound {
-        Self::bound(js_bind_insert(&self.0, id, user_id, data, t))
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_sssstt(&self, a: &str, b: &str, c: &str, d: &str, t1: f64, t2: f64) -> Bound {
+        Self::bound(js_bind_sssstt(&self.0, a, b, c, d, t1, t2))
     }
 
-    pub fn bind_count(&self, count: u32) -> Bound {
-        Self::bound(js_bind_count(&self.0, count))
+    pub fn bind_ssstt(&self, a: &str, b: &str, c: &str, t1: f64, t2: f64) -> Bound {
+        Self::bound(js_bind_ssstt(&self.0, a, b, c, t1, t2))
+    }
+
+    pub fn bind_sssttt(&self, a: &str, b: &str, c: &str, t1: f64, t2: f64, t3: f64) -> Bound {
+        Self::bound(js_bind_sssttt(&self.0, a, b, c, t1, t2, t3))
+    }
+
+    pub fn bind_ssvst(&self, a: &str, b: &str, v: &JsValue, c: &str, t: f64) -> Bound {
+        Self::bound(js_bind_ssvst(&self.0, a, b, v, c, t))
+    }
+
+    pub fn bind_st(&self, a: &str, t: f64) -> Bound {
+        Self::bound(js_bind_st(&self.0, a, t))
+    }
+
+    pub fn bind_t(&self, t: f64) -> Bound {
+        Self::bound(js_bind_t(&self.0, t))
     }
 
     pub fn first(&self) -> Result<JsValue, JsValue> {
@@ -139,5 +183,9 @@ impl D1PreparedStatement {
 
     pub fn run(&self) -> Result<JsValue, JsValue> {
         answered(js_run(&self.0))
+    }
+
+    pub fn all(&self) -> Result<JsValue, JsValue> {
+        answered(js_all(&self.0))
     }
 }

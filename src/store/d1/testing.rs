@@ -29,7 +29,7 @@ impl Fixture for D1Fixture {
         let statement = self
             .db
             .prepare(&self.age)
-            .and_then(|s| s.bind_id_time(&id.as_str().into(), by.num_milliseconds() as f64))
+            .and_then(|s| s.bind_st(id.as_str(), by.num_milliseconds() as f64))
             .map_err(|e| js_error(&e).0)?;
         settled(statement.run()).await.map(|_| ()).map_err(|e| e.0)
     }
