@@ -8,8 +8,17 @@ export interface D1Binding {
 }
 
 export interface SessionManagerOptions {
-  /** Session lifetime in seconds: a whole number from 1 to 3,153,600,000 (100 years). Default 86400. */
+  /**
+   * The idle timeout in seconds: a session lives this long after its creation or last
+   * renewal. A whole number from 1 to 3,153,600,000 (100 years). Default 86400.
+   */
   timeout?: number;
+  /**
+   * The absolute timeout in seconds: no session lives past its creation + this, whatever
+   * renews it (rolling renewal, `renewSession`, `rotateSession`). Validated like `timeout`,
+   * and not below it. Default: no absolute limit.
+   */
+  absoluteTimeout?: number;
   /**
    * Extend a session to a full `timeout` when a read or save finds less than half of it
    * left. Default `true`.
@@ -30,10 +39,35 @@ export interface SessionManagerOptions {
 export type SessionData = Record<string, unknown>;
 
 export interface Session<D extends SessionData = SessionData> {
-  /** A UUID v4 from the platform CSPRNG. */
+  /** The public id: a UUID v4 from the platform CSPRNG. Safe to log and to show. */
   id: string;
   userId: string | null;
   data: D;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/**
+ * A new session with its token, `<id>.<secret>`: the credential its holder presents (in a
+ * cookie, say). Only `createSession` and `rotateSession` ever reveal one; the database keeps
+ * only the SHA-256 of the secret.
+ */
+export interface CreatedSession<D extends SessionData = SessionData> extends Session<D> {
+  token: string;
+}
+
+/** A session after `rotateSession`: its new token. */
+export interface RotatedSession {
+  id: string;
+  token: string;
+  userId: string | null;
+  expiresAt: Date;
+}
+
+/** A session as `listUserSessions` lists it: no data, no token. */
+export interface SessionSummary {
+  id: string;
+  userId: string | null;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -76,6 +110,8 @@ export interface SessionEventDetailMap {
       | "internal";
     exception?: SessionError;
   };
+  session_rotated: { sessionId: string; userId: string | null };
+  session_rotation_failed: { sessionId: string; reason: "not_found" | SessionErrorCode };
 }
 
 export type SessionEventType = keyof SessionEventDetailMap;
@@ -96,21 +132,42 @@ export declare class SessionManager extends EventTarget {
   /** Resolves once `session_manager_initialized` has been dispatched. */
   readonly ready: Promise<void>;
 
-  /** Creates a session for `userId` (1 to 256 characters) or an anonymous one. */
+  /** Creates a session for `userId` (1 to 256 characters) or an anonymous one, with its token. */
   createSession<D extends SessionData = SessionData>(
     userId?: string | null,
     data?: D,
-  ): Promise<Session<D>>;
-  /** The whole live session, or `null` when missing or expired. */
-  getSession<D extends SessionData = SessionData>(id: string): Promise<Session<D> | null>;
-  /** The live session's data, or `null` when missing or expired. */
-  getSessionData<D extends SessionData = SessionData>(id: string): Promise<D | null>;
-  /** Replaces the data: `true` when saved, `false` when missing or expired. */
-  saveSessionData(id: string, data: SessionData): Promise<boolean>;
-  /** Extends to now + timeout and returns the new expiry; `null` when missing or expired. */
-  renewSession(id: string): Promise<Date | null>;
+  ): Promise<CreatedSession<D>>;
+  /** The whole live session the token opens, or `null` when missing, expired or a wrong token. */
+  getSession<D extends SessionData = SessionData>(token: string): Promise<Session<D> | null>;
+  /** The live session's data, or `null` when not found. */
+  getSessionData<D extends SessionData = SessionData>(token: string): Promise<D | null>;
+  /** Replaces the data: `true` when saved, `false` when not found. */
+  saveSessionData(token: string, data: SessionData): Promise<boolean>;
+  /**
+   * Extends to now + timeout (never past the absolute limit: at the limit it resolves the
+   * unchanged expiry) and returns the expiry; `null` when not found.
+   */
+  renewSession(token: string): Promise<Date | null>;
+  /**
+   * Gives the session a new secret, so a new token; the old one stops working at once. With
+   * `userId`, also binds the session to that user (do this at login). Renews it too. `null`
+   * when not found.
+   */
+  rotateSession(token: string, options?: { userId?: string | null }): Promise<RotatedSession | null>;
   /** `true` when a live session was deleted, `false` when not found. */
-  deleteSession(id: string): Promise<boolean>;
+  deleteSession(token: string): Promise<boolean>;
+  /**
+   * Deletes a live session by its public id (for trusted server code: "sign out that
+   * device"). `true` when one was deleted.
+   */
+  revokeSession(id: string): Promise<boolean>;
+  /** The user's live sessions, newest first, at most 100. */
+  listUserSessions(userId: string): Promise<SessionSummary[]>;
+  /**
+   * Deletes every live session of the user, except the one whose public id is `except`;
+   * resolves how many, with a `session_deleted` event for each.
+   */
+  revokeUserSessions(userId: string, options?: { except?: string }): Promise<number>;
   /** Deletes up to `limit` (default 1000, at most 10000) expired sessions; resolves how many. */
   purgeExpired(limit?: number): Promise<number>;
 

@@ -37,6 +37,8 @@ const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name
 const same = (value) => value;
 const date = (ms) => (ms === null ? null : new Date(ms));
 const session = (s) => s && { ...s, createdAt: new Date(s.createdAt), expiresAt: new Date(s.expiresAt) };
+const rotation = (r) => r && { ...r, expiresAt: new Date(r.expiresAt) };
+const sessions = (list) => list.map(session);
 
 /** The Error a caller catches: name "SessionError" and the stable `code`. */
 function sessionError({ code, message }) {
@@ -160,24 +162,40 @@ export class SessionManager extends EventTarget {
     return this.#run(OPERATION.create, userId, session, userId, toJson(data));
   }
 
-  async getSession(id) {
-    return this.#run(OPERATION.get, id, session, id, true);
+  async getSession(token) {
+    return this.#run(OPERATION.get, token, session, token, true);
   }
 
-  async getSessionData(id) {
-    return this.#run(OPERATION.get, id, same, id, false);
+  async getSessionData(token) {
+    return this.#run(OPERATION.get, token, same, token, false);
   }
 
-  async saveSessionData(id, data) {
-    return this.#run(OPERATION.save, id, same, id, toJson(data));
+  async saveSessionData(token, data) {
+    return this.#run(OPERATION.save, token, same, token, toJson(data));
   }
 
-  async renewSession(id) {
-    return this.#run(OPERATION.renew, id, date, id);
+  async renewSession(token) {
+    return this.#run(OPERATION.renew, token, date, token);
   }
 
-  async deleteSession(id) {
-    return this.#run(OPERATION.delete, id, same, id);
+  async rotateSession(token, options) {
+    return this.#run(OPERATION.rotate, token, rotation, token, options);
+  }
+
+  async deleteSession(token) {
+    return this.#run(OPERATION.delete, token, same, token);
+  }
+
+  async revokeSession(id) {
+    return this.#run(OPERATION.revoke, id, same, id);
+  }
+
+  async listUserSessions(userId) {
+    return this.#run(OPERATION.listUser, undefined, sessions, userId);
+  }
+
+  async revokeUserSessions(userId, options) {
+    return this.#run(OPERATION.revokeUser, undefined, same, userId, options);
   }
 
   async purgeExpired(limit) {
@@ -208,7 +226,7 @@ export class SessionManager extends EventTarget {
       // Read after any re-configure, which may itself have made a fresh instance.
       const started = generation;
       const o = this.#options;
-      const handle = core.start(operation, this.#db, o.table, o.tableName, o.timeout, o.rolling, o.maxDataBytes, a, b);
+      const handle = core.start(operation, this.#db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;

@@ -33,7 +33,7 @@ use crate::jsval::bounded_string;
 use crate::manager::{initialized, Manager, Operation, Outcome};
 use crate::store::d1::{statements_kept, table_handle, D1Store};
 use crate::wait::{Stalled, Step, Task};
-use args::{config_from, data_arg, id_arg, purge_limit, user_id_arg, ConfigRefusal};
+use args::{config_from, data_arg, option_arg, purge_limit, token_arg, user_id_arg, ConfigRefusal};
 
 mod args;
 
@@ -72,8 +72,13 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
     let config = config_from(options)?;
     let table = table_handle(&config.table);
     let events = events_json(&[&initialized(&config)]);
+    // Left out when unset, so these options, passed back to `configure` after a restart,
+    // check as they did the first time.
+    let absolute = config.absolute_timeout.map_or_else(String::new, |t| {
+        format!(r#""absoluteTimeout":{},"#, t.num_seconds())
+    });
     Ok(format!(
-        r#"{{"timeout":{},"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table},"events":{events}}}"#,
+        r#"{{"timeout":{},{absolute}"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table},"events":{events}}}"#,
         config.timeout.num_seconds(),
         config.rolling,
         config.max_data_bytes,
@@ -91,15 +96,19 @@ pub fn operation_names() -> String {
 
 /// Starts an operation (its index in [`operation_names`]) for the manager whose binding and
 /// checked options these are; answers its handle, for [`step`]. `a` and `b` are its
-/// arguments: a create's user id and data, a read's id and whether to answer the whole
-/// session, a save's id and data, a renewal's or deletion's id, a purge's limit. Their
-/// values when it finishes:
-/// - create: the new session;
-/// - get: the session (or only its data), `null` when not found;
-/// - save: `true` when saved, `false` when not found;
-/// - renew: the new expiry (epoch ms), `null` when not found;
-/// - delete: `true` when a live session was deleted;
-/// - purge: how many expired sessions were removed.
+/// arguments, and its value when it finishes:
+/// - create (user id, data): the new session with its token;
+/// - get (token, whether to answer the whole session): the session or only its data,
+///   `null` when not found;
+/// - save (token, data): `true` when saved, `false` when not found;
+/// - renew (token): the new expiry (epoch ms), `null` when not found;
+/// - rotate (token, options with `userId`): `{id, token, userId, expiresAt}`, `null` when
+///   not found;
+/// - delete (token), revoke (public id): `true` when a live session was removed;
+/// - find (public id): `{id, userId, createdAt, expiresAt}`, `null` when not found;
+/// - listUser (user id): a list of those, newest first;
+/// - revokeUser (user id, options with `except`): how many sessions were removed;
+/// - purge (limit): how many expired sessions were removed.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn start(
@@ -108,63 +117,115 @@ pub fn start(
     table: u32,
     table_name: JsValue,
     timeout: f64,
+    absolute_timeout: Option<f64>,
     rolling: bool,
     max_bytes: f64,
     a: JsValue,
     b: JsValue,
 ) -> u32 {
-    let setup = Setup::new(db, table, &table_name, timeout, rolling, max_bytes);
+    let setup = Setup::new(
+        db,
+        table,
+        &table_name,
+        [timeout, max_bytes],
+        absolute_timeout,
+        rolling,
+    );
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         let error = Error::Internal(format!("no operation {operation}"));
         return begin(Operation::Purge, async move { Err(error) });
     };
+    let json = |text: String| Answer::Json(text);
     match operation {
         Operation::Create => {
             let user_id = user_id_arg(&a);
             let data = data_arg(&b, setup.max_bytes());
             begin(operation, async move {
-                let outcome = setup.manager(None)?.create(user_id, data).await;
-                Ok(outcome.map(|s| Answer::Json(json::session(&s, Times::Millis))))
+                let outcome = setup.manager()?.create(user_id, data).await;
+                Ok(outcome.map(|c| json(json::created(&c, Times::Millis))))
             })
         }
         Operation::Get => {
-            let (id, id_js) = id_arg(a);
+            let token = token_arg(&a);
             let whole = b.is_truthy();
             begin(operation, async move {
-                let outcome = setup.manager(id_js)?.get(id).await;
+                let outcome = setup.manager()?.get(token).await;
                 Ok(outcome.map(|found| match found {
-                    Some(s) if whole => Answer::Json(json::session(&s, Times::Millis)),
-                    Some(s) => Answer::Json(s.data.json().to_owned()),
+                    Some(s) if whole => json(json::session(&s, Times::Millis)),
+                    Some(s) => json(s.data.json().to_owned()),
                     None => Answer::Null,
                 }))
             })
         }
         Operation::Save => {
-            let (id, id_js) = id_arg(a);
+            let token = token_arg(&a);
             let data = data_arg(&b, setup.max_bytes());
             begin(operation, async move {
-                let outcome = setup.manager(id_js)?.save(id, data).await;
+                let outcome = setup.manager()?.save(token, data).await;
                 Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
             })
         }
         Operation::Renew => {
-            let (id, id_js) = id_arg(a);
+            let token = token_arg(&a);
             begin(operation, async move {
-                let outcome = setup.manager(id_js)?.renew(id).await;
+                let outcome = setup.manager()?.renew(token).await;
                 Ok(outcome.map(Answer::time))
             })
         }
-        Operation::Delete => {
-            let (id, id_js) = id_arg(a);
+        Operation::Rotate => {
+            let token = token_arg(&a);
+            let user_id = option_arg(&b, "userId");
             begin(operation, async move {
-                let outcome = setup.manager(id_js)?.delete(id).await;
+                let outcome = setup.manager()?.rotate(token, user_id).await;
+                Ok(outcome.map(|r| match r {
+                    Some(r) => json(json::rotation(&r, Times::Millis)),
+                    None => Answer::Null,
+                }))
+            })
+        }
+        Operation::Delete => {
+            let token = token_arg(&a);
+            begin(operation, async move {
+                let outcome = setup.manager()?.delete(token).await;
                 Ok(outcome.map(Answer::Bool))
+            })
+        }
+        Operation::Find => {
+            let id = token_arg(&a);
+            begin(operation, async move {
+                let outcome = setup.manager()?.find(id).await;
+                Ok(outcome.map(|found| match found {
+                    Some(s) => json(json::listed(&s, Times::Millis)),
+                    None => Answer::Null,
+                }))
+            })
+        }
+        Operation::Revoke => {
+            let id = token_arg(&a);
+            begin(operation, async move {
+                let outcome = setup.manager()?.revoke(id).await;
+                Ok(outcome.map(Answer::Bool))
+            })
+        }
+        Operation::ListUser => {
+            let user_id = user_id_arg(&a);
+            begin(operation, async move {
+                let outcome = setup.manager()?.list_user(user_id).await;
+                Ok(outcome.map(|list| json(json::listed_all(&list, Times::Millis))))
+            })
+        }
+        Operation::RevokeUser => {
+            let user_id = user_id_arg(&a);
+            let except = option_arg(&b, "except");
+            begin(operation, async move {
+                let outcome = setup.manager()?.revoke_user(user_id, except).await;
+                Ok(outcome.map(|n| Answer::Number(n.into())))
             })
         }
         Operation::Purge => {
             let limit = purge_limit(&a);
             begin(operation, async move {
-                let manager = setup.manager(None)?;
+                let manager = setup.manager()?;
                 let result = match limit {
                     Ok(limit) => manager.purge_expired(limit).await,
                     Err(e) => Err(e),
@@ -216,7 +277,7 @@ pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
     };
     let subject = match operation {
         Operation::Create => user_id_arg(&subject).shown(),
-        _ => Some(id_arg(subject).0.shown()),
+        _ => Some(token_arg(&subject).shown()),
     };
     outcome_to_js(operation.failed::<Answer>(subject, error), heard)
 }
@@ -237,9 +298,9 @@ impl Setup {
         db: JsValue,
         table: u32,
         table_name: &JsValue,
-        timeout: f64,
+        [timeout, max_bytes]: [f64; 2],
+        absolute_timeout: Option<f64>,
         rolling: bool,
-        max_bytes: f64,
     ) -> Self {
         let table_name = match statements_kept(table) {
             true => None,
@@ -250,6 +311,7 @@ impl Setup {
         // core misbehave; the wrapper passes what `configure` answered.
         let config = Config::from_input(ConfigInput {
             timeout_secs: Some(timeout),
+            absolute_timeout_secs: absolute_timeout,
             rolling: Some(rolling),
             max_data_bytes: Some(max_bytes),
             table_name,
@@ -265,17 +327,12 @@ impl Setup {
             .map_or(MAX_DATA_BYTES_LIMIT, |c| c.max_data_bytes)
     }
 
-    /// The manager for one operation. `id_js` is the caller's id string with its text, which
-    /// the store binds as is.
-    fn manager(self, id_js: Option<(String, JsValue)>) -> Result<Manager<D1Store>, Error> {
+    /// The manager for one operation.
+    fn manager(self) -> Result<Manager<D1Store>, Error> {
         let config = self.config?;
         let store = match D1Store::by_handle(self.db.clone(), self.table) {
             Some(store) => store,
             None => D1Store::for_table(self.db, &config.table),
-        };
-        let store = match id_js {
-            Some((text, js)) => store.with_id_js(text, js),
-            None => store,
         };
         Ok(Manager::new(store, config))
     }

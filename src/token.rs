@@ -131,6 +131,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::string_slice)]
     fn only_issued_shapes_parse() {
         let token = Token::generate(SessionId::generate()).unwrap().reveal();
         let (id, secret) = token.split_once('.').unwrap();

@@ -16,7 +16,7 @@ use crate::token::Token;
 
 /// How many fresh ids a create tries before giving up. With 122 random bits a second try
 /// is already astronomically unlikely; a third means the store is misbehaving.
-const MAX_ID_ATTEMPTS: usize = 3;
+pub(super) const MAX_ID_ATTEMPTS: usize = 3;
 
 impl<S: Store> Manager<S> {
     /// Creates a session for `user_id` (or an anonymous one) holding `data` (default `{}`).

@@ -4,9 +4,11 @@ use std::task::{Context, Poll, Waker};
 
 use chrono::TimeDelta;
 
+use super::sessions::MAX_ID_ATTEMPTS;
 use super::*;
 use crate::config::ConfigInput;
 use crate::store::memory::MemoryStore;
+use crate::token::Token;
 
 const T0: i64 = 1_800_000_000_000;
 
@@ -43,8 +45,8 @@ impl Fixture {
         Manager::new(&self.store, self.config.clone())
     }
 
-    /// A live session with data `{"a":1}`, the store's call count reset.
-    fn session(&self) -> Session {
+    /// A live session of user `u1` with data `{"a":1}`, the store's call count reset.
+    fn session(&self) -> Created {
         let session = run(self.manager().create(given(Some("u1")), json(r#"{"a":1}"#)))
             .result
             .unwrap();
@@ -57,8 +59,17 @@ fn given<T: Into<String>>(user: Option<T>) -> Arg<Option<String>> {
     Arg::Given(user.map(Into::into))
 }
 
-fn id(session: &Session) -> Arg<String> {
-    Arg::Given(session.id.to_string())
+/// A created session reads as the session it holds.
+impl std::ops::Deref for Created {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+fn tok(created: &Created) -> Arg<String> {
+    Arg::Given(created.token.clone())
 }
 
 fn json(text: &str) -> DataArg {
@@ -98,7 +109,10 @@ fn create_stores_a_session_that_expires_after_the_timeout() {
     assert_eq!(session.created_at, at(T0));
     assert_eq!(session.expires_at, at(T0 + HOUR_MS));
     assert_eq!(session.data.json(), r#"{"cart":[]}"#);
-    assert_eq!(f.store.row(session.id.as_str()), Some(session.clone()));
+    assert_eq!(
+        f.store.row(session.id.as_str()).map(|row| row.session),
+        Some(session.session.clone())
+    );
     assert_eq!(f.store.calls.get(), 1);
     assert_eq!(
         outcome.events,
@@ -201,8 +215,8 @@ fn get_returns_the_data_without_writing_while_more_than_half_is_left() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::minutes(29));
-    let outcome = run(f.manager().get(id(&session)));
-    assert_eq!(outcome.result.unwrap(), Some(session.clone()));
+    let outcome = run(f.manager().get(tok(&session)));
+    assert_eq!(outcome.result.unwrap(), Some(session.session.clone()));
     assert_eq!(f.store.calls.get(), 1, "one round trip, no renewal write");
     assert_eq!(
         outcome.events,
@@ -218,11 +232,11 @@ fn get_renews_a_session_with_less_than_half_left() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::minutes(31));
-    let outcome = run(f.manager().get(id(&session)));
+    let outcome = run(f.manager().get(tok(&session)));
     let renewed = at(T0 + 31 * 60_000 + HOUR_MS);
     assert_eq!(outcome.result.unwrap().unwrap().expires_at, renewed);
     assert_eq!(
-        f.store.row(session.id.as_str()).unwrap().expires_at,
+        f.store.row(session.id.as_str()).unwrap().session.expires_at,
         renewed
     );
     assert_eq!(f.store.calls.get(), 2);
@@ -245,7 +259,7 @@ fn without_rolling_a_get_never_renews() {
     });
     let session = f.session();
     f.store.advance(TimeDelta::minutes(59));
-    let outcome = run(f.manager().get(id(&session)));
+    let outcome = run(f.manager().get(tok(&session)));
     assert_eq!(
         outcome.result.unwrap().unwrap().expires_at,
         session.expires_at
@@ -259,7 +273,7 @@ fn expired_session_is_not_returned() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::hours(1));
-    let outcome = run(f.manager().get(id(&session)));
+    let outcome = run(f.manager().get(tok(&session)));
     assert_eq!(outcome.result.unwrap(), None);
     assert_eq!(
         outcome.events,
@@ -293,10 +307,11 @@ fn ids_of_the_wrong_type_are_invalid_arguments_with_failure_signals() {
     };
     let get = run(m.get(arg()));
     assert_eq!(get.result.unwrap_err().code(), "invalid_argument");
+    // The event shows no id (the value is not one), and never `String(value)`.
     assert_eq!(
         get.events,
         [Event::DataRetrievalFailed {
-            session_id: "123".into(),
+            session_id: String::new(),
             reason: "invalid_argument"
         }]
     );
@@ -320,12 +335,15 @@ fn ids_of_the_wrong_type_are_invalid_arguments_with_failure_signals() {
 fn save_replaces_the_data_in_one_call() {
     let f = Fixture::new();
     let session = f.session();
-    let outcome = run(f.manager().save(id(&session), json(r#"{"b":2,"c":3}"#)));
+    let outcome = run(f.manager().save(tok(&session), json(r#"{"b":2,"c":3}"#)));
     let saved = outcome.result.unwrap().unwrap();
     assert_eq!(saved.data.json(), r#"{"b":2,"c":3}"#);
     assert_eq!(saved.user_id.as_deref(), Some("u1"));
     assert_eq!(saved.expires_at, session.expires_at);
-    assert_eq!(f.store.row(session.id.as_str()).unwrap().data, saved.data);
+    assert_eq!(
+        f.store.row(session.id.as_str()).unwrap().session.data,
+        saved.data
+    );
     assert_eq!(f.store.calls.get(), 1);
     assert_eq!(
         outcome.events,
@@ -341,7 +359,7 @@ fn save_renews_in_the_same_call_when_due() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::minutes(45));
-    let outcome = run(f.manager().save(id(&session), json("{}")));
+    let outcome = run(f.manager().save(tok(&session), json("{}")));
     let renewed = at(T0 + 45 * 60_000 + HOUR_MS);
     assert_eq!(outcome.result.unwrap().unwrap().expires_at, renewed);
     assert_eq!(f.store.calls.get(), 1);
@@ -358,7 +376,7 @@ fn save_renews_in_the_same_call_when_due() {
 fn save_in_the_same_millisecond_as_create_is_not_a_renewal() {
     let f = Fixture::new();
     let session = f.session();
-    let outcome = run(f.manager().save(id(&session), json("{}")));
+    let outcome = run(f.manager().save(tok(&session), json("{}")));
     assert_eq!(outcome.events.len(), 1, "{:?}", outcome.events);
 }
 
@@ -367,7 +385,7 @@ fn save_to_a_missing_or_expired_session_writes_nothing() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::hours(2));
-    let outcome = run(f.manager().save(id(&session), json(r#"{"z":1}"#)));
+    let outcome = run(f.manager().save(tok(&session), json(r#"{"z":1}"#)));
     assert_eq!(outcome.result, Ok(None));
     assert_eq!(
         outcome.events,
@@ -378,7 +396,12 @@ fn save_to_a_missing_or_expired_session_writes_nothing() {
         }]
     );
     assert_eq!(
-        f.store.row(session.id.as_str()).unwrap().data.json(),
+        f.store
+            .row(session.id.as_str())
+            .unwrap()
+            .session
+            .data
+            .json(),
         r#"{"a":1}"#
     );
 }
@@ -412,7 +435,7 @@ fn bad_data_on_save_leaves_the_stored_data_unchanged() {
         (json(&big), "payload_too_large", "payload_too_large"),
     ];
     for (data, code, reason) in cases {
-        let outcome = run(f.manager().save(id(&session), data));
+        let outcome = run(f.manager().save(tok(&session), data));
         let error = outcome.result.unwrap_err();
         assert_eq!(error.code(), code);
         assert_eq!(
@@ -425,7 +448,12 @@ fn bad_data_on_save_leaves_the_stored_data_unchanged() {
         );
     }
     assert_eq!(
-        f.store.row(session.id.as_str()).unwrap().data.json(),
+        f.store
+            .row(session.id.as_str())
+            .unwrap()
+            .session
+            .data
+            .json(),
         r#"{"a":1}"#
     );
     assert_eq!(f.store.calls.get(), 0);
@@ -436,10 +464,13 @@ fn renew_extends_to_now_plus_timeout() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::minutes(10));
-    let outcome = run(f.manager().renew(id(&session)));
+    let outcome = run(f.manager().renew(tok(&session)));
     let until = at(T0 + 10 * 60_000 + HOUR_MS);
     assert_eq!(outcome.result, Ok(Some(until)));
-    assert_eq!(f.store.row(session.id.as_str()).unwrap().expires_at, until);
+    assert_eq!(
+        f.store.row(session.id.as_str()).unwrap().session.expires_at,
+        until
+    );
     assert_eq!(
         outcome.events,
         [Event::SessionRenewed {
@@ -454,7 +485,7 @@ fn expired_session_cannot_be_renewed() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::minutes(61));
-    let outcome = run(f.manager().renew(id(&session)));
+    let outcome = run(f.manager().renew(tok(&session)));
     assert_eq!(outcome.result, Ok(None));
     assert_eq!(
         outcome.events,
@@ -464,7 +495,7 @@ fn expired_session_cannot_be_renewed() {
         }]
     );
     assert_eq!(
-        f.store.row(session.id.as_str()).unwrap().expires_at,
+        f.store.row(session.id.as_str()).unwrap().session.expires_at,
         session.expires_at
     );
 }
@@ -473,7 +504,7 @@ fn expired_session_cannot_be_renewed() {
 fn delete_removes_a_live_session_once() {
     let f = Fixture::new();
     let session = f.session();
-    let first = run(f.manager().delete(id(&session)));
+    let first = run(f.manager().delete(tok(&session)));
     assert_eq!(first.result, Ok(true));
     assert_eq!(
         first.events,
@@ -481,7 +512,7 @@ fn delete_removes_a_live_session_once() {
             session_id: session.id.to_string()
         }]
     );
-    let second = run(f.manager().delete(id(&session)));
+    let second = run(f.manager().delete(tok(&session)));
     assert_eq!(second.result, Ok(false));
     assert_eq!(
         second.events,
@@ -497,7 +528,7 @@ fn deleting_an_expired_session_reports_not_found_and_leaves_the_row_to_the_purge
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::hours(2));
-    assert_eq!(run(f.manager().delete(id(&session))).result, Ok(false));
+    assert_eq!(run(f.manager().delete(tok(&session))).result, Ok(false));
     assert_eq!(f.store.row_count(), 1);
     assert_eq!(run(f.manager().purge_expired(10)), Ok(1));
 }
@@ -513,7 +544,7 @@ fn store_failures_are_db_errors_with_failure_signals() {
     assert_eq!(create.result.as_ref().unwrap_err().code(), "db_error");
     assert_eq!(create.events[0].name(), "session_creation_failed");
 
-    let get = run(m.get(id(&session)));
+    let get = run(m.get(tok(&session)));
     assert_eq!(get.result.unwrap_err().code(), "db_error");
     assert_eq!(
         get.events,
@@ -523,7 +554,7 @@ fn store_failures_are_db_errors_with_failure_signals() {
         }]
     );
 
-    let save = run(m.save(id(&session), json("{}")));
+    let save = run(m.save(tok(&session), json("{}")));
     assert!(matches!(
         &save.events[..],
         [Event::DataSaveFailed {
@@ -533,7 +564,7 @@ fn store_failures_are_db_errors_with_failure_signals() {
         }]
     ));
 
-    let renew = run(m.renew(id(&session)));
+    let renew = run(m.renew(tok(&session)));
     assert_eq!(renew.result.unwrap_err().code(), "db_error");
     assert_eq!(
         renew.events,
@@ -543,7 +574,7 @@ fn store_failures_are_db_errors_with_failure_signals() {
         }]
     );
 
-    let delete = run(m.delete(id(&session)));
+    let delete = run(m.delete(tok(&session)));
     assert_eq!(delete.result.unwrap_err().code(), "db_error");
     assert_eq!(delete.events[0].name(), "session_deletion_failed");
 }
@@ -562,4 +593,394 @@ fn purge_removes_only_expired_sessions_up_to_the_limit() {
     assert_eq!(run(m.purge_expired(10)), Ok(0));
     assert_eq!(f.store.row_count(), 1);
     assert!(f.store.row(live.id.as_str()).is_some());
+}
+
+/// The same token with another secret of the right shape.
+fn wrong_secret(created: &Created) -> Arg<String> {
+    let other = Token::generate(created.id.clone()).unwrap().reveal();
+    assert_ne!(other, created.token);
+    Arg::Given(other)
+}
+
+#[test]
+fn the_store_holds_the_secrets_hash_never_the_secret_or_the_token() {
+    let f = Fixture::new();
+    let session = f.session();
+    let (id, secret) = session.token.split_once('.').unwrap();
+    assert_eq!(id, session.id.as_str());
+    let row = f.store.row(id).unwrap();
+    assert_eq!(
+        row.secret_hash,
+        Token::parse(&session.token).unwrap().hash()
+    );
+    let stored = format!("{row:?}");
+    assert!(!stored.contains(secret), "{stored}");
+}
+
+#[test]
+fn a_wrong_secret_is_not_found_exactly_like_a_missing_session_and_writes_nothing() {
+    let f = Fixture::new();
+    let session = f.session();
+    // Due for renewal, so a get that matched would write.
+    f.store.advance(TimeDelta::minutes(45));
+    let before = f.store.row(session.id.as_str()).unwrap().session;
+    let m = f.manager();
+    let missing = Arg::Given(Token::generate(SessionId::generate()).unwrap().reveal());
+    for arg in [wrong_secret(&session), missing] {
+        let shown = arg.shown();
+        let get = run(m.get(arg.clone()));
+        assert_eq!(get.result, Ok(None));
+        assert_eq!(get.events, [not_retrieved(shown.clone())]);
+        assert_eq!(
+            run(m.save(arg.clone(), json(r#"{"x":1}"#))).result,
+            Ok(None)
+        );
+        assert_eq!(run(m.renew(arg.clone())).result, Ok(None));
+        let rotate = run(m.rotate(arg.clone(), given(Some("attacker"))));
+        assert_eq!(rotate.result, Ok(None));
+        assert_eq!(
+            rotate.events,
+            [Event::SessionRotationFailed {
+                session_id: shown.clone(),
+                reason: "not_found"
+            }]
+        );
+        let delete = run(m.delete(arg));
+        assert_eq!(delete.result, Ok(false));
+        assert_eq!(
+            delete.events,
+            [Event::SessionDeletionFailed {
+                session_id: shown,
+                reason: "not_found"
+            }]
+        );
+    }
+    assert_eq!(f.store.row(session.id.as_str()).unwrap().session, before);
+}
+
+#[test]
+fn the_public_id_alone_opens_nothing() {
+    let f = Fixture::new();
+    let session = f.session();
+    let id = Arg::Given(session.id.to_string());
+    let m = f.manager();
+    assert_eq!(run(m.get(id.clone())).result, Ok(None));
+    assert_eq!(run(m.delete(id)).result, Ok(false));
+    assert_eq!(f.store.calls.get(), 0, "not a token: no store call");
+}
+
+#[test]
+fn rotate_gives_a_new_token_and_the_old_one_dies_at_once() {
+    let f = Fixture::new();
+    let session = f.session();
+    f.store.advance(TimeDelta::minutes(10));
+    let m = f.manager();
+    let outcome = run(m.rotate(tok(&session), given(None::<String>)));
+    let rotated = outcome.result.unwrap().unwrap();
+    assert_eq!(rotated.id, session.id);
+    assert_ne!(rotated.token, session.token);
+    assert!(rotated.token.starts_with(&format!("{}.", session.id)));
+    assert_eq!(rotated.user_id.as_deref(), Some("u1"), "the user is kept");
+    assert_eq!(
+        rotated.expires_at,
+        at(T0 + 10 * 60_000 + HOUR_MS),
+        "renewed"
+    );
+    assert_eq!(
+        outcome.events,
+        [Event::SessionRotated {
+            session_id: session.id.to_string(),
+            user_id: Some("u1".into())
+        }]
+    );
+    assert_eq!(f.store.calls.get(), 1, "one round trip");
+    assert_eq!(run(m.get(tok(&session))).result, Ok(None), "old token dead");
+    let fresh = run(m.get(Arg::Given(rotated.token.clone())))
+        .result
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.data.json(), r#"{"a":1}"#, "data kept");
+    assert_eq!(fresh.created_at, session.created_at, "creation kept");
+}
+
+#[test]
+fn rotating_at_login_binds_the_user_and_kills_a_planted_token() {
+    let f = Fixture::new();
+    let m = f.manager();
+    // An attacker makes an anonymous session and plants its token in the victim's browser.
+    let planted = run(m.create(given(None::<String>), json(r#"{"cart":[1]}"#)))
+        .result
+        .unwrap();
+    let login = run(m.rotate(tok(&planted), given(Some("victim"))))
+        .result
+        .unwrap()
+        .unwrap();
+    assert_eq!(login.user_id.as_deref(), Some("victim"));
+    assert_eq!(run(m.get(tok(&planted))).result, Ok(None));
+    let mine = run(m.get(Arg::Given(login.token))).result.unwrap().unwrap();
+    assert_eq!(mine.user_id.as_deref(), Some("victim"));
+    assert_eq!(mine.data.json(), r#"{"cart":[1]}"#);
+}
+
+#[test]
+fn rotate_checks_its_user_and_reports_missing_sessions() {
+    let f = Fixture::new();
+    let session = f.session();
+    let m = f.manager();
+    let bad = run(m.rotate(tok(&session), given(Some(""))));
+    assert_eq!(bad.result.unwrap_err().code(), "invalid_argument");
+    assert_eq!(bad.events[0].name(), "session_rotation_failed");
+    assert_eq!(f.store.calls.get(), 0);
+    f.store.advance(TimeDelta::hours(2));
+    let expired = run(m.rotate(tok(&session), given(None::<String>)));
+    assert_eq!(expired.result, Ok(None));
+    assert_eq!(
+        expired.events,
+        [Event::SessionRotationFailed {
+            session_id: session.id.to_string(),
+            reason: "not_found"
+        }]
+    );
+}
+
+#[test]
+fn list_user_shows_live_sessions_newest_first_without_data_or_token() {
+    let f = Fixture::new();
+    let m = f.manager();
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        made.push(
+            run(m.create(given(Some("alice")), DataArg::Absent))
+                .result
+                .unwrap(),
+        );
+        f.store.advance(TimeDelta::minutes(1));
+    }
+    run(m.create(given(Some("bob")), DataArg::Absent))
+        .result
+        .unwrap();
+    f.store.calls.set(0);
+    let listed = run(m.list_user(given(Some("alice"))));
+    assert!(listed.events.is_empty());
+    let listed = listed.result.unwrap();
+    let ids: Vec<_> = listed.iter().map(|l| l.id.clone()).collect();
+    let newest_first: Vec<_> = made.iter().rev().map(|c| c.id.clone()).collect();
+    assert_eq!(ids, newest_first);
+    assert!(listed.iter().all(|l| l.user_id.as_deref() == Some("alice")));
+    assert_eq!(f.store.calls.get(), 1);
+    // Sessions that expired are not listed.
+    f.store
+        .advance(TimeDelta::minutes(58) + TimeDelta::seconds(30));
+    assert_eq!(
+        run(m.list_user(given(Some("alice")))).result.unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn user_arguments_follow_the_create_rules_with_no_store_call() {
+    let f = Fixture::new();
+    let m = f.manager();
+    let bad = || {
+        [
+            given(Some("")),
+            given(Some("x".repeat(257))),
+            given(None::<String>),
+            Arg::WrongType { shown: "42".into() },
+            Arg::Malformed { shown: "?".into() },
+        ]
+    };
+    for user in bad() {
+        let list = run(m.list_user(user.clone()));
+        assert_eq!(list.result.unwrap_err().code(), "invalid_argument");
+        assert!(list.events.is_empty());
+        let revoke = run(m.revoke_user(user, given(None::<String>)));
+        assert_eq!(revoke.result.unwrap_err().code(), "invalid_argument");
+    }
+    assert_eq!(f.store.calls.get(), 0);
+}
+
+#[test]
+fn revoke_user_removes_all_but_the_kept_one_with_an_event_each() {
+    let f = Fixture::new();
+    let m = f.manager();
+    let mine: Vec<Created> = (0..3)
+        .map(|_| {
+            run(m.create(given(Some("alice")), DataArg::Absent))
+                .result
+                .unwrap()
+        })
+        .collect();
+    let theirs = run(m.create(given(Some("bob")), DataArg::Absent))
+        .result
+        .unwrap();
+    let keep = &mine[0];
+    f.store.calls.set(0);
+    let outcome = run(m.revoke_user(given(Some("alice")), given(Some(keep.id.to_string()))));
+    assert_eq!(outcome.result, Ok(2));
+    assert_eq!(f.store.calls.get(), 1, "one statement");
+    let mut deleted: Vec<_> = outcome
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::SessionDeleted { session_id } => session_id.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    deleted.sort();
+    let mut expected: Vec<_> = mine[1..].iter().map(|c| c.id.to_string()).collect();
+    expected.sort();
+    assert_eq!(deleted, expected);
+    assert!(run(m.get(tok(keep))).result.unwrap().is_some());
+    assert!(run(m.get(tok(&theirs))).result.unwrap().is_some());
+    assert_eq!(
+        run(m.revoke_user(given(Some("alice")), given(None::<String>))).result,
+        Ok(1)
+    );
+    assert_eq!(
+        run(m.revoke_user(given(Some("alice")), given(None::<String>))).result,
+        Ok(0)
+    );
+}
+
+#[test]
+fn a_mistyped_except_is_refused_rather_than_revoking_everything() {
+    let f = Fixture::new();
+    let session = f.session();
+    let m = f.manager();
+    // The token instead of the public id: refused, nothing removed.
+    for except in [
+        given(Some(session.token.clone())),
+        given(Some("nope")),
+        Arg::WrongType { shown: "1".into() },
+    ] {
+        let outcome = run(m.revoke_user(given(Some("u1")), except));
+        assert_eq!(outcome.result.unwrap_err().code(), "invalid_argument");
+    }
+    assert_eq!(f.store.calls.get(), 0);
+    assert!(f.store.row(session.id.as_str()).is_some());
+}
+
+#[test]
+fn revoke_and_find_go_by_public_id() {
+    let f = Fixture::new();
+    let session = f.session();
+    let m = f.manager();
+    let id = || Arg::Given(session.id.to_string());
+    let found = run(m.find(id())).result.unwrap().unwrap();
+    assert_eq!(found.id, session.id);
+    assert_eq!(found.user_id.as_deref(), Some("u1"));
+    assert_eq!(found.expires_at, session.expires_at);
+    // A token is not a public id: not found, no store call.
+    f.store.calls.set(0);
+    assert_eq!(run(m.revoke(tok(&session))).result, Ok(false));
+    assert_eq!(run(m.find(tok(&session))).result, Ok(None));
+    assert_eq!(f.store.calls.get(), 0);
+    let revoked = run(m.revoke(id()));
+    assert_eq!(revoked.result, Ok(true));
+    assert_eq!(
+        revoked.events,
+        [Event::SessionDeleted {
+            session_id: session.id.to_string()
+        }]
+    );
+    let again = run(m.revoke(id()));
+    assert_eq!(again.result, Ok(false));
+    assert_eq!(again.events[0].name(), "session_deletion_failed");
+    assert_eq!(run(m.get(tok(&session))).result, Ok(None));
+    assert_eq!(run(m.find(id())).result, Ok(None));
+}
+
+#[test]
+fn no_renewal_of_any_kind_goes_past_the_absolute_timeout() {
+    let f = Fixture::with(ConfigInput {
+        timeout_secs: Some(3600.0),
+        absolute_timeout_secs: Some(5400.0),
+        ..ConfigInput::default()
+    });
+    let limit = at(T0 + 90 * 60_000);
+    let m = f.manager();
+    let session = f.session();
+    assert_eq!(session.expires_at, at(T0 + HOUR_MS), "idle first");
+    // 40 minutes in: rolling renewal on a read would give 100 minutes; the limit is 90.
+    f.store.advance(TimeDelta::minutes(40));
+    let read = run(m.get(tok(&session))).result.unwrap().unwrap();
+    assert_eq!(read.expires_at, limit);
+    // At the limit nothing is due any more: reads write nothing.
+    f.store.calls.set(0);
+    f.store.advance(TimeDelta::minutes(20));
+    let read = run(m.get(tok(&session)));
+    assert_eq!(read.events.len(), 1, "{:?}", read.events);
+    assert_eq!(f.store.calls.get(), 1);
+    // A save, a renewal and a rotation all stop at the limit.
+    let saved = run(m.save(tok(&session), json("{}")))
+        .result
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.expires_at, limit);
+    let renewed = run(m.renew(tok(&session)));
+    assert_eq!(
+        renewed.result,
+        Ok(Some(limit)),
+        "renewSession resolves the unchanged expiry"
+    );
+    let rotated = run(m.rotate(tok(&session), given(None::<String>)))
+        .result
+        .unwrap()
+        .unwrap();
+    assert_eq!(rotated.expires_at, limit);
+    f.store.advance(TimeDelta::minutes(30));
+    assert_eq!(run(m.get(Arg::Given(rotated.token))).result, Ok(None));
+}
+
+#[test]
+fn an_absolute_timeout_below_the_idle_one_is_refused_so_creation_is_idle() {
+    let f = Fixture::with(ConfigInput {
+        timeout_secs: Some(3600.0),
+        absolute_timeout_secs: Some(3600.0),
+        ..ConfigInput::default()
+    });
+    let session = f.session();
+    assert_eq!(session.expires_at, at(T0 + HOUR_MS));
+    f.store.advance(TimeDelta::minutes(45));
+    let renewed = run(f.manager().renew(tok(&session))).result.unwrap();
+    assert_eq!(renewed, Some(at(T0 + HOUR_MS)));
+}
+
+#[test]
+fn events_and_messages_never_carry_a_secret() {
+    let f = Fixture::new();
+    let session = f.session();
+    let secret = session.token.split_once('.').unwrap().1.to_owned();
+    let m = f.manager();
+    let mut seen = Vec::new();
+    seen.push(format!("{:?}", run(m.get(tok(&session))).events));
+    seen.push(format!(
+        "{:?}",
+        run(m.save(tok(&session), json("[]"))).events
+    ));
+    seen.push(format!("{:?}", run(m.renew(tok(&session))).events));
+    let tail = Arg::Given(format!("{}x", session.token));
+    seen.push(format!("{:?}", run(m.get(tail)).events));
+    let rotated = run(m.rotate(tok(&session), given(Some("u2"))));
+    seen.push(format!("{:?}", rotated.events));
+    let new_secret = rotated
+        .result
+        .unwrap()
+        .unwrap()
+        .token
+        .split_once('.')
+        .unwrap()
+        .1
+        .to_owned();
+    seen.push(format!("{:?}", run(m.revoke(tok(&session))).events));
+    f.store.failing.set(true);
+    seen.push(format!("{:?}", run(m.delete(tok(&session)))));
+    for text in seen {
+        assert!(
+            !text.contains(&secret) && !text.contains(&new_secret),
+            "{text}"
+        );
+        assert!(text.contains(session.id.as_str()), "{text}");
+    }
 }

@@ -13,9 +13,10 @@ use crate::jsval::{bounded_string, field, text, well_formed};
 use crate::manager::{Arg, DataArg};
 use crate::session::{self, MAX_USER_ID_CHARS};
 
-/// The longest id string copied into wasm: longer than any id this crate issues, so a
-/// longer string is not found, and the core sees only enough of it to say so.
-const MAX_ID_UNITS: u32 = 64;
+/// The longest token string copied into wasm: longer than any token this crate issues (80
+/// characters), so a longer string is not found, and the core sees only enough of it to
+/// say so.
+const MAX_TOKEN_UNITS: u32 = 128;
 /// The longest user id string copied into wasm, in UTF-16 units: the longest allowed
 /// user id (every character a surrogate pair), plus one unit so a longer one is refused.
 const MAX_USER_ID_UNITS: u32 = 2 * MAX_USER_ID_CHARS as u32 + 1;
@@ -77,6 +78,7 @@ pub fn config_from(options: &JsValue) -> Result<Config, ConfigRefusal> {
     };
     let input = ConfigInput {
         timeout_secs: number("timeout")?,
+        absolute_timeout_secs: number("absoluteTimeout")?,
         rolling,
         max_data_bytes: number("maxDataBytes")?,
         table_name,
@@ -120,18 +122,33 @@ fn shown_text(text: &JsValue) -> Option<String> {
     bounded_string(text, session::MAX_SHOWN_CHARS as u32 + 1).map(|s| session::shown(&s))
 }
 
-/// The session id argument, and the caller's JS string with its text, which the store can
-/// bind as is. Only a bounded prefix of a long string is copied: it cannot be an id.
-pub fn id_arg(value: JsValue) -> (Arg<String>, Option<(String, JsValue)>) {
-    match bounded_string(&value, MAX_ID_UNITS + 1) {
-        Some(text) => (Arg::Given(text.clone()), Some((text, value))),
-        None => (
-            Arg::WrongType {
-                shown: shown(&value),
-            },
-            None,
-        ),
+/// A token or public id argument. Only a bounded prefix of a long string is copied: it
+/// cannot be a token. A value of another type is shown by its type alone, never by
+/// `String(value)`, which for a boxed string or an array would be the token itself.
+pub fn token_arg(value: &JsValue) -> Arg<String> {
+    match bounded_string(value, MAX_TOKEN_UNITS + 1) {
+        Some(text) => Arg::Given(text),
+        None => Arg::WrongType {
+            shown: value.js_typeof().as_string().map_or_else(
+                || "another type".to_owned(),
+                |t| format!("a value of type {t}"),
+            ),
+        },
     }
+}
+
+/// The option `name` (a user id or a public id) of an options argument; `undefined` or
+/// `null` options have none.
+pub fn option_arg(options: &JsValue, name: &'static str) -> Arg<Option<String>> {
+    if options.is_undefined() || options.is_null() {
+        return Arg::Given(None);
+    }
+    if !options.is_object() {
+        return Arg::WrongType {
+            shown: "options that are not an object".to_owned(),
+        };
+    }
+    user_id_arg(&field(options, name).unwrap_or(JsValue::UNDEFINED))
 }
 
 pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {

@@ -232,7 +232,8 @@ impl Store for MemoryStore {
                 expires_at: s.expires_at,
             })
             .collect();
-        listed.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        // Newest first, ties by id, as the D1 store orders them.
+        listed.sort_by_key(|l| std::cmp::Reverse((l.created_at, l.id.to_string())));
         listed.truncate(limit as usize);
         Ok(listed)
     }

@@ -8,8 +8,9 @@
 
 use chrono::TimeDelta;
 
-use super::{NewSession, Rolling, Store};
+use super::{Lifetime, Loaded, NewSession, Rolling, Store};
 use crate::session::{SessionData, SessionId};
+use crate::token::{SecretHash, Token};
 
 /// A store under test, and the one thing a test needs beyond the [`Store`] trait.
 #[allow(async_fn_in_trait)]
@@ -44,31 +45,78 @@ fn err(e: super::StoreError) -> String {
     format!("store error: {e}")
 }
 
-/// Inserts a fresh session for user `u` with data `{"a":1}` that lives an hour.
-async fn fresh<F: Fixture>(f: &F) -> Result<SessionId, String> {
+/// A fresh secret's hash (stores only ever see hashes).
+fn hash() -> Result<SecretHash, String> {
+    Token::generate(SessionId::generate())
+        .map(|t| t.hash())
+        .map_err(|e| e.to_string())
+}
+
+/// A user id no other case uses (the D1 table is shared by the cases).
+fn new_user() -> String {
+    format!("user-{}", SessionId::generate())
+}
+
+/// Inserts a fresh session for `user` with data `{"a":1}` that lives an hour; its id and
+/// hash.
+async fn fresh_for<F: Fixture>(
+    f: &F,
+    user: Option<&str>,
+) -> Result<(SessionId, SecretHash), String> {
     let id = SessionId::generate();
+    let secret_hash = hash()?;
     let data = object(r#"{"a":1}"#)?;
     let new = NewSession {
         id: &id,
-        user_id: Some("u"),
+        secret_hash: &secret_hash,
+        user_id: user,
         data: &data,
     };
     let stamps = f.store().insert(&new, HOUR).await.map_err(err)?;
     check!(stamps.is_some(), "a fresh id was refused");
-    Ok(id)
+    Ok((id, secret_hash))
+}
+
+async fn fresh<F: Fixture>(f: &F) -> Result<(SessionId, SecretHash), String> {
+    fresh_for(f, Some("u")).await
+}
+
+/// The live session with this id, read with no renewal window.
+async fn load<F: Fixture>(f: &F, id: &SessionId) -> Result<Option<Loaded>, String> {
+    f.store().load(id, None).await.map_err(err)
+}
+
+/// An idle lifetime of an hour, with an absolute limit when given.
+fn lifetime(absolute: Option<TimeDelta>) -> Lifetime {
+    Lifetime {
+        idle: HOUR,
+        absolute,
+    }
+}
+
+fn rolling(absolute: Option<TimeDelta>) -> Rolling {
+    Rolling {
+        due_within: HOUR / 2,
+        lifetime: lifetime(absolute),
+    }
 }
 
 /// The cases, by name.
-pub const CASES: [&str; 9] = [
+pub const CASES: [&str; 14] = [
     "insert stamps creation and expiry, and refuses a taken id",
-    "load returns a live session and says when renewal is due",
+    "load returns a live session with its hash, and says when renewal is due",
     "load does not return an expired session",
     "save replaces data without renewing when not due",
-    "save renews in the same write when due",
+    "save renews in the same write when due, never past the absolute limit",
     "save writes nothing to an expired or missing session",
-    "set_expiry extends a live session and never revives an expired one",
-    "delete removes a live session once and leaves an expired one",
+    "no write matches a wrong hash",
+    "set_expiry renews a live session within the absolute limit, never an expired one",
+    "rotate replaces the hash and binds the user, keeping data and creation",
+    "delete removes a live session once, by hash or by id, and leaves an expired one",
+    "list_user lists a user's live sessions, newest first, at most the limit",
+    "delete_user removes a user's live sessions but the one kept, and no one else's",
     "purge removes only expired sessions, at most the limit",
+    "a session at its absolute limit is not due for renewal",
 ];
 
 /// Runs the case named `CASES[index]`.
@@ -80,18 +128,25 @@ pub async fn run_case<F: Fixture>(f: &F, index: usize) -> Verdict {
         3 => save_not_due(f).await,
         4 => save_due(f).await,
         5 => save_missing(f).await,
-        6 => set_expiry(f).await,
-        7 => delete(f).await,
-        8 => purge(f).await,
+        6 => wrong_hash(f).await,
+        7 => set_expiry(f).await,
+        8 => rotate(f).await,
+        9 => delete(f).await,
+        10 => list_user(f).await,
+        11 => delete_user(f).await,
+        12 => purge(f).await,
+        13 => not_due_at_the_limit(f).await,
         _ => Err(format!("no case {index}")),
     }
 }
 
 async fn insert_stamps_and_refuses_taken_ids<F: Fixture>(f: &F) -> Verdict {
     let id = SessionId::generate();
+    let secret_hash = hash()?;
     let data = object(r#"{"cart":[1]}"#)?;
     let new = NewSession {
         id: &id,
+        secret_hash: &secret_hash,
         user_id: None,
         data: &data,
     };
@@ -104,8 +159,10 @@ async fn insert_stamps_and_refuses_taken_ids<F: Fixture>(f: &F) -> Verdict {
         "expiry is not creation + lifetime: {stamps:?}"
     );
     let other = object(r#"{"b":2}"#)?;
+    let other_hash = hash()?;
     let again = NewSession {
         id: &id,
+        secret_hash: &other_hash,
         user_id: Some("someone else"),
         data: &other,
     };
@@ -113,8 +170,7 @@ async fn insert_stamps_and_refuses_taken_ids<F: Fixture>(f: &F) -> Verdict {
         f.store().insert(&again, HOUR).await.map_err(err)?.is_none(),
         "a taken id was accepted"
     );
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
-    let Some(loaded) = loaded else {
+    let Some(loaded) = load(f, &id).await? else {
         return Err("the inserted session was not found".into());
     };
     check!(
@@ -126,6 +182,10 @@ async fn insert_stamps_and_refuses_taken_ids<F: Fixture>(f: &F) -> Verdict {
         "the refused insert changed the data"
     );
     check!(
+        loaded.secret_hash == secret_hash,
+        "the refused insert changed the hash"
+    );
+    check!(
         loaded.session.created_at == stamps.created_at,
         "creation time differs"
     );
@@ -133,56 +193,63 @@ async fn insert_stamps_and_refuses_taken_ids<F: Fixture>(f: &F) -> Verdict {
 }
 
 async fn load_live_and_due<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
-    let half = HOUR / 2;
-    let loaded = f.store().load(&id, half).await.map_err(err)?;
+    let (id, secret_hash) = fresh(f).await?;
+    let loaded = f
+        .store()
+        .load(&id, Some(rolling(None)))
+        .await
+        .map_err(err)?;
     let Some(loaded) = loaded else {
         return Err("a live session was not found".into());
     };
     check!(!loaded.renewal_due, "a fresh session is due for renewal");
+    check!(loaded.secret_hash == secret_hash, "wrong hash");
     check!(loaded.session.user_id.as_deref() == Some("u"), "wrong user");
     check!(loaded.session.data.keys() == ["a"], "wrong data");
     f.age(&id, TimeDelta::minutes(31)).await?;
-    let loaded = f.store().load(&id, half).await.map_err(err)?;
+    let loaded = f
+        .store()
+        .load(&id, Some(rolling(None)))
+        .await
+        .map_err(err)?;
     check!(
         loaded.is_some_and(|l| l.renewal_due),
         "a session with 29 minutes of 60 left is not due"
     );
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
+    let loaded = load(f, &id).await?;
     check!(
         loaded.is_some_and(|l| !l.renewal_due),
-        "due with a zero window"
+        "due without a rolling renewal"
     );
     Ok(())
 }
 
 async fn load_expired<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
+    let (id, _) = fresh(f).await?;
     f.age(&id, HOUR).await?;
-    let loaded = f.store().load(&id, HOUR / 2).await.map_err(err)?;
-    check!(loaded.is_none(), "an expired session was returned");
-    let missing = f
+    let loaded = f
         .store()
-        .load(&SessionId::generate(), HOUR)
+        .load(&id, Some(rolling(None)))
         .await
         .map_err(err)?;
-    check!(missing.is_none(), "a missing session was returned");
+    check!(loaded.is_none(), "an expired session was returned");
+    check!(
+        load(f, &SessionId::generate()).await?.is_none(),
+        "a missing session was returned"
+    );
     Ok(())
 }
 
-fn rolling() -> Rolling {
-    Rolling {
-        due_within: HOUR / 2,
-        lifetime: HOUR,
-    }
-}
-
 async fn save_not_due<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
-    let before = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
+    let (id, secret_hash) = fresh(f).await?;
+    let before = load(f, &id).await?;
     let new = object(r#"{"b":[2]}"#)?;
-    for rolling in [None, Some(rolling())] {
-        let saved = f.store().save_data(&id, &new, rolling).await.map_err(err)?;
+    for rolling in [None, Some(rolling(None))] {
+        let saved = f
+            .store()
+            .save_data(&id, &secret_hash, &new, rolling)
+            .await
+            .map_err(err)?;
         let Some(saved) = saved else {
             return Err("a live session was not saved".into());
         };
@@ -193,25 +260,23 @@ async fn save_not_due<F: Fixture>(f: &F) -> Verdict {
         );
         check!(saved.user_id.as_deref() == Some("u"), "wrong user");
     }
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
     check!(
-        loaded.is_some_and(|l| l.session.data == new),
+        load(f, &id).await?.is_some_and(|l| l.session.data == new),
         "the data was not replaced"
     );
     Ok(())
 }
 
 async fn save_due<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
+    let (id, secret_hash) = fresh(f).await?;
     f.age(&id, TimeDelta::minutes(45)).await?;
-    let old = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
-    let Some(old) = old else {
+    let Some(old) = load(f, &id).await? else {
         return Err("a live session was not found".into());
     };
     let new = object(r#"{"c":3}"#)?;
     let saved = f
         .store()
-        .save_data(&id, &new, Some(rolling()))
+        .save_data(&id, &secret_hash, &new, Some(rolling(None)))
         .await
         .map_err(err)?;
     let Some(saved) = saved else {
@@ -222,20 +287,46 @@ async fn save_due<F: Fixture>(f: &F) -> Verdict {
         saved.expires_at - old.session.expires_at >= TimeDelta::minutes(45),
         "the expiry did not move to a full lifetime: {saved:?}"
     );
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
     check!(
-        loaded.is_some_and(|l| l.session.data == new && l.session.expires_at == saved.expires_at),
+        load(f, &id)
+            .await?
+            .is_some_and(|l| l.session.data == new && l.session.expires_at == saved.expires_at),
         "the stored row differs from what the save reported"
+    );
+    // With an absolute limit of 80 minutes, 45 minutes in, the renewal stops at the limit.
+    let (capped, capped_hash) = fresh(f).await?;
+    f.age(&capped, TimeDelta::minutes(45)).await?;
+    let saved = f
+        .store()
+        .save_data(
+            &capped,
+            &capped_hash,
+            &new,
+            Some(rolling(Some(TimeDelta::minutes(80)))),
+        )
+        .await
+        .map_err(err)?;
+    let Some(saved) = saved else {
+        return Err("a live session was not saved".into());
+    };
+    check!(saved.renewed, "not renewed below its absolute limit");
+    check!(
+        saved.expires_at - saved.created_at == TimeDelta::minutes(80),
+        "the renewal went past the absolute limit: {saved:?}"
     );
     Ok(())
 }
 
 async fn save_missing<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
+    let (id, secret_hash) = fresh(f).await?;
     f.age(&id, HOUR + TimeDelta::milliseconds(1)).await?;
     let new = object(r#"{"x":1}"#)?;
-    for rolling in [None, Some(rolling())] {
-        let saved = f.store().save_data(&id, &new, rolling).await.map_err(err)?;
+    for rolling in [None, Some(rolling(None))] {
+        let saved = f
+            .store()
+            .save_data(&id, &secret_hash, &new, rolling)
+            .await
+            .map_err(err)?;
         check!(
             saved.is_none(),
             "an expired session was saved ({rolling:?})"
@@ -243,29 +334,68 @@ async fn save_missing<F: Fixture>(f: &F) -> Verdict {
         let missing = SessionId::generate();
         let saved = f
             .store()
-            .save_data(&missing, &new, rolling)
+            .save_data(&missing, &secret_hash, &new, rolling)
             .await
             .map_err(err)?;
         check!(saved.is_none(), "a missing session was saved");
     }
     // Brought back to life only to look: the data must be the old one.
     f.age(&id, -HOUR).await?;
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
     check!(
-        loaded.is_some_and(|l| l.session.data.keys() == ["a"]),
+        load(f, &id)
+            .await?
+            .is_some_and(|l| l.session.data.keys() == ["a"]),
         "a save to an expired session changed its data"
     );
     Ok(())
 }
 
-async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
-    f.age(&id, TimeDelta::minutes(10)).await?;
-    let before = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
-    let Some(before) = before else {
+async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
+    let (id, _) = fresh(f).await?;
+    f.age(&id, TimeDelta::minutes(45)).await?;
+    let Some(before) = load(f, &id).await? else {
         return Err("a live session was not found".into());
     };
-    let until = f.store().set_expiry(&id, HOUR).await.map_err(err)?;
+    let wrong = hash()?;
+    let new = object(r#"{"stolen":1}"#)?;
+    let store = f.store();
+    for rolling in [None, Some(rolling(None))] {
+        let saved = store
+            .save_data(&id, &wrong, &new, rolling)
+            .await
+            .map_err(err)?;
+        check!(saved.is_none(), "a save matched a wrong hash");
+    }
+    let renewed = store
+        .set_expiry(&id, &wrong, lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(renewed.is_none(), "a renewal matched a wrong hash");
+    let rotated = store
+        .rotate(&id, &wrong, &wrong, Some("attacker"), lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(rotated.is_none(), "a rotation matched a wrong hash");
+    let deleted = store.delete(&id, Some(&wrong)).await.map_err(err)?;
+    check!(!deleted, "a delete matched a wrong hash");
+    check!(
+        load(f, &id).await? == Some(before),
+        "a write with a wrong hash changed the row"
+    );
+    Ok(())
+}
+
+async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
+    let (id, secret_hash) = fresh(f).await?;
+    f.age(&id, TimeDelta::minutes(10)).await?;
+    let Some(before) = load(f, &id).await? else {
+        return Err("a live session was not found".into());
+    };
+    let until = f
+        .store()
+        .set_expiry(&id, &secret_hash, lifetime(None))
+        .await
+        .map_err(err)?;
     let Some(until) = until else {
         return Err("a live session was not extended".into());
     };
@@ -273,28 +403,204 @@ async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
         until - before.session.expires_at >= TimeDelta::minutes(10),
         "the new expiry is not now + lifetime"
     );
+    // An absolute limit of 70 minutes, 10 minutes in: the limit, not now + an hour.
+    let capped = f
+        .store()
+        .set_expiry(&id, &secret_hash, lifetime(Some(TimeDelta::minutes(70))))
+        .await
+        .map_err(err)?;
+    check!(
+        capped == Some(before.session.created_at + TimeDelta::minutes(70)),
+        "the renewal went past the absolute limit: {capped:?}"
+    );
     f.age(&id, HOUR * 2).await?;
-    let revived = f.store().set_expiry(&id, HOUR).await.map_err(err)?;
+    let revived = f
+        .store()
+        .set_expiry(&id, &secret_hash, lifetime(None))
+        .await
+        .map_err(err)?;
     check!(revived.is_none(), "an expired session was extended");
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
-    check!(loaded.is_none(), "an expired session came back to life");
+    check!(
+        load(f, &id).await?.is_none(),
+        "an expired session came back to life"
+    );
+    Ok(())
+}
+
+async fn rotate<F: Fixture>(f: &F) -> Verdict {
+    let (id, old) = fresh_for(f, None).await?;
+    f.age(&id, TimeDelta::minutes(20)).await?;
+    let Some(before) = load(f, &id).await? else {
+        return Err("a live session was not found".into());
+    };
+    let new = hash()?;
+    let user = new_user();
+    let rotated = f
+        .store()
+        .rotate(&id, &old, &new, Some(&user), lifetime(None))
+        .await
+        .map_err(err)?;
+    let Some(rotated) = rotated else {
+        return Err("a live session was not rotated".into());
+    };
+    check!(
+        rotated.user_id.as_deref() == Some(user.as_str()),
+        "the user was not bound"
+    );
+    check!(
+        rotated.expires_at - before.session.expires_at >= TimeDelta::minutes(20),
+        "the rotation did not renew"
+    );
+    let Some(after) = load(f, &id).await? else {
+        return Err("the rotated session was not found".into());
+    };
+    check!(after.secret_hash == new, "the hash was not replaced");
+    check!(
+        after.session.data == before.session.data
+            && after.session.created_at == before.session.created_at,
+        "the rotation changed data or creation"
+    );
+    let again = f
+        .store()
+        .rotate(&id, &old, &hash()?, None, lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(again.is_none(), "the old hash still rotates");
+    // Without a user, the user stays.
+    let newer = hash()?;
+    let kept = f
+        .store()
+        .rotate(&id, &new, &newer, None, lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(
+        kept.is_some_and(|k| k.user_id.as_deref() == Some(user.as_str())),
+        "a rotation without a user changed it"
+    );
+    f.age(&id, HOUR * 2).await?;
+    let expired = f
+        .store()
+        .rotate(&id, &newer, &hash()?, None, lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(expired.is_none(), "an expired session was rotated");
     Ok(())
 }
 
 async fn delete<F: Fixture>(f: &F) -> Verdict {
-    let id = fresh(f).await?;
-    check!(
-        f.store().delete(&id).await.map_err(err)?,
-        "a live session was not deleted"
-    );
-    check!(!f.store().delete(&id).await.map_err(err)?, "deleted twice");
-    let loaded = f.store().load(&id, TimeDelta::zero()).await.map_err(err)?;
-    check!(loaded.is_none(), "a deleted session was found");
-    let expired = fresh(f).await?;
+    for by_hash in [true, false] {
+        let (id, secret_hash) = fresh(f).await?;
+        let hash = by_hash.then_some(&secret_hash);
+        check!(
+            f.store().delete(&id, hash).await.map_err(err)?,
+            "a live session was not deleted"
+        );
+        check!(
+            !f.store().delete(&id, hash).await.map_err(err)?,
+            "deleted twice"
+        );
+        check!(load(f, &id).await?.is_none(), "a deleted session was found");
+        let (expired, expired_hash) = fresh(f).await?;
+        f.age(&expired, HOUR).await?;
+        let hash = by_hash.then_some(&expired_hash);
+        check!(
+            !f.store().delete(&expired, hash).await.map_err(err)?,
+            "an expired session was deleted as if live"
+        );
+    }
+    Ok(())
+}
+
+async fn list_user<F: Fixture>(f: &F) -> Verdict {
+    let (user, other) = (new_user(), new_user());
+    let mut ids = Vec::new();
+    for minutes in [30, 10, 20] {
+        let (id, _) = fresh_for(f, Some(&user)).await?;
+        f.age(&id, TimeDelta::minutes(minutes)).await?;
+        ids.push(id);
+    }
+    let (expired, _) = fresh_for(f, Some(&user)).await?;
     f.age(&expired, HOUR).await?;
+    fresh_for(f, Some(&other)).await?;
+    fresh_for(f, None).await?;
+    let listed = f.store().list_user(&user, 10).await.map_err(err)?;
+    let order: Vec<&SessionId> = listed.iter().map(|l| &l.id).collect();
+    let newest_first: Vec<&SessionId> = [1, 2, 0].iter().filter_map(|&i| ids.get(i)).collect();
     check!(
-        !f.store().delete(&expired).await.map_err(err)?,
-        "an expired session was deleted as if live"
+        order == newest_first,
+        "not the live sessions newest first: {listed:?}"
+    );
+    check!(
+        listed
+            .iter()
+            .all(|l| l.user_id.as_deref() == Some(user.as_str())
+                && l.expires_at - l.created_at == HOUR),
+        "wrong user or times: {listed:?}"
+    );
+    let capped = f.store().list_user(&user, 2).await.map_err(err)?;
+    check!(
+        capped.iter().map(|l| &l.id).collect::<Vec<_>>()
+            == newest_first.get(..2).unwrap_or_default(),
+        "the limit did not keep the newest: {capped:?}"
+    );
+    check!(
+        f.store()
+            .list_user(&new_user(), 10)
+            .await
+            .map_err(err)?
+            .is_empty(),
+        "a user with no sessions has some"
+    );
+    Ok(())
+}
+
+async fn delete_user<F: Fixture>(f: &F) -> Verdict {
+    let (user, other) = (new_user(), new_user());
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(fresh_for(f, Some(&user)).await?.0);
+    }
+    let (expired, _) = fresh_for(f, Some(&user)).await?;
+    f.age(&expired, HOUR).await?;
+    let (theirs, _) = fresh_for(f, Some(&other)).await?;
+    let Some(kept) = ids.first().cloned() else {
+        return Err("no session made".into());
+    };
+    let mut removed = f
+        .store()
+        .delete_user(&user, Some(&kept))
+        .await
+        .map_err(err)?;
+    removed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut expected: Vec<SessionId> = ids.iter().skip(1).cloned().collect();
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    check!(removed == expected, "removed {removed:?}, not {expected:?}");
+    check!(
+        load(f, &kept).await?.is_some(),
+        "the kept session was removed"
+    );
+    check!(
+        load(f, &theirs).await?.is_some(),
+        "another user's session was removed"
+    );
+    for id in &expected {
+        check!(
+            load(f, id).await?.is_none(),
+            "a removed session is still live"
+        );
+    }
+    let all = f.store().delete_user(&user, None).await.map_err(err)?;
+    check!(
+        all == [kept],
+        "without an exception, not the last one: {all:?}"
+    );
+    check!(
+        f.store()
+            .delete_user(&user, None)
+            .await
+            .map_err(err)?
+            .is_empty(),
+        "removed sessions twice"
     );
     Ok(())
 }
@@ -302,10 +608,10 @@ async fn delete<F: Fixture>(f: &F) -> Verdict {
 async fn purge<F: Fixture>(f: &F) -> Verdict {
     // Start from a table with nothing expired (other cases leave expired rows).
     while f.store().purge_expired(10_000).await.map_err(err)? > 0 {}
-    let live = fresh(f).await?;
+    let (live, _) = fresh(f).await?;
     let mut expired = Vec::new();
     for _ in 0..3 {
-        let id = fresh(f).await?;
+        let (id, _) = fresh(f).await?;
         f.age(&id, HOUR).await?;
         expired.push(id);
     }
@@ -321,17 +627,44 @@ async fn purge<F: Fixture>(f: &F) -> Verdict {
         f.store().purge_expired(10).await.map_err(err)? == 0,
         "purge found more"
     );
-    let loaded = f
-        .store()
-        .load(&live, TimeDelta::zero())
-        .await
-        .map_err(err)?;
-    check!(loaded.is_some(), "purge removed a live session");
+    check!(
+        load(f, &live).await?.is_some(),
+        "purge removed a live session"
+    );
     for id in &expired {
         f.age(id, -HOUR * 2).await?;
-        let loaded = f.store().load(id, TimeDelta::zero()).await.map_err(err)?;
-        check!(loaded.is_none(), "an expired session survived the purge");
+        check!(
+            load(f, id).await?.is_none(),
+            "an expired session survived the purge"
+        );
     }
+    Ok(())
+}
+
+async fn not_due_at_the_limit<F: Fixture>(f: &F) -> Verdict {
+    // Created 50 minutes ago with an absolute limit of 60: 10 minutes left, which a renewal
+    // cannot extend, so it is not due (a read would otherwise write on every call).
+    let limit = Some(TimeDelta::minutes(60));
+    let (id, secret_hash) = fresh(f).await?;
+    f.age(&id, TimeDelta::minutes(50)).await?;
+    let loaded = f
+        .store()
+        .load(&id, Some(rolling(limit)))
+        .await
+        .map_err(err)?;
+    check!(
+        loaded.is_some_and(|l| !l.renewal_due),
+        "due though at its absolute limit"
+    );
+    let saved = f
+        .store()
+        .save_data(&id, &secret_hash, &object("{}")?, Some(rolling(limit)))
+        .await
+        .map_err(err)?;
+    check!(
+        saved.is_some_and(|s| !s.renewed && s.expires_at - s.created_at == HOUR),
+        "a save at the limit renewed"
+    );
     Ok(())
 }
 

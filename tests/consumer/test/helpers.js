@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   "session_data_retrieval_failed",
   "session_data_saved",
   "session_data_save_failed",
+  "session_rotated",
+  "session_rotation_failed",
 ];
 
 /** Every event `manager` dispatches, in order, as `{ type, detail, target, event }`. */
