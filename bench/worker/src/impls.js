@@ -1,4 +1,5 @@
-// The three implementations under test, each behind the same five operations.
+// The implementations under test. Each op takes the round's state for one session
+// (`s.token`, `s.user`) and may update it (create sets the token, rotate replaces it).
 import { D1Adapter } from "@auth/d1-adapter";
 import { SessionManager } from "d1-session-manager";
 
@@ -6,90 +7,142 @@ export const TIMEOUT_S = 86_400;
 export const OURS_TABLE = "bench_ours";
 export const PLAIN_TABLE = "bench_plain";
 export const KB = { blob: "x".repeat(990) }; // 1 KB of JSON
-export const USER = "bench-user";
+/** Sessions per user: list and revoke-all run on users with this many live sessions. */
+export const PER_USER = 5;
+export const userOf = (i) => `bench-user-${Math.floor(i / PER_USER)}`;
 
 /** This package, as a user's Worker uses it. */
 export function ours(db, table = OURS_TABLE) {
   const m = new SessionManager(db, { timeout: TIMEOUT_S, tableName: table });
   return {
-    create: async () => (await m.createSession(USER, { n: 1 })).id,
-    get: (id) => m.getSessionData(id),
-    save: (id) => m.saveSessionData(id, KB),
-    renew: (id) => m.renewSession(id),
-    delete: (id) => m.deleteSession(id),
+    create: async (s) => {
+      s.token = (await m.createSession(s.user, { n: 1 })).token;
+    },
+    get: (s) => m.getSessionData(s.token),
+    save: (s) => m.saveSessionData(s.token, KB),
+    renew: (s) => m.renewSession(s.token),
+    rotate: async (s) => {
+      s.token = (await m.rotateSession(s.token)).token;
+    },
+    list: (s) => m.listUserSessions(s.user),
+    delete: (s) => m.deleteSession(s.token),
+    revokeAll: (s) => m.revokeUserSessions(s.user),
   };
 }
 
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+/** SHA-256 of the secret's text, unpadded base64url: the hash the package stores. */
+export const sha256 = async (text) => b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+const newSecret = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+const split = (token) => {
+  const dot = token.indexOf(".");
+  return [token.slice(0, dot), token.slice(dot + 1)];
+};
+
 /**
- * The floor: the same SQL, written by hand against env.DB, with the same rules (expiry
- * checks, rolling renewal folded into the save) and no library.
+ * The floor: the package's own SQL (src/store/d1/sql.rs), written by hand against env.DB,
+ * with the same rules (the database's clock decides liveness, the secret's SHA-256 through
+ * WebCrypto, rolling renewal folded into the save) and no library.
  */
 export function plain(db, table = PLAIN_TABLE) {
   const t = `"${table}"`;
+  const now = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
+  const live = `id = ?1 AND secret_hash = ?2 AND expires_at > ${now}`;
+  // No absolute timeout in the bench: the package binds 2^53 - 1 for "no limit".
+  const abs = Number.MAX_SAFE_INTEGER;
+  const renewed = (idle) => `MIN(${now} + ${idle}, created_at + ${abs})`;
   const sql = {
-    insert: `INSERT INTO ${t} (id, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING RETURNING 1 AS inserted`,
-    load: `SELECT user_id, data, created_at, expires_at FROM ${t} WHERE id = ?1 AND expires_at > ?2`,
-    expiryOf: `SELECT expires_at FROM ${t} WHERE id = ?1 AND expires_at > ?2`,
-    saveRenewing: `UPDATE ${t} SET data = ?2, expires_at = CASE WHEN expires_at < ?4 THEN ?5 ELSE expires_at END WHERE id = ?1 AND expires_at > ?3 RETURNING user_id, created_at, expires_at`,
-    setExpiry: `UPDATE ${t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 RETURNING 1 AS renewed`,
-    delete: `DELETE FROM ${t} WHERE id = ?1 AND expires_at > ?2`,
+    insert: `INSERT INTO ${t} (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ${now}, ${now} + ?5) ON CONFLICT (id) DO NOTHING RETURNING created_at, expires_at`,
+    load: `SELECT secret_hash, user_id, data, created_at, expires_at, expires_at < ${now} + ?2 AND expires_at < created_at + ${abs} AS due FROM ${t} WHERE id = ?1 AND expires_at > ${now}`,
+    saveIfNotDue: `UPDATE ${t} SET data = ?3 WHERE ${live} AND (expires_at >= ${now} + ?4 OR expires_at >= created_at + ${abs}) RETURNING user_id, created_at, expires_at`,
+    saveIfDue: `UPDATE ${t} SET data = ?3, expires_at = ${renewed("?5")} WHERE ${live} AND expires_at < ${now} + ?4 AND expires_at < created_at + ${abs} RETURNING user_id, created_at, expires_at`,
+    setExpiry: `UPDATE ${t} SET expires_at = ${renewed("?3")} WHERE ${live} RETURNING expires_at`,
+    rotate: `UPDATE ${t} SET secret_hash = ?3, expires_at = ${renewed("?4")} WHERE ${live} RETURNING user_id, expires_at`,
+    list: `SELECT id, created_at, expires_at FROM ${t} WHERE user_id = ?1 AND expires_at > ${now} ORDER BY created_at DESC, id DESC LIMIT 100`,
+    delete: `DELETE FROM ${t} WHERE ${live}`,
+    revokeAll: `DELETE FROM ${t} WHERE user_id = ?1 AND id != '' AND expires_at > ${now} RETURNING id`,
   };
   const ttl = TIMEOUT_S * 1000;
   return {
-    async create() {
+    async create(s) {
       const id = crypto.randomUUID();
-      const now = Date.now();
-      await db.prepare(sql.insert).bind(id, USER, JSON.stringify({ n: 1 }), now, now + ttl).first();
-      return id;
+      const secret = newSecret();
+      const hash = await sha256(secret);
+      await db.prepare(sql.insert).bind(id, hash, s.user, JSON.stringify({ n: 1 }), ttl).first();
+      s.token = `${id}.${secret}`;
     },
-    async get(id) {
-      const now = Date.now();
-      const row = await db.prepare(sql.load).bind(id, now).first();
-      if (!row) return null;
+    async get(s) {
+      const [id, secret] = split(s.token);
+      const hash = await sha256(secret);
+      const row = await db.prepare(sql.load).bind(id, ttl / 2).first();
+      if (!row || row.secret_hash !== hash) return null;
       const data = JSON.parse(row.data);
-      if (row.expires_at < now + ttl / 2) {
-        await db.prepare(sql.setExpiry).bind(id, now, now + ttl).first();
-      }
+      if (row.due) await db.prepare(sql.setExpiry).bind(id, hash, ttl).first();
       return data;
     },
-    async save(id) {
-      const now = Date.now();
-      const [, updated] = await db.batch([
-        db.prepare(sql.expiryOf).bind(id, now),
-        db.prepare(sql.saveRenewing).bind(id, JSON.stringify(KB), now, now + ttl / 2, now + ttl),
+    async save(s) {
+      const [id, secret] = split(s.token);
+      const hash = await sha256(secret);
+      const data = JSON.stringify(KB);
+      const [notDue, due] = await db.batch([
+        db.prepare(sql.saveIfNotDue).bind(id, hash, data, ttl / 2),
+        db.prepare(sql.saveIfDue).bind(id, hash, data, ttl / 2, ttl),
       ]);
-      return updated.results.length > 0;
+      return notDue.results.length + due.results.length > 0;
     },
-    async renew(id) {
-      const now = Date.now();
-      return (await db.prepare(sql.setExpiry).bind(id, now, now + ttl).first()) !== null;
+    async renew(s) {
+      const [id, secret] = split(s.token);
+      const row = await db.prepare(sql.setExpiry).bind(id, await sha256(secret), ttl).first();
+      return row && new Date(row.expires_at);
     },
-    async delete(id) {
-      const { meta } = await db.prepare(sql.delete).bind(id, Date.now()).run();
+    async rotate(s) {
+      const [id, secret] = split(s.token);
+      const fresh = newSecret();
+      const [hash, freshHash] = await Promise.all([sha256(secret), sha256(fresh)]);
+      const row = await db.prepare(sql.rotate).bind(id, hash, freshHash, ttl).first();
+      if (row) s.token = `${id}.${fresh}`;
+    },
+    async list(s) {
+      const { results } = await db.prepare(sql.list).bind(s.user).all();
+      return results.map((r) => ({ id: r.id, userId: s.user, createdAt: new Date(r.created_at), expiresAt: new Date(r.expires_at) }));
+    },
+    async delete(s) {
+      const [id, secret] = split(s.token);
+      const { meta } = await db.prepare(sql.delete).bind(id, await sha256(secret)).run();
       return meta.changes > 0;
+    },
+    async revokeAll(s) {
+      const { results } = await db.prepare(sql.revokeAll).bind(s.user).all();
+      return results.length;
     },
   };
 }
 
 /**
  * @auth/d1-adapter, the D1 session store most Workers use today. It keeps no session data,
- * so its "save" and "renew" are both `updateSession` (a new expiry).
+ * so its "save" and "renew" are both `updateSession` (a new expiry). It has no rotation,
+ * listing or revoke-all, so those rows compare ours with plain only.
  */
 export function authjs(db) {
   const adapter = D1Adapter(db);
   const expires = () => new Date(Date.now() + TIMEOUT_S * 1000);
   return {
-    async create() {
-      const sessionToken = crypto.randomUUID();
-      await adapter.createSession({ sessionToken, userId: USER, expires: expires() });
-      return sessionToken;
+    async create(s) {
+      s.token = crypto.randomUUID();
+      await adapter.createSession({ sessionToken: s.token, userId: USER_AUTHJS, expires: expires() });
     },
-    get: (token) => adapter.getSessionAndUser(token),
-    save: (token) => adapter.updateSession({ sessionToken: token, expires: expires() }),
-    renew: (token) => adapter.updateSession({ sessionToken: token, expires: expires() }),
-    delete: (token) => adapter.deleteSession(token),
+    get: (s) => adapter.getSessionAndUser(s.token),
+    save: (s) => adapter.updateSession({ sessionToken: s.token, expires: expires() }),
+    renew: (s) => adapter.updateSession({ sessionToken: s.token, expires: expires() }),
+    delete: (s) => adapter.deleteSession(s.token),
   };
 }
 
+/** The one user Auth.js's sessions belong to (its sessions table references its users). */
+export const USER_AUTHJS = "bench-user";
+
 export const IMPLS = { ours, plain, authjs };
-export const OPS = ["create", "get", "save", "renew", "delete"];
+/** In the order a round runs them: revokeAll runs on sessions made again for it. */
+export const OPS = ["create", "get", "save", "renew", "rotate", "list", "delete", "revokeAll"];
+/** Operations Auth.js has no equivalent of. */
+export const OURS_ONLY = new Set(["rotate", "list", "revokeAll"]);

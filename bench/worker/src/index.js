@@ -6,29 +6,37 @@ import { up as authjsMigrate } from "@auth/d1-adapter";
 import { SessionManager } from "d1-session-manager";
 import { churn, constructionBatch, constructMany } from "./construction.js";
 import coreModule from "./core.wasm";
-import { IMPLS, KB, OPS, OURS_TABLE, PLAIN_TABLE, TIMEOUT_S, USER, ours, plain } from "./impls.js";
+import { IMPLS, KB, OPS, OURS_TABLE, PER_USER, PLAIN_TABLE, TIMEOUT_S, USER_AUTHJS, ours, plain, sha256, userOf } from "./impls.js";
 import { metered } from "./meter.js";
 
 const now = () => performance.now();
 
+/** The round's state for k sessions of `name`: users of PER_USER sessions each. */
+const sessionsFor = (name, k) => Array.from({ length: k }, (_, i) => ({ user: name === "authjs" ? USER_AUTHJS : userOf(i) }));
+
+/** The sessions an op runs on: revokeAll once per user, every other op once per session. */
+const targets = (op, sessions) => (op === "revokeAll" ? sessions.filter((_, i) => i % PER_USER === 0) : sessions);
+
 /**
- * One round: k sessions per implementation through create, get, save, renew and delete.
- * Within each op the implementations take turns (in `order`), so all three are measured in
- * the same stretch of time and machine noise falls on them alike.
+ * One round: k sessions per implementation through every op (an implementation skips the
+ * ops it lacks). Within each op the implementations take turns (in `order`), so all are
+ * measured in the same stretch of time and machine noise falls on them alike. Before
+ * revokeAll (delete has removed every session) the sessions are made again, untimed.
  */
 async function round(db, order, k) {
   const impls = Object.fromEntries(order.map((name) => [name, IMPLS[name](db)]));
-  const ids = Object.fromEntries(order.map((name) => [name, []]));
+  const sessions = Object.fromEntries(order.map((name) => [name, sessionsFor(name, k)]));
   const timings = Object.fromEntries(order.map((name) => [name, {}]));
   for (const op of OPS) {
     for (const name of order) {
       const impl = impls[name];
+      if (!impl[op]) continue;
+      if (op === "revokeAll") for (const s of sessions[name]) await impl.create(s);
       const perOp = [];
       const start = now();
-      for (let i = 0; i < k; i++) {
+      for (const s of targets(op, sessions[name])) {
         const t0 = now();
-        if (op === "create") ids[name].push(await impl.create());
-        else await impl[op](ids[name][i]);
+        await impl[op](s);
         perOp.push(now() - t0);
       }
       timings[name][op] = { total: now() - start, perOp };
@@ -51,7 +59,7 @@ async function setup(env, migrationSql) {
   await env.DB.prepare(
     "INSERT INTO users (id, name, email) VALUES (?1, 'Bench', 'bench@example.com') ON CONFLICT DO NOTHING",
   )
-    .bind(USER)
+    .bind(USER_AUTHJS)
     .run();
 }
 
@@ -60,12 +68,14 @@ async function fill(env, table, n, expired) {
   const at = Date.now();
   const expiresAt = expired ? at - 1000 : at + TIMEOUT_S * 1000;
   const insert = env.DB.prepare(
-    `INSERT INTO "${table}" (id, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)`,
+    `INSERT INTO "${table}" (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
   );
   const data = JSON.stringify({ n: 1 });
+  // Rows of many users (the fill's own), so the user index is as full as the table.
   for (let done = 0; done < n; ) {
     const size = Math.min(500, n - done);
-    await env.DB.batch(Array.from({ length: size }, () => insert.bind(crypto.randomUUID(), USER, data, at, expiresAt)));
+    const row = (i) => insert.bind(crypto.randomUUID(), "fill", `fill-${done + i}`, data, at, expiresAt);
+    await env.DB.batch(Array.from({ length: size }, (_, i) => row(i)));
     done += size;
   }
   const { count } = await env.DB.prepare(`SELECT count(*) AS count FROM "${table}"`).first();
@@ -93,9 +103,9 @@ async function overhead(env, n) {
  * CPU (JS, the wasm boundary, serde); the second adds identical I/O for every implementation,
  * so what differs is how each resumes after it.
  */
-function cannedD1(hop) {
+function cannedD1(hop, hash) {
   const at = Date.now();
-  const row = { user_id: USER, data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, inserted: 1, renewed: 1 };
+  const row = { secret_hash: hash, user_id: "canned", data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, due: 0 };
   const wait = hop ? () => hop.prepare("SELECT 1").first() : async () => {};
   const statement = {
     bind: () => statement,
@@ -106,20 +116,36 @@ function cannedD1(hop) {
   return { prepare: () => statement, batch: async (s) => (await wait(), s.map(() => ({ results: [row], meta: {} }))) };
 }
 
-/** Per-op cost (µs) of ours and plain over a canned binding, taking turns per op. */
+/** Ops over a canned binding: the ones whose rows it can answer (not list or revoke-all). */
+const CANNED_OPS = ["create", "get", "save", "renew", "rotate", "delete"];
+
+/**
+ * Per-op cost (µs) of ours and plain over a canned binding, taking turns per op. Every op
+ * presents the same token, whose hash the canned row holds (rotate's new token is dropped).
+ */
 async function canned(k, hop) {
-  const impls = { ours: IMPLS.ours(cannedD1(hop)), plain: IMPLS.plain(cannedD1(hop)) };
+  const secret = "A".repeat(43);
+  const token = `${crypto.randomUUID()}.${secret}`;
+  const hash = await sha256(secret);
+  const impls = { ours: IMPLS.ours(cannedD1(hop, hash)), plain: IMPLS.plain(cannedD1(hop, hash)) };
   const result = { ours: {}, plain: {} };
-  const id = crypto.randomUUID();
-  for (const op of OPS) {
+  for (const op of CANNED_OPS) {
     for (const name of k % 2 ? ["plain", "ours"] : ["ours", "plain"]) {
       const impl = impls[name];
       const start = now();
-      for (let i = 0; i < k; i++) await (op === "create" ? impl.create() : impl[op](id));
+      for (let i = 0; i < k; i++) await impl[op]({ token, user: "canned" });
       result[name][op] = ((now() - start) / k) * 1000;
     }
   }
   return result;
+}
+
+/** What plain pays to hash: one WebCrypto SHA-256 of a secret, awaited (µs, mean of k). */
+async function hashing(k) {
+  const secret = "A".repeat(43);
+  const start = now();
+  for (let i = 0; i < k; i++) await sha256(secret);
+  return { webCryptoUs: ((now() - start) / k) * 1000 };
 }
 
 /**
@@ -149,20 +175,21 @@ export default {
       case "/round":
         return json(await round(env.DB, url.searchParams.get("order").split(","), k));
       case "/meter": {
+        const name = url.searchParams.get("impl");
         const { db, totals } = metered(env.DB);
-        const impl = IMPLS[url.searchParams.get("impl")](db);
+        const impl = IMPLS[name](db);
+        const sessions = sessionsFor(name, k);
         const result = {};
-        const ids = [];
         for (const op of OPS) {
+          if (!impl[op]) continue;
+          if (op === "revokeAll") for (const s of sessions) await impl.create(s);
           const before = { ...totals };
-          for (let i = 0; i < k; i++) {
-            if (op === "create") ids.push(await impl.create());
-            else await impl[op](ids[i]);
-          }
+          const on = targets(op, sessions);
+          for (const s of on) await impl[op](s);
           result[op] = {
-            trips: (totals.trips - before.trips) / k,
-            rowsRead: (totals.rowsRead - before.rowsRead) / k,
-            rowsWritten: (totals.rowsWritten - before.rowsWritten) / k,
+            trips: (totals.trips - before.trips) / on.length,
+            rowsRead: (totals.rowsRead - before.rowsRead) / on.length,
+            rowsWritten: (totals.rowsWritten - before.rowsWritten) / on.length,
           };
         }
         return json(result);
@@ -173,15 +200,15 @@ export default {
         // Reads and writes of existing sessions in a table of the current size.
         const table = url.searchParams.get("table");
         const impl = table === OURS_TABLE ? ours(env.DB) : plain(env.DB);
-        const ids = [];
-        for (let i = 0; i < k; i++) ids.push(await impl.create());
+        const sessions = sessionsFor("scale", k);
+        for (const s of sessions) await impl.create(s);
         const timing = {};
         for (const op of ["get", "save"]) {
           const start = now();
-          for (const id of ids) await impl[op](id);
+          for (const s of sessions) await impl[op](s);
           timing[op] = (now() - start) / k;
         }
-        for (const id of ids) await impl.delete(id);
+        for (const s of sessions) await impl.delete(s);
         return json(timing);
       }
       case "/purge": {
@@ -196,6 +223,8 @@ export default {
         return json(await overhead(env, k));
       case "/canned":
         return json(await canned(k, url.searchParams.has("hop") ? env.DB : undefined));
+      case "/hash":
+        return json(await hashing(k));
       case "/instantiate":
         return json(instantiation(k));
       case "/construct": {
