@@ -37,14 +37,27 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const kb = JSON.stringify({ blob: "x".repeat(1000) });
-  const ids = [];
+  // Each session has its own user, so a user's list holds one session, as most do.
+  const sessions = [];
+  const holding = (i, headers = auth) => ({ ...headers, "session-token": sessions[i].token });
   const routes = [
     ["GET /health", () => fetch(`${base}/health`)],
-    ["POST /sessions", () => fetch(`${base}/sessions`, { method: "POST", headers: json, body: '{"userId":"u","data":{"a":1}}' }), async (r) => ids.push((await r.json()).id)],
-    ["GET /sessions/{id}", (i) => fetch(`${base}/sessions/${ids[i]}`, { headers: auth })],
-    ["PUT /sessions/{id}/data (1 KB)", (i) => fetch(`${base}/sessions/${ids[i]}/data`, { method: "PUT", headers: json, body: kb })],
-    ["POST /sessions/{id}/renew", (i) => fetch(`${base}/sessions/${ids[i]}/renew`, { method: "POST", headers: auth })],
-    ["DELETE /sessions/{id}", (i) => fetch(`${base}/sessions/${ids[i]}`, { method: "DELETE", headers: auth })],
+    [
+      "POST /sessions",
+      (i) => fetch(`${base}/sessions`, { method: "POST", headers: json, body: JSON.stringify({ userId: `u${i}`, data: { a: 1 } }) }),
+      async (r) => sessions.push(await r.json()),
+    ],
+    ["GET /session", (i) => fetch(`${base}/session`, { headers: holding(i) })],
+    ["PUT /session/data (1 KB)", (i) => fetch(`${base}/session/data`, { method: "PUT", headers: holding(i, json), body: kb })],
+    ["POST /session/renew", (i) => fetch(`${base}/session/renew`, { method: "POST", headers: holding(i) })],
+    [
+      "POST /session/rotate",
+      (i) => fetch(`${base}/session/rotate`, { method: "POST", headers: holding(i) }),
+      async (r, i) => (sessions[i].token = (await r.json()).token),
+    ],
+    ["GET /sessions/{id}", (i) => fetch(`${base}/sessions/${sessions[i].id}`, { headers: auth })],
+    ["GET /users/{userId}/sessions", (i) => fetch(`${base}/users/u${i}/sessions`, { headers: auth })],
+    ["DELETE /session", (i) => fetch(`${base}/session`, { method: "DELETE", headers: holding(i) })],
   ];
   // Warm-up, discarded.
   for (let i = 0; i < 50; i++) await (await fetch(`${base}/health`)).arrayBuffer();
@@ -55,7 +68,7 @@ try {
     for (let i = 0; i < N; i++) {
       const start = performance.now();
       const response = await send(i);
-      if (after) await after(response);
+      if (after) await after(response, i);
       else await response.arrayBuffer();
       times.push(performance.now() - start);
       if (response.status >= 400) throw new Error(`${name}: ${response.status}`);

@@ -39,8 +39,15 @@ impl ApiError {
         Self::new(404, "not_found", message)
     }
 
+    /// No live session has the public id in the path.
     pub fn session_not_found() -> Self {
         Self::not_found("no live session has this id")
+    }
+
+    /// No live session opens with the `Session-Token` given: one answer whether the token
+    /// is malformed, unknown, expired or has the wrong secret, so a guess learns nothing.
+    pub fn token_not_found() -> Self {
+        Self::not_found("no live session has this token")
     }
 
     pub fn unauthorized() -> Self {
@@ -206,6 +213,7 @@ mod tests {
     #[test]
     fn errors_without_a_detail_are_not_logged() {
         assert_eq!(ApiError::session_not_found().log_line(), None);
+        assert_eq!(ApiError::token_not_found().log_line(), None);
         assert_eq!(
             ApiError::from(Error::InvalidData("x".into())).log_line(),
             None

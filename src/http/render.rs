@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::events::Event;
-use crate::json::{time, to_text, Arguments, Times};
+use crate::json::{listed_all, time, to_text, Arguments, Times};
+use crate::store::Listed;
 
 /// `{"id","expiresAt"}`, the answer to a renewal.
 pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
@@ -12,6 +13,17 @@ pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
         to_text(&id),
         time(expires_at, Times::Iso)
     )
+}
+
+/// `{"sessions":[…]}`, a user's sessions: an object rather than a bare array, so the
+/// answer can grow a field (a cursor, say) without breaking its clients.
+pub fn sessions(sessions: &[Listed]) -> String {
+    format!(r#"{{"sessions":{}}}"#, listed_all(sessions, Times::Iso))
+}
+
+/// `{"revoked":N}`, the answer to revoking a user's sessions.
+pub fn revoked(count: u32) -> String {
+    format!(r#"{{"revoked":{count}}}"#)
 }
 
 /// One JSON log line for a signal: its name, then its arguments (see [`Arguments`]) with
@@ -43,6 +55,29 @@ mod tests {
             renewal("s\"1", at(0)),
             r#"{"id":"s\"1","expiresAt":"1970-01-01T00:00:00.000Z"}"#
         );
+    }
+
+    #[test]
+    fn a_users_sessions_are_a_list_under_sessions() {
+        assert_eq!(sessions(&[]), r#"{"sessions":[]}"#);
+        let id = crate::session::SessionId::generate();
+        let listed = Listed {
+            id: id.clone(),
+            user_id: Some("u".into()),
+            created_at: at(0),
+            expires_at: at(1_500),
+        };
+        let body: serde_json::Value = serde_json::from_str(&sessions(&[listed])).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({ "sessions": [{
+                "id": id.as_str(),
+                "userId": "u",
+                "createdAt": "1970-01-01T00:00:00.000Z",
+                "expiresAt": "1970-01-01T00:00:01.500Z",
+            }] })
+        );
+        assert_eq!(revoked(3), r#"{"revoked":3}"#);
     }
 
     #[test]

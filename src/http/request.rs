@@ -9,7 +9,8 @@ use super::error::ApiError;
 use crate::error::Error;
 use crate::manager::{Arg, DataArg};
 
-/// Room for `userId` and the wrapping object around `data` in a create body.
+/// Room for `userId` and the wrapping object around `data` in a create body; also the whole
+/// limit of a rotate body, which holds only a `userId`.
 pub const CREATE_BODY_OVERHEAD: usize = 4096;
 
 /// Whether a `Content-Type` names JSON (`application/json`, any parameters).
@@ -26,30 +27,77 @@ pub fn declared_too_large(content_length: Option<&str>, limit: usize) -> bool {
         .is_some_and(|len| len > limit as u64)
 }
 
-/// A create body, `{ "userId"?: string | null, "data"?: object }` (or nothing), as the
-/// core's arguments. The data's JSON text is passed on as written, for the core to check.
+/// The name of the request header that carries a session's token. Never a URL: Workers
+/// Logs and proxies record URLs, and a token is a credential.
+pub const SESSION_TOKEN: &str = "Session-Token";
+
+/// The token a session route acts on, from its `Session-Token` header. A present but
+/// malformed token is passed on: the core answers it as not found, like an unknown one.
 ///
 /// # Errors
-/// 400 `invalid_json` for text that is not JSON, `invalid_data` for JSON that is not an object.
-pub fn create_args(body: &str) -> Result<(Arg<Option<String>>, DataArg), ApiError> {
-    if body.trim().is_empty() {
-        return Ok((Arg::Given(None), DataArg::Absent));
+/// 400 `invalid_argument` when the header is missing or empty (a client that forgot to
+/// set it, told so rather than told that no session matches).
+pub fn session_token(header: Option<String>) -> Result<String, ApiError> {
+    header
+        .filter(|token| !token.trim().is_empty())
+        .ok_or_else(|| {
+            ApiError::from(Error::InvalidArgument(format!(
+                "this route needs the session's token in the `{SESSION_TOKEN}` header"
+            )))
+        })
+}
+
+/// A path segment with its percent-escapes decoded (the `{userId}` of `/users/{userId}/…`).
+/// Only `%XX` is decoded: a `+` is a plus sign in a path.
+///
+/// # Errors
+/// 400 `invalid_argument` for a `%` not followed by two hex digits, or bytes that are not
+/// UTF-8 (the message names neither: the segment may be anything).
+pub fn decode_segment(segment: &str) -> Result<String, ApiError> {
+    let bad = || {
+        ApiError::from(Error::InvalidArgument(
+            "the userId in the path must be percent-encoded UTF-8".to_owned(),
+        ))
+    };
+    let mut bytes = Vec::with_capacity(segment.len());
+    let mut rest = segment.bytes();
+    while let Some(byte) = rest.next() {
+        if byte != b'%' {
+            bytes.push(byte);
+            continue;
+        }
+        let mut hex = || rest.next().and_then(|h| char::from(h).to_digit(16));
+        match (hex(), hex()) {
+            // Two hex digits are at most 255.
+            (Some(high), Some(low)) => {
+                bytes.push(u8::try_from(high * 16 + low).map_err(|_| bad())?)
+            }
+            _ => return Err(bad()),
+        }
     }
-    // A map of raw values: only the outer object is parsed here, and a body of another
-    // shape (an array, a string) is refused rather than read positionally.
-    let mut fields: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(|e| {
+    String::from_utf8(bytes).map_err(|_| bad())
+}
+
+/// The body's top-level fields, each as its raw JSON text, or `None` for an empty body.
+/// Only the outer object is parsed here, and a body of another shape (an array, a string)
+/// is refused with `shape` rather than read positionally.
+fn fields(body: &str, shape: Error) -> Result<Option<BTreeMap<String, &RawValue>>, ApiError> {
+    if body.trim().is_empty() {
+        return Ok(None);
+    }
+    let fields = serde_json::from_str(body).map_err(|e| {
         if e.is_data() {
-            ApiError::from(Error::InvalidData(
-                "the body must be a JSON object: { \"userId\"?, \"data\"? }".to_owned(),
-            ))
+            ApiError::from(shape)
         } else {
             ApiError::invalid_json(format!("not valid JSON: {e}"))
         }
     })?;
-    let user_id = match fields
-        .remove("userId")
-        .map(|raw| serde_json::from_str(raw.get()))
-    {
+    Ok(Some(fields))
+}
+
+/// A `userId` field as the core's argument: absent and `null` are both `Given(None)`.
+fn user_id_arg(raw: Option<&RawValue>) -> Arg<Option<String>> {
+    match raw.map(|raw| serde_json::from_str(raw.get())) {
         None | Some(Ok(Value::Null)) => Arg::Given(None),
         Some(Ok(Value::String(user))) => Arg::Given(Some(user)),
         Some(Ok(other)) => Arg::WrongType {
@@ -60,11 +108,39 @@ pub fn create_args(body: &str) -> Result<(Arg<Option<String>>, DataArg), ApiErro
         Some(Err(_)) => Arg::Malformed {
             shown: "a string with a lone surrogate".to_owned(),
         },
+    }
+}
+
+/// A create body, `{ "userId"?: string | null, "data"?: object }` (or nothing), as the
+/// core's arguments. The data's JSON text is passed on as written, for the core to check.
+///
+/// # Errors
+/// 400 `invalid_json` for text that is not JSON, `invalid_data` for JSON that is not an object.
+pub fn create_args(body: &str) -> Result<(Arg<Option<String>>, DataArg), ApiError> {
+    let shape =
+        Error::InvalidData("the body must be a JSON object: { \"userId\"?, \"data\"? }".to_owned());
+    let Some(mut fields) = fields(body, shape)? else {
+        return Ok((Arg::Given(None), DataArg::Absent));
     };
+    let user_id = user_id_arg(fields.remove("userId"));
     let data = fields
         .remove("data")
         .map_or(DataArg::Absent, |raw| DataArg::Json(raw.get().to_owned()));
     Ok((user_id, data))
+}
+
+/// A rotate body, `{ "userId"?: string | null }` (or nothing), as the core's argument:
+/// absent or `null` keeps the session's user (a rotation never signs a user out; deleting
+/// the session does).
+///
+/// # Errors
+/// 400 `invalid_json` for text that is not JSON, `invalid_argument` for JSON that is not
+/// an object (there is no session data in this body to be invalid).
+pub fn rotate_args(body: &str) -> Result<Arg<Option<String>>, ApiError> {
+    let shape =
+        Error::InvalidArgument("the body must be a JSON object: { \"userId\"? }".to_owned());
+    let user_id = fields(body, shape)?.and_then(|mut fields| fields.remove("userId"));
+    Ok(user_id_arg(user_id))
 }
 
 /// How a value of the wrong type is named in messages and logs: by its type, never its
@@ -141,6 +217,81 @@ mod tests {
             create_args(r#"{"userId":"a\ud800b"}"#).unwrap().0,
             Arg::Malformed { .. }
         ));
+    }
+
+    #[test]
+    fn rotate_bodies() {
+        for body in ["", " ", "{}", r#"{"userId":null}"#, r#"{"other":1}"#] {
+            assert_eq!(rotate_args(body).unwrap(), Arg::Given(None), "{body}");
+        }
+        assert_eq!(
+            rotate_args(r#"{"userId":"u"}"#).unwrap(),
+            Arg::Given(Some("u".into()))
+        );
+        assert_eq!(
+            rotate_args(r#"{"userId":5}"#).unwrap(),
+            Arg::WrongType {
+                shown: "a number".into()
+            }
+        );
+        assert!(matches!(
+            rotate_args(r#"{"userId":"\udc00"}"#).unwrap(),
+            Arg::Malformed { .. }
+        ));
+        assert_eq!(rotate_args("{").unwrap_err().code, "invalid_json");
+        assert_eq!(rotate_args("[1]").unwrap_err().code, "invalid_argument");
+        assert_eq!(rotate_args("null").unwrap_err().code, "invalid_argument");
+    }
+
+    #[test]
+    fn a_session_token_header_must_be_there_and_not_blank() {
+        assert_eq!(session_token(Some("a.b".into())).unwrap(), "a.b");
+        // Malformed tokens pass: the core answers them as not found.
+        assert_eq!(session_token(Some("junk".into())).unwrap(), "junk");
+        for header in [None, Some(String::new()), Some("  ".into())] {
+            let error = session_token(header.clone()).unwrap_err();
+            assert_eq!(
+                (error.status, error.code),
+                (400, "invalid_argument"),
+                "{header:?}"
+            );
+            assert!(error.message.contains("Session-Token"));
+        }
+    }
+
+    #[test]
+    fn path_segments_are_percent_decoded_as_utf8() {
+        let cases = [
+            ("user-42", "user-42"),
+            ("u%201", "u 1"),
+            ("a+b", "a+b"),
+            ("a%2Fb%2fc", "a/b/c"),
+            ("%C3%A9t%C3%A9", "été"),
+            ("%F0%9F%98%80", "😀"),
+            ("%25", "%"),
+            ("", ""),
+        ];
+        for (segment, decoded) in cases {
+            assert_eq!(decode_segment(segment).unwrap(), decoded, "{segment}");
+        }
+        for bad in [
+            "%",
+            "%2",
+            "%zz",
+            "a%g1",
+            "%FF",
+            "%C3",
+            "%ED%A0%80",
+            "%C0%AF",
+        ] {
+            let error = decode_segment(bad).unwrap_err();
+            assert_eq!(
+                (error.status, error.code),
+                (400, "invalid_argument"),
+                "{bad}"
+            );
+            assert!(!error.message.contains(bad), "{bad}");
+        }
     }
 
     #[test]

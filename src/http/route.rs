@@ -2,16 +2,32 @@
 
 use super::error::ApiError;
 
-/// A request the API serves. Session ids are passed on as written: the core decides
-/// whether they can name a session.
+/// A request the API serves. Routes under `/session` act on the session the request's
+/// `Session-Token` header names; the others take public ids and user ids from the path,
+/// passed on as written (a user id still percent-encoded): the handler decodes them and the
+/// core decides whether they can name anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route<'a> {
     Health,
     Create,
-    Get(&'a str),
-    Delete(&'a str),
-    SaveData(&'a str),
-    Renew(&'a str),
+    /// `GET /session`.
+    Get,
+    /// `PUT /session/data`.
+    SaveData,
+    /// `POST /session/renew`.
+    Renew,
+    /// `POST /session/rotate`.
+    Rotate,
+    /// `DELETE /session`.
+    Delete,
+    /// `GET /sessions/{id}`.
+    Find(&'a str),
+    /// `DELETE /sessions/{id}`.
+    Revoke(&'a str),
+    /// `GET /users/{userId}/sessions`.
+    ListUser(&'a str),
+    /// `DELETE /users/{userId}/sessions`.
+    RevokeUser(&'a str),
 }
 
 /// Whether `path` is served without the bearer token: only `/health`. Everything else,
@@ -37,13 +53,21 @@ pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
         (["health"], _) => ("GET, HEAD", None),
         (["sessions"], "POST") => return Ok(Route::Create),
         (["sessions"], _) => ("POST", None),
-        (["sessions", id], "GET") => return Ok(Route::Get(id)),
-        (["sessions", id], "DELETE") => return Ok(Route::Delete(id)),
+        (["session"], "GET") => return Ok(Route::Get),
+        (["session"], "DELETE") => return Ok(Route::Delete),
+        (["session"], _) => ("GET, HEAD, DELETE", None),
+        (["session", "data"], "PUT") => return Ok(Route::SaveData),
+        (["session", "data"], _) => ("PUT", None),
+        (["session", "renew"], "POST") => return Ok(Route::Renew),
+        (["session", "renew"], _) => ("POST", None),
+        (["session", "rotate"], "POST") => return Ok(Route::Rotate),
+        (["session", "rotate"], _) => ("POST", None),
+        (["sessions", id], "GET") => return Ok(Route::Find(id)),
+        (["sessions", id], "DELETE") => return Ok(Route::Revoke(id)),
         (["sessions", _], _) => ("GET, HEAD, DELETE", None),
-        (["sessions", id, "data"], "PUT") => return Ok(Route::SaveData(id)),
-        (["sessions", _, "data"], _) => ("PUT", None),
-        (["sessions", id, "renew"], "POST") => return Ok(Route::Renew(id)),
-        (["sessions", _, "renew"], _) => ("POST", None),
+        (["users", user, "sessions"], "GET") => return Ok(Route::ListUser(user)),
+        (["users", user, "sessions"], "DELETE") => return Ok(Route::RevokeUser(user)),
+        (["users", _, "sessions"], _) => ("GET, HEAD, DELETE", None),
         _ => ("", Some(ApiError::not_found("no such route"))),
     };
     Err(found.unwrap_or_else(|| ApiError::method_not_allowed(allow)))
@@ -55,20 +79,28 @@ mod tests {
 
     #[test]
     fn each_route_is_reached_by_its_method() {
-        assert_eq!(route("GET", "/health"), Ok(Route::Health));
-        assert_eq!(route("HEAD", "/health"), Ok(Route::Health));
-        assert_eq!(route("HEAD", "/sessions/abc"), Ok(Route::Get("abc")));
-        assert_eq!(route("POST", "/sessions"), Ok(Route::Create));
-        assert_eq!(route("GET", "/sessions/abc"), Ok(Route::Get("abc")));
-        assert_eq!(route("DELETE", "/sessions/abc"), Ok(Route::Delete("abc")));
-        assert_eq!(
-            route("PUT", "/sessions/abc/data"),
-            Ok(Route::SaveData("abc"))
-        );
-        assert_eq!(
-            route("POST", "/sessions/abc/renew"),
-            Ok(Route::Renew("abc"))
-        );
+        let cases = [
+            ("GET", "/health", Route::Health),
+            ("HEAD", "/health", Route::Health),
+            ("POST", "/sessions", Route::Create),
+            ("GET", "/session", Route::Get),
+            ("HEAD", "/session", Route::Get),
+            ("DELETE", "/session", Route::Delete),
+            ("PUT", "/session/data", Route::SaveData),
+            ("POST", "/session/renew", Route::Renew),
+            ("POST", "/session/rotate", Route::Rotate),
+            ("GET", "/sessions/abc", Route::Find("abc")),
+            ("HEAD", "/sessions/abc", Route::Find("abc")),
+            ("DELETE", "/sessions/abc", Route::Revoke("abc")),
+            ("GET", "/users/u%201/sessions", Route::ListUser("u%201")),
+            ("HEAD", "/users/u/sessions", Route::ListUser("u")),
+            ("DELETE", "/users/u/sessions", Route::RevokeUser("u")),
+            // An empty user id reaches the handler, which refuses it as a bad argument.
+            ("GET", "/users//sessions", Route::ListUser("")),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(route(method, path), Ok(expected), "{method} {path}");
+        }
     }
 
     #[test]
@@ -80,10 +112,15 @@ mod tests {
             ("HEAD", "/sessions", "POST"),
             ("PUT", "/sessions/abc", "GET, HEAD, DELETE"),
             ("TRACE", "/sessions/abc", "GET, HEAD, DELETE"),
-            ("GET", "/sessions/abc/data", "PUT"),
-            ("PATCH", "/sessions/abc/data", "PUT"),
-            ("HEAD", "/sessions/abc/renew", "POST"),
-            ("PROPFIND", "/sessions/abc/renew", "POST"),
+            ("POST", "/session", "GET, HEAD, DELETE"),
+            ("PUT", "/session", "GET, HEAD, DELETE"),
+            ("GET", "/session/data", "PUT"),
+            ("PATCH", "/session/data", "PUT"),
+            ("HEAD", "/session/renew", "POST"),
+            ("PROPFIND", "/session/renew", "POST"),
+            ("GET", "/session/rotate", "POST"),
+            ("POST", "/users/u/sessions", "GET, HEAD, DELETE"),
+            ("PUT", "/users/%zz/sessions", "GET, HEAD, DELETE"),
         ];
         for (method, path, allow) in cases {
             let error = route(method, path).unwrap_err();
@@ -102,9 +139,17 @@ mod tests {
             "/nope",
             "/sessions/a/b/c",
             "/health/x",
-            "/sessions/a/other",
+            // The token routes of the old API, which took the credential in the URL.
+            "/sessions/a/data",
+            "/sessions/a/renew",
+            "/session/other",
+            "/session/data/x",
+            "/users",
+            "/users/u",
+            "/users/u/other",
+            "/users/u/sessions/x",
         ] {
-            for method in ["GET", "HEAD", "OPTIONS", "PROPFIND"] {
+            for method in ["GET", "HEAD", "PUT", "POST", "OPTIONS", "PROPFIND"] {
                 assert_eq!(
                     route(method, path).unwrap_err().status,
                     404,
@@ -117,7 +162,7 @@ mod tests {
     #[test]
     fn only_health_is_public() {
         assert!(is_public("/health"));
-        for path in ["/sessions", "/", "/nope", "/health/"] {
+        for path in ["/sessions", "/session", "/", "/nope", "/health/"] {
             assert!(!is_public(path), "{path}");
         }
     }

@@ -10,7 +10,10 @@ use web_sys::{Headers, ReadableStreamDefaultReader, Request, Response, ResponseI
 use super::auth::authorize;
 use super::error::ApiError;
 use super::render;
-use super::request::{create_args, declared_too_large, is_json, CREATE_BODY_OVERHEAD};
+use super::request::{
+    create_args, declared_too_large, decode_segment, is_json, rotate_args, session_token,
+    CREATE_BODY_OVERHEAD, SESSION_TOKEN,
+};
 use super::route::{is_public, route, Route};
 use crate::config::{Config, ConfigInput};
 use crate::json::{self, Times};
@@ -35,6 +38,14 @@ impl Reply {
         Reply {
             status,
             body: Some(body),
+            location: None,
+        }
+    }
+
+    fn no_content() -> Self {
+        Reply {
+            status: 204,
+            body: None,
             location: None,
         }
     }
@@ -120,6 +131,9 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         header(&headers, "authorization").as_deref(),
     )?;
     let route = route(&request.method(), &path)?;
+    // Each session route asks for it first, before reading a body or asking D1. The value
+    // is a credential: it is handed to the core and never logged nor echoed.
+    let token = || session_token(header(&headers, SESSION_TOKEN)).map(Arg::Given);
     let manager = manager_from(env)?;
     let limit = manager.config().max_data_bytes;
     match route {
@@ -127,37 +141,68 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         Route::Create => {
             let body = read_body(request, &headers, limit + CREATE_BODY_OVERHEAD, true).await?;
             let (user_id, data) = create_args(&body)?;
-            let session = settle(drive(manager.create(user_id, data)).await)?;
+            let created = settle(drive(manager.create(user_id, data)).await)?;
             Ok(Reply {
-                location: Some(format!("/sessions/{}", session.id)),
-                ..Reply::json(201, json::session(&session, Times::Iso))
+                // The public id only: a URL is logged, so it must never hold the token.
+                location: Some(format!("/sessions/{}", created.session.id)),
+                ..Reply::json(201, json::created(&created, Times::Iso))
             })
         }
-        Route::Get(id) => match settle(drive(manager.get(Arg::Given(id.to_owned()))).await)? {
+        Route::Get => match settle(drive(manager.get(token()?)).await)? {
             Some(session) => Ok(Reply::json(200, json::session(&session, Times::Iso))),
-            None => Err(ApiError::session_not_found()),
+            None => Err(ApiError::token_not_found()),
         },
-        Route::SaveData(id) => {
+        Route::SaveData => {
+            let token = token()?;
             let body = read_body(request, &headers, limit, false).await?;
-            let outcome = drive(manager.save(Arg::Given(id.to_owned()), DataArg::Json(body))).await;
-            match settle(outcome)? {
+            match settle(drive(manager.save(token, DataArg::Json(body))).await)? {
                 Some(session) => Ok(Reply::json(200, json::session(&session, Times::Iso))),
-                None => Err(ApiError::session_not_found()),
+                None => Err(ApiError::token_not_found()),
             }
         }
-        Route::Renew(id) => match settle(drive(manager.renew(Arg::Given(id.to_owned()))).await)? {
-            Some(until) => Ok(Reply::json(200, render::renewal(id, until))),
+        Route::Renew => {
+            let token = token()?;
+            // Found means the token parsed, so its public id is what `shown` gives.
+            let id = token.shown();
+            match settle(drive(manager.renew(token)).await)? {
+                Some(until) => Ok(Reply::json(200, render::renewal(&id, until))),
+                None => Err(ApiError::token_not_found()),
+            }
+        }
+        Route::Rotate => {
+            let token = token()?;
+            let body = read_body(request, &headers, CREATE_BODY_OVERHEAD, true).await?;
+            let user_id = rotate_args(&body)?;
+            match settle(drive(manager.rotate(token, user_id)).await)? {
+                Some(rotation) => Ok(Reply::json(200, json::rotation(&rotation, Times::Iso))),
+                None => Err(ApiError::token_not_found()),
+            }
+        }
+        Route::Delete => match settle(drive(manager.delete(token()?)).await)? {
+            true => Ok(Reply::no_content()),
+            false => Err(ApiError::token_not_found()),
+        },
+        Route::Find(id) => match settle(drive(manager.find(Arg::Given(id.to_owned()))).await)? {
+            Some(listed) => Ok(Reply::json(200, json::listed(&listed, Times::Iso))),
             None => Err(ApiError::session_not_found()),
         },
-        Route::Delete(id) => {
-            match settle(drive(manager.delete(Arg::Given(id.to_owned()))).await)? {
-                true => Ok(Reply {
-                    status: 204,
-                    body: None,
-                    location: None,
-                }),
+        Route::Revoke(id) => {
+            match settle(drive(manager.revoke(Arg::Given(id.to_owned()))).await)? {
+                true => Ok(Reply::no_content()),
                 false => Err(ApiError::session_not_found()),
             }
+        }
+        Route::ListUser(user) => {
+            let user = Arg::Given(Some(decode_segment(user)?));
+            let sessions = settle(drive(manager.list_user(user)).await)?;
+            Ok(Reply::json(200, render::sessions(&sessions)))
+        }
+        Route::RevokeUser(user) => {
+            let user = Arg::Given(Some(decode_segment(user)?));
+            // The query's own decoding (`+` is a space there), as any client encodes it.
+            let except = Arg::Given(url.search_params().get("except"));
+            let revoked = settle(drive(manager.revoke_user(user, except)).await)?;
+            Ok(Reply::json(200, render::revoked(revoked)))
         }
     }
 }

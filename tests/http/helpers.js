@@ -45,6 +45,39 @@ export async function withTrap(alongside = () => undefined) {
   }
 }
 
+/** `headers` with a session's token in `Session-Token`, where session routes look for it. */
+export function holding(token, headers = AUTH) {
+  return { ...headers, "session-token": token };
+}
+
+/** A token of the issued shape (a v4 id, a dot, 43 base64url characters) that names nothing. */
+export function unknownToken() {
+  return `${crypto.randomUUID()}.${"A".repeat(43)}`;
+}
+
+/** The same session's id with another well-formed secret: a wrong-secret guess. */
+export function wrongSecret(token) {
+  const [id, secret] = token.split(".");
+  return `${id}.${secret.startsWith("B") ? "C" : "B"}${secret.slice(1)}`;
+}
+
+/** The secret half of a token. */
+export function secretOf(token) {
+  return token.split(".")[1];
+}
+
+/** Unpadded base64url of SHA-256(text): what the table keeps in place of a secret. */
+export async function sha256(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return btoa(String.fromCharCode(...digest)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The session's row as stored, every column. */
+export function row(id) {
+  return env.DB.prepare("SELECT * FROM sessions WHERE id = ?1").bind(id).first();
+}
+
+/** Creates a session over HTTP: the 201 body, with its `token`. */
 export async function create(body = {}) {
   const response = await call("POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify(body) });
   if (response.status !== 201) throw new Error(`create: ${response.status} ${await response.text()}`);
@@ -61,7 +94,7 @@ export async function expectError(response, status, code) {
   return body;
 }
 
-/** Moves a session `ms` into its own past. */
+/** Moves a session `ms` into its own past (its creation and expiry both). */
 export function age(id, ms) {
   return env.DB.prepare(
     "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 WHERE id = ?1",

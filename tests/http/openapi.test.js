@@ -2,7 +2,7 @@ import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import specText from "../../openapi.yaml?raw";
-import { AUTH, JSON_AUTH, call, callWith, create, withTrap } from "./helpers.js";
+import { AUTH, JSON_AUTH, call, callWith, create, holding, unknownToken, withTrap } from "./helpers.js";
 
 const spec = parse(specText);
 
@@ -13,9 +13,19 @@ function deref(node) {
 }
 
 const missing = () => `/sessions/${crypto.randomUUID()}`;
+const user = () => `/users/openapi-${crypto.randomUUID()}/sessions`;
 
 /** The answer to a request made while the wasm core traps (it is ended with the trap). */
 const duringTrap = async (method, path, init) => (await withTrap(() => callWith({}, method, path, init))).others;
+
+/** `init` on the session route `method path`, sent with a fresh session's token. */
+const live = async (method, path, init = {}) => {
+  const { token } = await create({ userId: "openapi" });
+  return call(method, path, { ...init, headers: holding(token, init.headers) });
+};
+/** `init` sent with a well-formed token that opens nothing. */
+const dead = (init = {}) => ({ ...init, headers: holding(unknownToken(), init.headers) });
+const JSON_BODY = { headers: JSON_AUTH, body: "{}" };
 
 /** A request that must draw each documented answer, keyed "METHOD path status". */
 const recipes = {
@@ -30,6 +40,51 @@ const recipes = {
   "post /sessions 415": () => call("POST", "/sessions", { headers: { ...AUTH, "content-type": "text/plain" }, body: "{}" }),
   "post /sessions 500": async () => (await withTrap()).trapped,
   "post /sessions 503": async () => callWith(await emptyDb(), "POST", "/sessions"),
+
+  "get /session 200": () => live("GET", "/session"),
+  "get /session 400": () => call("GET", "/session"),
+  "get /session 401": () => call("GET", "/session", dead({ headers: {} })),
+  "get /session 404": () => call("GET", "/session", dead()),
+  "get /session 500": () => duringTrap("GET", "/session", dead()),
+  "get /session 503": async () => callWith(await emptyDb(), "GET", "/session", dead()),
+  "head /session 200": () => live("HEAD", "/session"),
+  "head /session 400": () => call("HEAD", "/session"),
+  "head /session 401": () => call("HEAD", "/session", dead({ headers: {} })),
+  "head /session 404": () => call("HEAD", "/session", dead()),
+  "head /session 500": () => duringTrap("HEAD", "/session", dead()),
+  "head /session 503": async () => callWith(await emptyDb(), "HEAD", "/session", dead()),
+  "delete /session 204": () => live("DELETE", "/session"),
+  "delete /session 400": () => call("DELETE", "/session"),
+  "delete /session 401": () => call("DELETE", "/session", dead({ headers: { authorization: "Bearer wrong" } })),
+  "delete /session 404": () => call("DELETE", "/session", dead()),
+  "delete /session 500": () => duringTrap("DELETE", "/session", dead()),
+  "delete /session 503": async () => callWith(await emptyDb(), "DELETE", "/session", dead()),
+
+  "put /session/data 200": () => live("PUT", "/session/data", { headers: JSON_AUTH, body: '{"b":2}' }),
+  "put /session/data 400": () => live("PUT", "/session/data", { headers: JSON_AUTH, body: "[]" }),
+  "put /session/data 401": () => call("PUT", "/session/data", dead({ headers: {} })),
+  "put /session/data 404": () => call("PUT", "/session/data", dead(JSON_BODY)),
+  "put /session/data 413": () => live("PUT", "/session/data", { headers: JSON_AUTH, body: JSON.stringify({ s: "x".repeat(1_000_001) }) }),
+  "put /session/data 415": () => call("PUT", "/session/data", dead({ headers: AUTH, body: "{}" })),
+  "put /session/data 500": () => duringTrap("PUT", "/session/data", dead(JSON_BODY)),
+  "put /session/data 503": async () => callWith(await emptyDb(), "PUT", "/session/data", dead(JSON_BODY)),
+
+  "post /session/renew 200": () => live("POST", "/session/renew"),
+  "post /session/renew 400": () => call("POST", "/session/renew"),
+  "post /session/renew 401": () => call("POST", "/session/renew", dead({ headers: {} })),
+  "post /session/renew 404": () => call("POST", "/session/renew", dead()),
+  "post /session/renew 500": () => duringTrap("POST", "/session/renew", dead()),
+  "post /session/renew 503": async () => callWith(await emptyDb(), "POST", "/session/renew", dead()),
+
+  "post /session/rotate 200": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: '{"userId":"rotated"}' }),
+  "post /session/rotate 400": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: '{"userId":""}' }),
+  "post /session/rotate 401": () => call("POST", "/session/rotate", dead({ headers: {} })),
+  "post /session/rotate 404": () => call("POST", "/session/rotate", dead()),
+  "post /session/rotate 413": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: JSON.stringify({ userId: "x".repeat(5000) }) }),
+  "post /session/rotate 415": () => live("POST", "/session/rotate", { headers: { ...AUTH, "content-type": "text/plain" }, body: "{}" }),
+  "post /session/rotate 500": () => duringTrap("POST", "/session/rotate", dead()),
+  "post /session/rotate 503": async () => callWith(await emptyDb(), "POST", "/session/rotate", dead()),
+
   "get /sessions/{id} 200": async () => call("GET", `/sessions/${(await create()).id}`),
   "get /sessions/{id} 401": () => call("GET", missing(), { headers: {} }),
   "get /sessions/{id} 404": () => call("GET", missing()),
@@ -45,19 +100,29 @@ const recipes = {
   "delete /sessions/{id} 404": () => call("DELETE", missing()),
   "delete /sessions/{id} 500": () => duringTrap("DELETE", missing()),
   "delete /sessions/{id} 503": async () => callWith(await emptyDb(), "DELETE", missing()),
-  "put /sessions/{id}/data 200": async () => call("PUT", `/sessions/${(await create()).id}/data`, { headers: JSON_AUTH, body: '{"b":2}' }),
-  "put /sessions/{id}/data 400": async () => call("PUT", `/sessions/${(await create()).id}/data`, { headers: JSON_AUTH, body: "[]" }),
-  "put /sessions/{id}/data 401": () => call("PUT", `${missing()}/data`, { headers: {} }),
-  "put /sessions/{id}/data 404": () => call("PUT", `${missing()}/data`, { headers: JSON_AUTH, body: "{}" }),
-  "put /sessions/{id}/data 413": async () => call("PUT", `/sessions/${(await create()).id}/data`, { headers: JSON_AUTH, body: JSON.stringify({ s: "x".repeat(1_000_001) }) }),
-  "put /sessions/{id}/data 415": () => call("PUT", `${missing()}/data`, { headers: AUTH, body: "{}" }),
-  "put /sessions/{id}/data 500": () => duringTrap("PUT", `${missing()}/data`, { headers: JSON_AUTH, body: "{}" }),
-  "put /sessions/{id}/data 503": async () => callWith(await emptyDb(), "PUT", `${missing()}/data`, { headers: JSON_AUTH, body: "{}" }),
-  "post /sessions/{id}/renew 200": async () => call("POST", `/sessions/${(await create()).id}/renew`),
-  "post /sessions/{id}/renew 401": () => call("POST", `${missing()}/renew`, { headers: {} }),
-  "post /sessions/{id}/renew 404": () => call("POST", `${missing()}/renew`),
-  "post /sessions/{id}/renew 500": () => duringTrap("POST", `${missing()}/renew`),
-  "post /sessions/{id}/renew 503": async () => callWith(await emptyDb(), "POST", `${missing()}/renew`),
+
+  "get /users/{userId}/sessions 200": async () => {
+    const { userId } = await create({ userId: `openapi-${crypto.randomUUID()}` });
+    await create({ userId });
+    return call("GET", `/users/${userId}/sessions`);
+  },
+  "get /users/{userId}/sessions 400": () => call("GET", "/users/%zz/sessions"),
+  "get /users/{userId}/sessions 401": () => call("GET", user(), { headers: {} }),
+  "get /users/{userId}/sessions 500": () => duringTrap("GET", user()),
+  "get /users/{userId}/sessions 503": async () => callWith(await emptyDb(), "GET", user()),
+  "head /users/{userId}/sessions 200": () => call("HEAD", user()),
+  "head /users/{userId}/sessions 400": () => call("HEAD", `/users/${"x".repeat(257)}/sessions`),
+  "head /users/{userId}/sessions 401": () => call("HEAD", user(), { headers: {} }),
+  "head /users/{userId}/sessions 500": () => duringTrap("HEAD", user()),
+  "head /users/{userId}/sessions 503": async () => callWith(await emptyDb(), "HEAD", user()),
+  "delete /users/{userId}/sessions 200": async () => {
+    const { userId } = await create({ userId: `openapi-${crypto.randomUUID()}` });
+    return call("DELETE", `/users/${userId}/sessions`);
+  },
+  "delete /users/{userId}/sessions 400": () => call("DELETE", `${user()}?except=nope`),
+  "delete /users/{userId}/sessions 401": () => call("DELETE", user(), { headers: {} }),
+  "delete /users/{userId}/sessions 500": () => duringTrap("DELETE", user()),
+  "delete /users/{userId}/sessions 503": async () => callWith(await emptyDb(), "DELETE", user()),
 };
 
 async function emptyDb() {
@@ -89,6 +154,17 @@ describe("openapi.yaml", () => {
     expect(session.validate({ ...good, extra: 1 }).valid).toBe(false);
     expect(session.validate({ ...good, createdAt: "yesterday" }).valid).toBe(false);
     expect(session.validate({ id: good.id }).valid).toBe(false);
+    // The token is in exactly the answers that hand it out.
+    const schema = (name) => new Validator({ $ref: `#/components/schemas/${name}`, components: spec.components }, "2020-12", false);
+    const token = `${good.id}.${"A".repeat(43)}`;
+    expect(session.validate({ ...good, token }).valid).toBe(false);
+    expect(schema("CreatedSession").validate({ ...good, token }).valid).toBe(true);
+    expect(schema("CreatedSession").validate(good).valid).toBe(false);
+    expect(schema("CreatedSession").validate({ ...good, token: good.id }).valid).toBe(false);
+    const { data, ...info } = good;
+    expect(schema("SessionInfo").validate(info).valid).toBe(true);
+    expect(schema("SessionInfo").validate(good).valid).toBe(false);
+    expect(schema("SessionInfo").validate({ ...info, token }).valid).toBe(false);
   });
 
   for (const { key, status, response } of documented) {
