@@ -223,22 +223,33 @@ fn manager_from(env: &JsValue) -> Result<Manager<D1Store>, ApiError> {
     if !has_prepare {
         return Err(ApiError::not_configured("the DB binding is missing"));
     }
-    let timeout_secs = match Reflect::get(env, &"SESSION_TIMEOUT".into()) {
-        Ok(v) if v.is_undefined() => None,
-        Ok(v) => Some(
-            v.as_f64()
-                .or_else(|| v.as_string().and_then(|s| s.trim().parse().ok()))
-                .ok_or_else(|| ApiError::not_configured("SESSION_TIMEOUT must be a number"))?,
-        ),
-        Err(_) => None,
-    };
     let config = Config::from_input(ConfigInput {
-        timeout_secs,
+        timeout_secs: number_var(env, "SESSION_TIMEOUT")?,
+        absolute_timeout_secs: number_var(env, "SESSION_ABSOLUTE_TIMEOUT")?,
         ..ConfigInput::default()
     })
-    .map_err(|e| ApiError::not_configured(format!("SESSION_TIMEOUT: {e}")))?;
+    .map_err(|e| {
+        let var = match e.option {
+            "absoluteTimeout" => "SESSION_ABSOLUTE_TIMEOUT",
+            _ => "SESSION_TIMEOUT",
+        };
+        ApiError::not_configured(format!("{var}: {}", e.message))
+    })?;
     let store = D1Store::for_table(db, &config.table);
     Ok(Manager::new(store, config))
+}
+
+/// A var that holds a number (wrangler's `[vars]` are strings); `None` when it is not set.
+fn number_var(env: &JsValue, name: &'static str) -> Result<Option<f64>, ApiError> {
+    match Reflect::get(env, &name.into()) {
+        Ok(v) if v.is_undefined() => Ok(None),
+        Ok(v) => v
+            .as_f64()
+            .or_else(|| v.as_string().and_then(|s| s.trim().parse().ok()))
+            .map(Some)
+            .ok_or_else(|| ApiError::not_configured(format!("{name} must be a number"))),
+        Err(_) => Ok(None),
+    }
 }
 
 fn string_binding(env: &JsValue, name: &str) -> Option<String> {

@@ -777,6 +777,23 @@ describe("D1 failures", () => {
     await expectError(await callWith({ DB: undefined }, "POST", "/sessions"), 503, "not_configured");
     await expectError(await callWith({ SESSION_TIMEOUT: "soon" }, "POST", "/sessions"), 503, "not_configured");
     await expectError(await callWith({ SESSION_TIMEOUT: "0" }, "POST", "/sessions"), 503, "not_configured");
+    await expectError(await callWith({ SESSION_ABSOLUTE_TIMEOUT: "soon" }, "POST", "/sessions"), 503, "not_configured");
+    // Below the idle timeout (86400 in wrangler.toml).
+    await expectError(await callWith({ SESSION_ABSOLUTE_TIMEOUT: "60" }, "POST", "/sessions"), 503, "not_configured");
+  });
+
+  it("SESSION_ABSOLUTE_TIMEOUT caps every renewal at creation + the limit", async () => {
+    const env = { SESSION_TIMEOUT: "3600", SESSION_ABSOLUTE_TIMEOUT: "5400" };
+    const body = JSON.stringify({ userId: "abs" });
+    const created = await (await callWith(env, "POST", "/sessions", { headers: JSON_AUTH, body })).json();
+    const limit = new Date(created.createdAt).getTime() + 5_400_000;
+    expect(new Date(created.expiresAt).getTime()).toBe(new Date(created.createdAt).getTime() + 3_600_000);
+    // 40 minutes in: a renewal would give now + 60 minutes, past the 90-minute limit.
+    await age(created.id, 40 * 60_000);
+    const renewed = await (await callWith(env, "POST", "/session/renew", { headers: holding(created.token) })).json();
+    expect(new Date(renewed.expiresAt).getTime()).toBe(limit - 40 * 60_000);
+    const rotated = await (await callWith(env, "POST", "/session/rotate", { headers: holding(created.token) })).json();
+    expect(new Date(rotated.expiresAt).getTime()).toBe(limit - 40 * 60_000);
   });
 });
 
