@@ -157,6 +157,11 @@ export declare class SessionManager extends EventTarget {
   /** `true` when a live session was deleted, `false` when not found. */
   deleteSession(token: string): Promise<boolean>;
   /**
+   * The live session with this public id, without its data or token (for trusted server
+   * code: a device's details); `null` when there is none. Raises no signal.
+   */
+  findSession(id: string): Promise<SessionSummary | null>;
+  /**
    * Deletes a live session by its public id (for trusted server code: "sign out that
    * device"). `true` when one was deleted.
    */

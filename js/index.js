@@ -186,6 +186,10 @@ export class SessionManager extends EventTarget {
     return this.#run(OPERATION.delete, token, same, token);
   }
 
+  async findSession(id) {
+    return this.#run(OPERATION.find, id, session, id);
+  }
+
   async revokeSession(id) {
     return this.#run(OPERATION.revoke, id, same, id);
   }

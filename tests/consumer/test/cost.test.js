@@ -119,3 +119,19 @@ describe("what each operation costs in D1 rows", () => {
     expect(revoked.rowsRead).toBeLessThan(25);
   });
 });
+
+describe("findSession", () => {
+  it("finds a live session by public id, without data or token, and nothing by token or after expiry", async () => {
+    const meter = metered(env.DB);
+    const m = new SessionManager(meter.db, { timeout: 3600 });
+    const s = await m.createSession("finder", { secret: "data" });
+    const found = await cost(meter, async () => {
+      expect(await m.findSession(s.id)).toEqual({ id: s.id, userId: "finder", createdAt: s.createdAt, expiresAt: s.expiresAt });
+    });
+    expect(found).toEqual({ trips: 1, rowsRead: 1, rowsWritten: 0 });
+    expect(await cost(meter, async () => expect(await m.findSession(s.token)).toBeNull())).toMatchObject({ trips: 0 });
+    await env.DB.prepare("UPDATE sessions SET expires_at = expires_at - 3600000 WHERE id = ?1").bind(s.id).run();
+    expect(await m.findSession(s.id)).toBeNull();
+    await expect(m.findSession(42)).rejects.toMatchObject({ name: "SessionError", code: "invalid_argument" });
+  });
+});
