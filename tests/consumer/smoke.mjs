@@ -28,6 +28,14 @@ test("wrangler applies the packaged migrations to a local D1", () => {
     encoding: "utf8",
   });
   assert.match(out, /0001_create_sessions\.sql/);
+  assert.match(out, /0002_hashed_tokens\.sql/);
+  const tables = execFileSync(
+    wrangler,
+    ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", "SELECT name FROM pragma_table_info('sessions')"],
+    { cwd: here, encoding: "utf8" },
+  );
+  const columns = JSON.parse(tables)[0].results.map((r) => r.name);
+  assert.deepEqual(columns, ["id", "secret_hash", "user_id", "data", "created_at", "expires_at"]);
 });
 
 test("wrangler bundles the Worker with the .wasm as a module", () => {
@@ -70,6 +78,12 @@ test("wrangler dev serves the README example on the local D1", async () => {
         "session_data_retrieved",
         "session_deleted",
       ],
+    );
+    // Events name the session by its public id, a UUID, and never carry the token.
+    assert.match(body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual(
+      body.seen.slice(1).map((e) => e.detail.sessionId),
+      Array(5).fill(body.id),
     );
   } finally {
     process.kill(-dev.pid, "SIGTERM");

@@ -1,4 +1,4 @@
-// The README's example, as a user writes it.
+// The README example, as a user writes it.
 import { SessionManager } from "d1-session-manager";
 
 export default {
@@ -10,11 +10,12 @@ export default {
         seen.push({ type: e.type, detail: e.detail });
       });
     }
+    // The token goes to the client (in a cookie, say); the id is safe to log.
     const s = await sessions.createSession("user-42", { cart: [] });
-    const data = await sessions.getSessionData(s.id);
-    await sessions.saveSessionData(s.id, { cart: [7] });
-    const saved = await sessions.getSessionData(s.id);
-    const deleted = await sessions.deleteSession(s.id);
+    const data = await sessions.getSessionData(s.token);
+    await sessions.saveSessionData(s.token, { cart: [7] });
+    const saved = await sessions.getSessionData(s.token);
+    const deleted = await sessions.deleteSession(s.token);
     return Response.json({ id: s.id, data, saved, deleted, seen });
   },
 };

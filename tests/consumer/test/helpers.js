@@ -70,3 +70,42 @@ export function age(id, ms) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Moves a session's creation and expiry back by different amounts (ms). */
+export function shift(id, { created = 0, expires = 0 }) {
+  return env.DB.prepare(
+    "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?3 WHERE id = ?1",
+  )
+    .bind(id, created, expires)
+    .run();
+}
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** 43 random base64url characters: shaped like a secret this package issues. */
+export function randomSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(43));
+  return Array.from(bytes, (b) => BASE64URL[b & 63]).join("");
+}
+
+/** A token shaped like an issued one, for session `id` (default: one that does not exist). */
+export function forgedToken(id = crypto.randomUUID()) {
+  return `${id}.${randomSecret()}`;
+}
+
+/** The secret half of a token. */
+export const secretOf = (token) => token.slice(token.indexOf(".") + 1);
+
+/** Unpadded base64url of SHA-256 of `text` (UTF-8), by WebCrypto. */
+export async function sha256Base64Url(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The session as `getSession` answers it: the created session without its token. */
+export function withoutToken(created) {
+  const { token, ...session } = created;
+  return session;
+}
+
+export const TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.[A-Za-z0-9_-]{43}$/;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";
-import { age, record, row } from "./helpers.js";
+import { age, forgedToken, record, row, TOKEN, withoutToken } from "./helpers.js";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -59,6 +59,9 @@ describe("createSession", () => {
     const before = Date.now();
     const session = await manager.createSession("user-42", { cart: [] });
     expect(session.id).toMatch(UUID_V4);
+    // The token is `<id>.<secret>`, the secret 43 base64url characters.
+    expect(session.token).toMatch(TOKEN);
+    expect(TOKEN.exec(session.token)[1]).toBe(session.id);
     expect(session.userId).toBe("user-42");
     expect(session.data).toEqual({ cart: [] });
     expect(session.createdAt).toBeInstanceOf(Date);
@@ -88,10 +91,11 @@ describe("createSession", () => {
     expect(created.map((e) => e.detail.userId)).toEqual([null, null]);
   });
 
-  it("issues distinct ids", async () => {
+  it("issues distinct ids and distinct secrets", async () => {
     const manager = new SessionManager(env.DB);
     const sessions = await Promise.all(Array.from({ length: 20 }, () => manager.createSession()));
     expect(new Set(sessions.map((s) => s.id)).size).toBe(20);
+    expect(new Set(sessions.map((s) => s.token.split(".")[1])).size).toBe(20);
   });
 
   it("rejects a bad userId with invalid_argument and writes nothing", async () => {
@@ -152,8 +156,8 @@ describe("getSessionData and getSession", () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
     const session = await manager.createSession("u1", { cart: [1], theme: "dark" });
-    expect(await manager.getSessionData(session.id)).toEqual({ cart: [1], theme: "dark" });
-    expect(await manager.getSession(session.id)).toEqual(session);
+    expect(await manager.getSessionData(session.token)).toEqual({ cart: [1], theme: "dark" });
+    expect(await manager.getSession(session.token)).toEqual(withoutToken(session));
     const retrieved = events.filter((e) => e.type === "session_data_retrieved");
     expect(retrieved.map((e) => e.detail)).toEqual([
       { sessionId: session.id, dataKeys: ["cart", "theme"] },
@@ -164,12 +168,15 @@ describe("getSessionData and getSession", () => {
   it("resolve null for a missing session and say not_found_or_expired", async () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
-    const missing = crypto.randomUUID();
+    // Shaped like an issued token, so D1 is asked, and has no such session.
+    const missing = forgedToken();
     expect(await manager.getSessionData(missing)).toBeNull();
-    expect(events.at(-1)).toMatchObject({
-      type: "session_data_retrieval_failed",
-      detail: { sessionId: missing, reason: "not_found_or_expired" },
-    });
+    expect(await manager.getSession(missing)).toBeNull();
+    const failed = events.filter((e) => e.type !== "session_manager_initialized");
+    expect(failed.map((e) => [e.type, e.detail])).toEqual([
+      ["session_data_retrieval_failed", { sessionId: missing.split(".")[0], reason: "not_found_or_expired" }],
+      ["session_data_retrieval_failed", { sessionId: missing.split(".")[0], reason: "not_found_or_expired" }],
+    ]);
   });
 });
 
@@ -178,8 +185,8 @@ describe("saveSessionData", () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
     const session = await manager.createSession("u", { a: 1, b: 2 });
-    expect(await manager.saveSessionData(session.id, { c: [3] })).toBe(true);
-    expect(await manager.getSessionData(session.id)).toEqual({ c: [3] });
+    expect(await manager.saveSessionData(session.token, { c: [3] })).toBe(true);
+    expect(await manager.getSessionData(session.token)).toEqual({ c: [3] });
     expect(events.find((e) => e.type === "session_data_saved").detail).toEqual({
       sessionId: session.id,
       savedKeys: ["c"],
@@ -189,11 +196,11 @@ describe("saveSessionData", () => {
   it("resolves false for a missing session and says not_found", async () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
-    const missing = crypto.randomUUID();
+    const missing = forgedToken();
     expect(await manager.saveSessionData(missing, { a: 1 })).toBe(false);
     expect(events.at(-1)).toMatchObject({
       type: "session_data_save_failed",
-      detail: { sessionId: missing, reason: "not_found" },
+      detail: { sessionId: missing.split(".")[0], reason: "not_found" },
     });
     expect(events.at(-1).detail).not.toHaveProperty("exception");
   });
@@ -214,12 +221,13 @@ describe("saveSessionData", () => {
       [{ s: "é".repeat(100) }, "payload_too_large", "payload_too_large"],
     ];
     for (const [data, code, reason] of cases) {
-      const error = await manager.saveSessionData(session.id, data).catch((e) => e);
+      const error = await manager.saveSessionData(session.token, data).catch((e) => e);
       expect(error.code, JSON.stringify(String(data))).toBe(code);
       expect(events.at(-1)).toMatchObject({
         type: "session_data_save_failed",
         detail: { sessionId: session.id, reason, exception: error },
       });
+      expect(error.message).not.toContain(session.token.split(".")[1]);
     }
     expect((await row(session.id)).data).toBe('{"keep":true}');
   });
@@ -227,8 +235,8 @@ describe("saveSessionData", () => {
   it("counts the limit in UTF-8 bytes of the JSON", async () => {
     const manager = new SessionManager(env.DB, { maxDataBytes: 12 });
     const session = await manager.createSession("u");
-    expect(await manager.saveSessionData(session.id, { k: "éé" })).toBe(true); // 12 bytes
-    const error = await manager.saveSessionData(session.id, { k: "ééé" }).catch((e) => e);
+    expect(await manager.saveSessionData(session.token, { k: "éé" })).toBe(true); // 12 bytes
+    const error = await manager.saveSessionData(session.token, { k: "ééé" }).catch((e) => e);
     expect(error.code).toBe("payload_too_large");
   });
 });
@@ -239,7 +247,7 @@ describe("renewSession", () => {
     const events = record(manager);
     const session = await manager.createSession("u");
     const before = Date.now();
-    const expiresAt = await manager.renewSession(session.id);
+    const expiresAt = await manager.renewSession(session.token);
     expect(expiresAt).toBeInstanceOf(Date);
     expect(expiresAt.getTime()).toBeGreaterThanOrEqual(before + 600_000);
     expect((await row(session.id)).expires_at).toBe(expiresAt.getTime());
@@ -254,11 +262,11 @@ describe("renewSession", () => {
   it("resolves null for a missing session and says not_found", async () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
-    const missing = crypto.randomUUID();
+    const missing = forgedToken();
     expect(await manager.renewSession(missing)).toBeNull();
     expect(events.at(-1)).toMatchObject({
       type: "session_renewal_failed",
-      detail: { sessionId: missing, reason: "not_found" },
+      detail: { sessionId: missing.split(".")[0], reason: "not_found" },
     });
   });
 });
@@ -268,9 +276,9 @@ describe("deleteSession", () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
     const session = await manager.createSession("u");
-    expect(await manager.deleteSession(session.id)).toBe(true);
+    expect(await manager.deleteSession(session.token)).toBe(true);
     expect(await row(session.id)).toBeNull();
-    expect(await manager.deleteSession(session.id)).toBe(false);
+    expect(await manager.deleteSession(session.token)).toBe(false);
     expect(events.slice(-2).map((e) => [e.type, e.detail])).toEqual([
       ["session_deleted", { sessionId: session.id }],
       ["session_deletion_failed", { sessionId: session.id, reason: "not_found" }],
@@ -278,43 +286,86 @@ describe("deleteSession", () => {
   });
 });
 
-describe("ids that cannot be issued ids", () => {
-  const bogus = ["", "abc", "' OR '1'='1", "x".repeat(10_000), "😀".repeat(9), crypto.randomUUID().toUpperCase()];
+describe("strings that cannot be issued tokens", () => {
+  const OPERATIONS = [
+    ["getSessionData", (m, t) => m.getSessionData(t), null, "session_data_retrieval_failed", "not_found_or_expired"],
+    ["getSession", (m, t) => m.getSession(t), null, "session_data_retrieval_failed", "not_found_or_expired"],
+    ["saveSessionData", (m, t) => m.saveSessionData(t, { a: 1 }), false, "session_data_save_failed", "not_found"],
+    ["renewSession", (m, t) => m.renewSession(t), null, "session_renewal_failed", "not_found"],
+    ["rotateSession", (m, t) => m.rotateSession(t), null, "session_rotation_failed", "not_found"],
+    ["rotateSession to a user", (m, t) => m.rotateSession(t, { userId: "u" }), null, "session_rotation_failed", "not_found"],
+    ["deleteSession", (m, t) => m.deleteSession(t), false, "session_deletion_failed", "not_found"],
+  ];
 
-  it("are not found, with the failure event, and no D1 call", async () => {
+  it("are not found, with the failure event, and no D1 call, even for a live session's own id", async () => {
+    const session = await new SessionManager(env.DB).createSession("u", { keep: 1 });
+    const { id, token } = session;
+    const secret = token.split(".")[1];
+    // [argument, the sessionId its events show: the public id it starts with, else ""]
+    const bogus = [
+      ["", ""],
+      ["abc", ""],
+      ["' OR '1'='1", ""],
+      ["x".repeat(10_000), ""],
+      ["😀".repeat(9), ""],
+      [crypto.randomUUID().toUpperCase(), ""],
+      // The bare public id of a live session is not its token.
+      [id, id],
+      [`${id}.`, id],
+      [`${id}.${secret}x`, id],
+      [`${id}.${secret.slice(1)}`, id],
+      [`${id}.${secret.slice(1)}+`, id],
+      [`${id}.${secret}.${secret}`, id],
+      [`${id} .${secret}`, ""],
+      [` ${token}`, ""],
+      [token.toUpperCase(), ""],
+      [`.${secret}`, ""],
+      [secret, ""],
+      [`${id}.${secret.slice(1)}\ud800`, id],
+    ];
     const calls = [];
-    const spy = { prepare: (q) => (calls.push(q), env.DB.prepare(q)), batch: (s) => env.DB.batch(s) };
+    const spy = { prepare: (q) => (calls.push(q), env.DB.prepare(q)), batch: (s) => (calls.push(s), env.DB.batch(s)) };
     const manager = new SessionManager(spy);
     const events = record(manager);
-    for (const id of bogus) {
-      expect(await manager.getSessionData(id)).toBeNull();
-      expect(await manager.getSession(id)).toBeNull();
-      expect(await manager.saveSessionData(id, { a: 1 })).toBe(false);
-      expect(await manager.renewSession(id)).toBeNull();
-      expect(await manager.deleteSession(id)).toBe(false);
+    await manager.ready;
+    for (const [text, shownId] of bogus) {
+      for (const [name, call, answer, type, reason] of OPERATIONS) {
+        const from = events.length;
+        expect(await call(manager, text), `${name}(${JSON.stringify(text.slice(0, 90))})`).toBe(answer);
+        expect(events.slice(from).map((e) => [e.type, e.detail])).toEqual([[type, { sessionId: shownId, reason }]]);
+      }
     }
     expect(calls).toEqual([]);
-    const failures = events.filter((e) => e.type !== "session_manager_initialized");
-    expect(failures).toHaveLength(bogus.length * 5);
-    expect(failures.every((e) => e.type.endsWith("_failed"))).toBe(true);
+    // The session itself is untouched and its token still opens it.
+    expect(await manager.getSessionData(token)).toEqual({ keep: 1 });
+    expect(calls).toHaveLength(1);
   });
 
-  it("of the wrong type reject with invalid_argument", async () => {
+  it("of the wrong type reject with invalid_argument, naming only the type", async () => {
     const manager = new SessionManager(env.DB);
     const events = record(manager);
+    const { token } = await manager.createSession("u");
     const calls = [
-      [() => manager.getSessionData(42), "session_data_retrieval_failed"],
-      [() => manager.getSession({}), "session_data_retrieval_failed"],
-      [() => manager.saveSessionData(null, { a: 1 }), "session_data_save_failed"],
-      [() => manager.renewSession(undefined), "session_renewal_failed"],
-      [() => manager.deleteSession(Symbol("x")), "session_deletion_failed"],
+      [() => manager.getSessionData(42), "session_data_retrieval_failed", "number"],
+      [() => manager.getSession({}), "session_data_retrieval_failed", "object"],
+      [() => manager.saveSessionData(null, { a: 1 }), "session_data_save_failed", "object"],
+      [() => manager.renewSession(undefined), "session_renewal_failed", "undefined"],
+      [() => manager.rotateSession(7n), "session_rotation_failed", "bigint"],
+      [() => manager.deleteSession(Symbol("x")), "session_deletion_failed", "symbol"],
+      // Objects that stringify to the token: still a wrong type, and never quoted.
+      [() => manager.getSessionData(new String(token)), "session_data_retrieval_failed", "object"],
+      [() => manager.deleteSession([token]), "session_deletion_failed", "object"],
+      [() => manager.rotateSession({ toString: () => token }), "session_rotation_failed", "object"],
     ];
-    for (const [call, type] of calls) {
+    for (const [call, type, typeName] of calls) {
       const error = await call().catch((e) => e);
-      expect(error.code).toBe("invalid_argument");
+      expect(error).toMatchObject({ name: "SessionError", code: "invalid_argument" });
+      expect(error.message).toBe(`token must be a string, got a value of type ${typeName}`);
       expect(events.at(-1).type).toBe(type);
-      expect(events.at(-1).detail.reason).toBe("invalid_argument");
+      expect(events.at(-1).detail).toMatchObject({ sessionId: "", reason: "invalid_argument" });
     }
+    // The session survived all of it.
+    expect(await manager.getSessionData(token)).toEqual({});
   });
 });
 
@@ -324,7 +375,7 @@ describe("events and promises", () => {
     const events = record(manager);
     const session = await manager.createSession("u");
     expect(events.at(-1).type).toBe("session_created");
-    await manager.deleteSession(session.id);
+    await manager.deleteSession(session.token);
     expect(events.at(-1).type).toBe("session_deleted");
     await manager.createSession(5).catch(() => {});
     expect(events.at(-1).type).toBe("session_creation_failed");
@@ -362,7 +413,7 @@ describe("events and promises", () => {
     expect(events.at(-1)).toMatchObject({ type: "session_creation_failed", detail: { exception: error } });
     broken = false;
     const session = await manager.createSession("u");
-    expect(await manager.getSessionData(session.id)).toEqual({});
+    expect(await manager.getSessionData(session.token)).toEqual({});
   });
 
   it("keeps concurrent operations apart, each with its own result and events", async () => {
@@ -373,11 +424,11 @@ describe("events and promises", () => {
     // 40 s of 100 left: reads of these renew, which takes them a second round trip.
     await Promise.all(made.slice(0, 4).map((s) => age(s.id, 60_000)));
     const events = record(manager);
-    const gets = made.slice(0, 4).map((s) => manager.getSessionData(s.id));
-    const saves = made.slice(4, 8).map((s, i) => manager.saveSessionData(s.id, { saved: i }));
-    const deletes = made.slice(8).map((s) => manager.deleteSession(s.id));
-    const missing = manager.getSessionData(crypto.randomUUID());
-    const badData = manager.saveSessionData(made[4].id, [1]).catch((e) => e.code);
+    const gets = made.slice(0, 4).map((s) => manager.getSessionData(s.token));
+    const saves = made.slice(4, 8).map((s, i) => manager.saveSessionData(s.token, { saved: i }));
+    const deletes = made.slice(8).map((s) => manager.deleteSession(s.token));
+    const missing = manager.getSessionData(forgedToken());
+    const badData = manager.saveSessionData(made[4].token, [1]).catch((e) => e.code);
 
     expect(await Promise.all(gets)).toEqual([0, 1, 2, 3].map((i) => ({ i })));
     expect(await Promise.all(saves)).toEqual([true, true, true, true]);
@@ -417,20 +468,30 @@ describe("events and promises", () => {
     const first = await manager.createSession("u");
     const second = await manager.createSession("u");
     expect(heard).toEqual([first.id, second.id]);
-    expect(await manager.getSessionData(first.id)).toEqual({});
+    expect(await manager.getSessionData(first.token)).toEqual({});
   });
 
   it("with no listener every method answers the same, and a listener added later hears", async () => {
     const manager = new SessionManager(env.DB, { timeout: 3600 });
-    const session = await manager.createSession("u", { a: 1 });
-    expect(await manager.getSessionData(session.id)).toEqual({ a: 1 });
-    expect((await manager.getSession(session.id)).createdAt).toEqual(session.createdAt);
-    expect(await manager.saveSessionData(session.id, { b: 2 })).toBe(true);
-    const expiry = await manager.renewSession(session.id);
+    const user = `quiet-${crypto.randomUUID()}`;
+    const session = await manager.createSession(user, { a: 1 });
+    expect(await manager.getSessionData(session.token)).toEqual({ a: 1 });
+    expect((await manager.getSession(session.token)).createdAt).toEqual(session.createdAt);
+    expect(await manager.saveSessionData(session.token, { b: 2 })).toBe(true);
+    const expiry = await manager.renewSession(session.token);
     expect(expiry).toBeInstanceOf(Date);
     expect(expiry.getTime()).toBeGreaterThan(session.expiresAt.getTime() - 1000);
-    expect(await manager.renewSession(crypto.randomUUID())).toBeNull();
-    expect(await manager.getSessionData(crypto.randomUUID())).toBeNull();
+    const rotated = await manager.rotateSession(session.token);
+    expect(rotated).toMatchObject({ id: session.id, userId: user });
+    expect(await manager.getSessionData(session.token)).toBeNull();
+    session.token = rotated.token;
+    expect(await manager.getSessionData(session.token)).toEqual({ b: 2 });
+    expect((await manager.listUserSessions(user)).map((s) => s.id)).toEqual([session.id]);
+    expect(await manager.renewSession(forgedToken())).toBeNull();
+    expect(await manager.getSessionData(forgedToken())).toBeNull();
+    expect(await manager.rotateSession(forgedToken())).toBeNull();
+    expect(await manager.revokeSession(crypto.randomUUID())).toBe(false);
+    expect(await manager.revokeUserSessions(`nobody-${crypto.randomUUID()}`)).toBe(0);
     expect(await manager.purgeExpired()).toBeGreaterThanOrEqual(0);
     await expect(manager.createSession(5)).rejects.toMatchObject({ code: "invalid_argument" });
 
@@ -438,10 +499,10 @@ describe("events and promises", () => {
     const renewed = [];
     manager.addEventListener("session_deleted", (e) => deleted.push(e.detail));
     manager.addEventListener("session_renewed", (e) => renewed.push(e.detail));
-    expect(await manager.renewSession(session.id)).toBeInstanceOf(Date);
+    expect(await manager.renewSession(session.token)).toBeInstanceOf(Date);
     expect(renewed).toHaveLength(1);
     expect(renewed[0].expiresAt).toBeInstanceOf(Date);
-    expect(await manager.deleteSession(session.id)).toBe(true);
+    expect(await manager.deleteSession(session.token)).toBe(true);
     expect(deleted).toEqual([{ sessionId: session.id }]);
   });
 
@@ -465,20 +526,35 @@ describe("events and promises", () => {
   it("a D1 failure rejects with db_error after the failure event", async () => {
     const manager = new SessionManager(env.DB_EMPTY);
     const events = record(manager);
-    const id = crypto.randomUUID();
+    await manager.ready;
+    const token = forgedToken();
+    const id = token.split(".")[0];
     const cases = [
       [() => manager.createSession("u"), "session_creation_failed"],
-      [() => manager.getSessionData(id), "session_data_retrieval_failed"],
-      [() => manager.saveSessionData(id, { a: 1 }), "session_data_save_failed"],
-      [() => manager.renewSession(id), "session_renewal_failed"],
-      [() => manager.deleteSession(id), "session_deletion_failed"],
+      [() => manager.getSessionData(token), "session_data_retrieval_failed"],
+      [() => manager.saveSessionData(token, { a: 1 }), "session_data_save_failed"],
+      [() => manager.renewSession(token), "session_renewal_failed"],
+      [() => manager.rotateSession(token, { userId: "u" }), "session_rotation_failed"],
+      [() => manager.deleteSession(token), "session_deletion_failed"],
+      [() => manager.revokeSession(id), "session_deletion_failed"],
+      // Operations of trusted code by user id have no failure signal: no event at all.
+      [() => manager.listUserSessions("u"), null],
+      [() => manager.revokeUserSessions("u"), null],
     ];
     for (const [call, type] of cases) {
+      const from = events.length;
       const error = await call().catch((e) => e);
       expect(error.code).toBe("db_error");
       expect(error.message).toMatch(/no such table/);
+      expect(error.message).not.toContain(token.split(".")[1]);
+      if (type === null) {
+        expect(events.length).toBe(from);
+        continue;
+      }
       const last = events.at(-1);
+      expect(events.length).toBe(from + 1);
       expect(last.type).toBe(type);
+      if (type !== "session_creation_failed") expect(last.detail.sessionId).toBe(id);
       if ("exception" in last.detail) expect(last.detail.exception).toBe(error);
       if (type === "session_data_save_failed") {
         expect(last.detail.reason).toBe("serialization_error_or_db_error");
@@ -508,5 +584,7 @@ describe("the README example", () => {
       "session_data_retrieved",
       "session_deleted",
     ]);
+    // Events name the session by its public id.
+    expect(body.seen.slice(1).map((e) => e.detail.sessionId)).toEqual(Array(5).fill(body.id));
   });
 });

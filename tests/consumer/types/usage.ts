@@ -3,15 +3,22 @@
 // to type-check, so a type that grows too loose breaks the build.
 import {
   SessionManager,
+  type CreatedSession,
   type D1Binding,
+  type RotatedSession,
   type Session,
   type SessionError,
   type SessionEventType,
+  type SessionManagerOptions,
+  type SessionSummary,
 } from "d1-session-manager";
 
 declare const db: D1Binding;
 
 const sessions = new SessionManager(db, { timeout: 3600, rolling: true, maxDataBytes: 10_000 });
+const options: SessionManagerOptions = { timeout: 3600, absoluteTimeout: 86_400 * 30 };
+const bounded = new SessionManager(db, options);
+void bounded;
 
 sessions.addEventListener("session_renewed", (e) => {
   const until: Date = e.detail.expiresAt;
@@ -39,35 +46,78 @@ sessions.addEventListener("session_manager_initialized", (e) => {
   const seconds: number = e.detail.timeout;
   void seconds;
 });
+sessions.addEventListener("session_rotated", (e) => {
+  const id: string = e.detail.sessionId;
+  const user: string | null = e.detail.userId;
+  void [id, user];
+});
+sessions.addEventListener("session_rotation_failed", (e) => {
+  const reason: "not_found" | SessionError["code"] = e.detail.reason;
+  void reason;
+});
 // @ts-expect-error: session_deleted carries only the session id
 sessions.addEventListener("session_deleted", (e) => e.detail.expiresAt);
 // @ts-expect-error: a renewal's expiry is a Date, not a string
 sessions.addEventListener("session_renewed", (e) => e.detail.expiresAt.startsWith("2026"));
+// @ts-expect-error: no event carries a token
+sessions.addEventListener("session_rotated", (e) => e.detail.token);
 
-const types: SessionEventType[] = ["session_manager_initialized", "session_data_save_failed"];
-// @ts-expect-error: not one of the eleven signals
+const types: SessionEventType[] = ["session_manager_initialized", "session_data_save_failed", "session_rotated"];
+// @ts-expect-error: not one of the thirteen signals
 const unknownType: SessionEventType = "session_expired";
 void [types, unknownType];
 
 export async function readme(): Promise<void> {
   await sessions.ready;
-  const s: Session<{ cart: number[] }> = await sessions.createSession("user-42", { cart: [] });
+  const s: CreatedSession<{ cart: number[] }> = await sessions.createSession("user-42", { cart: [] });
+  const token: string = s.token;
+  const id: string = s.id;
   const created: Date = s.createdAt;
-  const data = await sessions.getSessionData<{ cart: number[] }>(s.id);
+  // A created session is a session too.
+  const asSession: Session<{ cart: number[] }> = s;
+  const data = await sessions.getSessionData<{ cart: number[] }>(token);
   const cart: number[] | undefined = data?.cart;
-  const whole: Session | null = await sessions.getSession(s.id);
-  const saved: boolean = await sessions.saveSessionData(s.id, { cart: [7] });
-  const until: Date | null = await sessions.renewSession(s.id);
-  const deleted: boolean = await sessions.deleteSession(s.id);
+  const whole: Session | null = await sessions.getSession(token);
+  // @ts-expect-error: getSession never answers the token
+  void whole?.token;
+  const saved: boolean = await sessions.saveSessionData(token, { cart: [7] });
+  const until: Date | null = await sessions.renewSession(token);
+  const rotated: RotatedSession | null = await sessions.rotateSession(token, { userId: "user-42" });
+  const next: string | undefined = rotated?.token;
+  const rotatedUntil: Date | undefined = rotated?.expiresAt;
+  await sessions.rotateSession(token);
+  await sessions.rotateSession(token, {});
+  await sessions.rotateSession(token, { userId: null });
+  const listed: SessionSummary[] = await sessions.listUserSessions("user-42");
+  const first: SessionSummary | undefined = listed[0];
+  const listedAt: Date | undefined = first?.createdAt;
+  const revoked: boolean = await sessions.revokeSession(id);
+  const count: number = await sessions.revokeUserSessions("user-42", { except: id });
+  await sessions.revokeUserSessions("user-42");
+  const deleted: boolean = await sessions.deleteSession(token);
   const purged: number = await sessions.purgeExpired(100);
   await sessions.createSession();
   await sessions.createSession(null, {});
-  void [created, cart, whole, saved, until, deleted, purged];
+  void [created, asSession, cart, whole, saved, until, next, rotatedUntil, listedAt, revoked, count, deleted, purged];
 
   // @ts-expect-error: a user id is a string or null
   await sessions.createSession(42);
   // @ts-expect-error: session data is an object, not an array
-  await sessions.saveSessionData(s.id, [1, 2]);
+  await sessions.saveSessionData(token, [1, 2]);
   // @ts-expect-error: the timeout is a number of seconds
   new SessionManager(db, { timeout: "1h" });
+  // @ts-expect-error: so is the absolute timeout
+  new SessionManager(db, { absoluteTimeout: "30d" });
+  // @ts-expect-error: a listed session has no data
+  void first?.data;
+  // @ts-expect-error: nor a token
+  void first?.token;
+  // @ts-expect-error: a rotated session's user is given as userId, a string
+  await sessions.rotateSession(token, { userId: 42 });
+  // @ts-expect-error: listing needs a user id
+  await sessions.listUserSessions();
+  // @ts-expect-error: except is a public id, a string
+  await sessions.revokeUserSessions("user-42", { except: 7 });
+  // @ts-expect-error: a token is a string
+  await sessions.getSessionData(s);
 }
