@@ -1,7 +1,7 @@
 //! The npm surface's arguments: each JS value a caller passes, checked and bounded before
 //! anything of it is copied into wasm, as the core's argument types. A value of the wrong
-//! type is shown by a bounded `String(value)`; nothing here lets a caller's exception
-//! unwind through wasm.
+//! type is shown by its type alone; nothing here lets a caller's exception unwind through
+//! wasm.
 
 use js_sys::{JsString, Reflect};
 use wasm_bindgen::prelude::*;
@@ -109,11 +109,20 @@ impl ConfigRefusal {
     }
 }
 
-/// How a value of the wrong type is shown: `String(value)`, bounded.
-pub fn shown(value: &JsValue) -> String {
+/// How a string argument that is refused is shown: bounded (see [`session::shown`]).
+fn shown(value: &JsValue) -> String {
     text(value)
         .and_then(|text| shown_text(&text))
         .unwrap_or_else(|| "a value that cannot be shown".to_owned())
+}
+
+/// How a value of the wrong type is shown: by its type alone, never by `String(value)`,
+/// which for a boxed string, an array or an object's `toString` can be a token.
+fn type_shown(value: &JsValue) -> String {
+    value.js_typeof().as_string().map_or_else(
+        || "another type".to_owned(),
+        |t| format!("a value of type {t}"),
+    )
 }
 
 /// A JS string as rejected input is shown ([`session::shown`]), copied only as far as
@@ -123,16 +132,12 @@ fn shown_text(text: &JsValue) -> Option<String> {
 }
 
 /// A token or public id argument. Only a bounded prefix of a long string is copied: it
-/// cannot be a token. A value of another type is shown by its type alone, never by
-/// `String(value)`, which for a boxed string or an array would be the token itself.
+/// cannot be a token.
 pub fn token_arg(value: &JsValue) -> Arg<String> {
     match bounded_string(value, MAX_TOKEN_UNITS + 1) {
         Some(text) => Arg::Given(text),
         None => Arg::WrongType {
-            shown: value.js_typeof().as_string().map_or_else(
-                || "another type".to_owned(),
-                |t| format!("a value of type {t}"),
-            ),
+            shown: type_shown(value),
         },
     }
 }
@@ -157,7 +162,7 @@ pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
     }
     let Some(text) = value.dyn_ref::<JsString>() else {
         return Arg::WrongType {
-            shown: shown(value),
+            shown: type_shown(value),
         };
     };
     if text.length() <= MAX_USER_ID_UNITS && !well_formed(text) {
@@ -169,7 +174,7 @@ pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
     match bounded_string(value, MAX_USER_ID_UNITS) {
         Some(text) => Arg::Given(Some(text)),
         None => Arg::WrongType {
-            shown: shown(value),
+            shown: type_shown(value),
         },
     }
 }

@@ -110,9 +110,11 @@ describe("createSession", () => {
       const failed = events.at(-1);
       expect(failed.type).toBe("session_creation_failed");
       expect(failed.detail.exception).toBe(error);
-      // Quoted whole when short, else by its first 64 characters and an ellipsis.
+      // A string is quoted whole when short, else by its first 64 characters and an
+      // ellipsis; a value of another type by its type alone.
       const text = String(userId);
-      expect(failed.detail.userId).toBe(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+      const shown = typeof userId !== "string" ? `a value of type ${typeof userId}` : text.length > 64 ? `${text.slice(0, 64)}…` : text;
+      expect(failed.detail.userId).toBe(shown);
     }
     const { count: after } = await env.DB.prepare("SELECT count(*) AS count FROM sessions").first();
     expect(after).toBe(before);
