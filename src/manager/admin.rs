@@ -10,10 +10,6 @@ use crate::session::SessionId;
 use crate::store::{Listed, Store};
 use crate::token::SecretHash;
 
-/// The most sessions [`Manager::list_user`] returns: the newest. A person with more live
-/// sessions than this is better served by revoking them all.
-pub const MAX_LISTED: u32 = 100;
-
 impl<S: Store> Manager<S> {
     /// The live session with this public id, without its data: what the Worker's
     /// `Location` points at. Raises no signal.
@@ -73,7 +69,8 @@ impl<S: Store> Manager<S> {
         }
     }
 
-    /// The user's live sessions, newest first, at most [`MAX_LISTED`]. Raises no signal.
+    /// The user's live sessions, newest first, at most [`crate::store::MAX_LISTED`]. Raises
+    /// no signal.
     ///
     /// # Errors
     /// `invalid_argument` for a bad user id (no store call), `db_error` when the store fails.
@@ -82,7 +79,7 @@ impl<S: Store> Manager<S> {
             Ok(user) => user,
             Err(error) => return Outcome::failed(error),
         };
-        let result = self.store.list_user(&user, MAX_LISTED).await;
+        let result = self.store.list_user(&user).await;
         Outcome::new(result.map_err(Error::from), vec![])
     }
 

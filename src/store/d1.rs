@@ -332,10 +332,8 @@ impl Store for D1Store {
         Ok(self.changes(statement).await? > 0)
     }
 
-    async fn list_user(&self, user_id: &str, limit: u32) -> Result<Vec<Listed>, StoreError> {
-        let statement = self.statement(&self.sql.list_user, |s| {
-            s.bind_st(user_id, f64::from(limit))
-        })?;
+    async fn list_user(&self, user_id: &str) -> Result<Vec<Listed>, StoreError> {
+        let statement = self.statement(&self.sql.list_user, |s| s.bind_s(user_id))?;
         self.rows(statement)
             .await?
             .iter()

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
+    MAX_LISTED,
 };
 use crate::session::{Session, SessionData, SessionId};
 use crate::token::SecretHash;
@@ -218,7 +219,7 @@ impl Store for MemoryStore {
         Ok(live)
     }
 
-    async fn list_user(&self, user_id: &str, limit: u32) -> Result<Vec<Listed>, StoreError> {
+    async fn list_user(&self, user_id: &str) -> Result<Vec<Listed>, StoreError> {
         let now = self.call()?;
         let rows = self.rows.borrow();
         let mut listed: Vec<Listed> = rows
@@ -234,7 +235,7 @@ impl Store for MemoryStore {
             .collect();
         // Newest first, ties by id, as the D1 store orders them.
         listed.sort_by_key(|l| std::cmp::Reverse((l.created_at, l.id.to_string())));
-        listed.truncate(limit as usize);
+        listed.truncate(MAX_LISTED);
         Ok(listed)
     }
 

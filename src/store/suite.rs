@@ -8,7 +8,7 @@
 
 use chrono::TimeDelta;
 
-use super::{Lifetime, Loaded, NewSession, Rolling, Store};
+use super::{Lifetime, Loaded, NewSession, Rolling, Store, MAX_LISTED};
 use crate::session::{SessionData, SessionId};
 use crate::token::{SecretHash, Token};
 
@@ -113,7 +113,7 @@ pub const CASES: [&str; 14] = [
     "set_expiry renews a live session within the absolute limit, never an expired one",
     "rotate replaces the hash and binds the user, keeping data and creation",
     "delete removes a live session once, by hash or by id, and leaves an expired one",
-    "list_user lists a user's live sessions, newest first, at most the limit",
+    "list_user lists a user's live sessions, newest first, at most MAX_LISTED",
     "delete_user removes a user's live sessions but the one kept, and no one else's",
     "purge removes only expired sessions, at most the limit",
     "a session at its absolute limit is not due for renewal",
@@ -523,7 +523,7 @@ async fn list_user<F: Fixture>(f: &F) -> Verdict {
     f.age(&expired, HOUR).await?;
     fresh_for(f, Some(&other)).await?;
     fresh_for(f, None).await?;
-    let listed = f.store().list_user(&user, 10).await.map_err(err)?;
+    let listed = f.store().list_user(&user).await.map_err(err)?;
     let order: Vec<&SessionId> = listed.iter().map(|l| &l.id).collect();
     let newest_first: Vec<&SessionId> = [1, 2, 0].iter().filter_map(|&i| ids.get(i)).collect();
     check!(
@@ -537,15 +537,26 @@ async fn list_user<F: Fixture>(f: &F) -> Verdict {
                 && l.expires_at - l.created_at == HOUR),
         "wrong user or times: {listed:?}"
     );
-    let capped = f.store().list_user(&user, 2).await.map_err(err)?;
+    // Past the cap, the newest are kept.
+    let many = new_user();
+    let mut made = Vec::new();
+    for i in 0..=MAX_LISTED {
+        let (id, _) = fresh_for(f, Some(&many)).await?;
+        // Oldest first: session i is (MAX_LISTED - i) seconds old.
+        let seconds = i64::try_from(MAX_LISTED - i).unwrap_or_default();
+        f.age(&id, TimeDelta::seconds(seconds)).await?;
+        made.push(id);
+    }
+    let capped = f.store().list_user(&many).await.map_err(err)?;
+    let newest: Vec<&SessionId> = made.iter().rev().take(MAX_LISTED).collect();
     check!(
-        capped.iter().map(|l| &l.id).collect::<Vec<_>>()
-            == newest_first.get(..2).unwrap_or_default(),
-        "the limit did not keep the newest: {capped:?}"
+        capped.iter().map(|l| &l.id).collect::<Vec<_>>() == newest,
+        "the cap did not keep the newest {MAX_LISTED}: {} listed",
+        capped.len()
     );
     check!(
         f.store()
-            .list_user(&new_user(), 10)
+            .list_user(&new_user())
             .await
             .map_err(err)?
             .is_empty(),

@@ -60,7 +60,7 @@ export function plain(db, table = PLAIN_TABLE) {
     rotate: `UPDATE ${t} SET secret_hash = ?3, expires_at = ${renewed("?4")} WHERE ${live} RETURNING user_id, expires_at`,
     list: `SELECT id, created_at, expires_at FROM ${t} WHERE user_id = ?1 AND expires_at > ${now} ORDER BY created_at DESC, id DESC LIMIT 100`,
     delete: `DELETE FROM ${t} WHERE ${live}`,
-    revokeAll: `DELETE FROM ${t} WHERE user_id = ?1 AND id != '' AND expires_at > ${now} RETURNING id`,
+    revokeAll: `DELETE FROM ${t} WHERE user_id = ?1 AND id != ?2 AND expires_at > ${now} RETURNING id`,
   };
   const ttl = TIMEOUT_S * 1000;
   return {
@@ -112,7 +112,7 @@ export function plain(db, table = PLAIN_TABLE) {
       return meta.changes > 0;
     },
     async revokeAll(s) {
-      const { results } = await db.prepare(sql.revokeAll).bind(s.user).all();
+      const { results } = await db.prepare(sql.revokeAll).bind(s.user, "").all();
       return results.length;
     },
   };

@@ -14,14 +14,23 @@ const now = () => performance.now();
 /** The round's state for k sessions of `name`: users of PER_USER sessions each. */
 const sessionsFor = (name, k) => Array.from({ length: k }, (_, i) => ({ user: name === "authjs" ? USER_AUTHJS : userOf(i) }));
 
-/** The sessions an op runs on: revokeAll once per user, every other op once per session. */
-const targets = (op, sessions) => (op === "revokeAll" ? sessions.filter((_, i) => i % PER_USER === 0) : sessions);
+/**
+ * The sessions an op runs on: every op once per session, but revokeAll once per user, on as
+ * many users as there are sessions, each with PER_USER sessions made for it (untimed).
+ */
+async function targets(op, impl, name, sessions) {
+  if (op !== "revokeAll") return sessions;
+  const fresh = sessionsFor(name, sessions.length * PER_USER);
+  for (const s of fresh) await impl.create(s);
+  return fresh.filter((_, i) => i % PER_USER === 0);
+}
 
 /**
  * One round: k sessions per implementation through every op (an implementation skips the
  * ops it lacks). Within each op the implementations take turns (in `order`), so all are
- * measured in the same stretch of time and machine noise falls on them alike. Before
- * revokeAll (delete has removed every session) the sessions are made again, untimed.
+ * measured in the same stretch of time and machine noise falls on them alike. revokeAll
+ * runs once per user on k users of PER_USER sessions each, made for it untimed (delete has
+ * removed the others), so its batch is k calls like every other op's.
  */
 async function round(db, order, k) {
   const impls = Object.fromEntries(order.map((name) => [name, IMPLS[name](db)]));
@@ -31,10 +40,10 @@ async function round(db, order, k) {
     for (const name of order) {
       const impl = impls[name];
       if (!impl[op]) continue;
-      if (op === "revokeAll") for (const s of sessions[name]) await impl.create(s);
+      const on = await targets(op, impl, name, sessions[name]);
       const perOp = [];
       const start = now();
-      for (const s of targets(op, sessions[name])) {
+      for (const s of on) {
         const t0 = now();
         await impl[op](s);
         perOp.push(now() - t0);
@@ -105,7 +114,7 @@ async function overhead(env, n) {
  */
 function cannedD1(hop, hash) {
   const at = Date.now();
-  const row = { secret_hash: hash, user_id: "canned", data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, due: 0 };
+  const row = { id: crypto.randomUUID(), secret_hash: hash, user_id: "canned", data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, due: 0 };
   const wait = hop ? () => hop.prepare("SELECT 1").first() : async () => {};
   const statement = {
     bind: () => statement,
@@ -116,8 +125,8 @@ function cannedD1(hop, hash) {
   return { prepare: () => statement, batch: async (s) => (await wait(), s.map(() => ({ results: [row], meta: {} }))) };
 }
 
-/** Ops over a canned binding: the ones whose rows it can answer (not list or revoke-all). */
-const CANNED_OPS = ["create", "get", "save", "renew", "rotate", "delete"];
+/** Ops over a canned binding (list and revokeAll see one row). */
+const CANNED_OPS = ["create", "get", "save", "renew", "rotate", "list", "delete", "revokeAll"];
 
 /**
  * Per-op cost (µs) of ours and plain over a canned binding, taking turns per op. Every op
@@ -182,9 +191,8 @@ export default {
         const result = {};
         for (const op of OPS) {
           if (!impl[op]) continue;
-          if (op === "revokeAll") for (const s of sessions) await impl.create(s);
+          const on = await targets(op, impl, name, sessions);
           const before = { ...totals };
-          const on = targets(op, sessions);
           for (const s of on) await impl[op](s);
           result[op] = {
             trips: (totals.trips - before.trips) / on.length,

@@ -12,6 +12,8 @@ use std::rc::Rc;
 
 use js_sys::JsString;
 
+use crate::store::MAX_LISTED;
+
 /// Epoch milliseconds by the database's clock. `julianday('now')` is in every SQLite
 /// version D1 has run (unlike `unixepoch('subsec')`, new in 3.42); SQLite keeps it to the
 /// millisecond, and rounding removes the floating-point residue of the conversion.
@@ -47,7 +49,7 @@ pub struct Sql {
     pub delete: JsString,
     /// ?1 id.
     pub revoke: JsString,
-    /// ?1 user id, ?2 limit.
+    /// ?1 user id.
     pub list_user: JsString,
     /// ?1 user id, ?2 the id to keep (`''` for none).
     pub delete_user: JsString,
@@ -121,7 +123,7 @@ impl Sql {
             list_user: sql(format!(
                 "SELECT id, created_at, expires_at FROM {t} \
                  WHERE user_id = ?1 AND expires_at > {now} \
-                 ORDER BY created_at DESC, id DESC LIMIT ?2"
+                 ORDER BY created_at DESC, id DESC LIMIT {MAX_LISTED}"
             )),
             delete_user: sql(format!(
                 "DELETE FROM {t} WHERE user_id = ?1 AND id != ?2 AND expires_at > {now} \
