@@ -69,6 +69,8 @@ extern "C" {
         t: f64,
     ) -> JsValue;
 
+    /// Only the store suite's fixture binds this shape (an id and a duration).
+    #[cfg(feature = "store-suite")]
     #[wasm_bindgen(js_name = bind)]
     fn js_bind_st(statement: &JsValue, a: &str, t: f64) -> JsValue;
 
@@ -169,6 +171,7 @@ impl D1PreparedStatement {
         Self::bound(js_bind_ssvst(&self.0, a, b, v, c, t))
     }
 
+    #[cfg(feature = "store-suite")]
     pub fn bind_st(&self, a: &str, t: f64) -> Bound {
         Self::bound(js_bind_st(&self.0, a, t))
     }
