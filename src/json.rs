@@ -47,27 +47,23 @@ pub fn to_text(value: &impl Serialize) -> String {
 /// `{"id","userId","data","createdAt","expiresAt"}`. The stored data text is embedded as is
 /// (it is one checked JSON object), so it is never parsed in Rust again.
 pub fn session(session: &Session, times: Times) -> String {
+    session_text(session, None, times)
+}
+
+/// A new session as its creator receives it: [`session`] with `token` after `id`.
+pub fn created(created: &Created, times: Times) -> String {
+    session_text(&created.session, Some(&created.token), times)
+}
+
+fn session_text(session: &Session, token: Option<&str>, times: Times) -> String {
+    let token = token.map_or_else(String::new, |t| format!(r#""token":{},"#, to_text(&t)));
     format!(
-        r#"{{"id":{},"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
+        r#"{{"id":{},{token}"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
         to_text(&session.id.as_str()),
         to_text(&session.user_id),
         session.data.json(),
         time(session.created_at, times),
         time(session.expires_at, times),
-    )
-}
-
-/// A new session as its creator receives it: [`session`] with `token` after `id`.
-pub fn created(created: &Created, times: Times) -> String {
-    let s = &created.session;
-    format!(
-        r#"{{"id":{},"token":{},"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
-        to_text(&s.id.as_str()),
-        to_text(&created.token),
-        to_text(&s.user_id),
-        s.data.json(),
-        time(s.created_at, times),
-        time(s.expires_at, times),
     )
 }
 

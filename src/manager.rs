@@ -271,30 +271,31 @@ fn check_user_id(user_id: Arg<Option<String>>) -> Result<Option<String>, Error> 
 /// store).
 #[allow(clippy::type_complexity)]
 fn check_token(token: Arg<String>) -> Result<(String, Option<Token>), (String, Error)> {
-    let shown = token.shown();
-    match token {
-        Arg::Given(text) => Ok((shown, Token::parse(&text))),
-        // A malformed string cannot be an issued token.
-        Arg::Malformed { .. } => Ok((shown, None)),
-        // Its type only: `String(value)` of an object can be the token itself.
-        Arg::WrongType { shown: what } => Err((
-            shown,
-            Error::InvalidArgument(format!("token must be a string, got {what}")),
-        )),
-    }
+    check_named(token, "token", Token::parse)
 }
 
-/// Splits a public id argument into how it shows and the id it names (`None`: not found
-/// without asking the store).
+/// The same for a public id argument.
 #[allow(clippy::type_complexity)]
 fn check_id(id: Arg<String>) -> Result<(String, Option<SessionId>), (String, Error)> {
-    let shown = id.shown();
-    match id {
-        Arg::Given(text) => Ok((shown, SessionId::parse(&text))),
+    check_named(id, "session id", SessionId::parse)
+}
+
+/// An argument that names a session (`what`), parsed by `parse`. A value of another type is
+/// refused and described by its type only: `String(value)` of an object can be a token.
+#[allow(clippy::type_complexity)]
+fn check_named<T>(
+    arg: Arg<String>,
+    what: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<(String, Option<T>), (String, Error)> {
+    let shown = arg.shown();
+    match arg {
+        Arg::Given(text) => Ok((shown, parse(&text))),
+        // A malformed string cannot be anything this crate issued.
         Arg::Malformed { .. } => Ok((shown, None)),
-        Arg::WrongType { shown: what } => Err((
+        Arg::WrongType { shown: type_shown } => Err((
             shown,
-            Error::InvalidArgument(format!("session id must be a string, got {what}")),
+            Error::InvalidArgument(format!("{what} must be a string, got {type_shown}")),
         )),
     }
 }
