@@ -90,6 +90,28 @@ describe("what each operation costs in D1 rows", () => {
     expect(await cost(meter, () => m.deleteSession(token))).toMatchObject({ trips: 1, rowsWritten: 1 });
   });
 
+  it("a rotation that binds a user, a revoke by id and a purge", async () => {
+    const meter = metered(env.DB);
+    const m = new SessionManager(meter.db, { timeout: 3600 });
+    const anonymous = await m.createSession(null);
+    const login = await cost(meter, () => m.rotateSession(anonymous.token, { userId: user() }));
+    const s = await m.createSession(user());
+    const revoke = await cost(meter, () => m.revokeSession(s.id));
+    for (let i = 0; i < 3; i++) {
+      const old = await m.createSession(user());
+      await env.DB.prepare("UPDATE sessions SET expires_at = expires_at - 7200000 WHERE id = ?1").bind(old.id).run();
+    }
+    let removed;
+    const purge = await cost(meter, async () => {
+      removed = await m.purgeExpired(10_000);
+    });
+    // Binding a user also writes its entry in the user index.
+    expect(login).toEqual({ trips: 1, rowsRead: 2, rowsWritten: 3 });
+    expect(revoke).toEqual({ trips: 1, rowsRead: 1, rowsWritten: 1 });
+    expect(removed).toBeGreaterThanOrEqual(3);
+    expect(purge).toMatchObject({ trips: 1, rowsWritten: removed });
+  });
+
   it("a wrong secret costs one read and writes nothing; a string that is no token costs nothing", async () => {
     const meter = metered(env.DB);
     const m = new SessionManager(meter.db, { timeout: 3600 });
