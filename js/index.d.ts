@@ -172,7 +172,7 @@ export declare class SessionManager extends EventTarget {
    * Deletes every live session of the user, except the one whose public id is `except`;
    * resolves how many, with a `session_deleted` event for each.
    */
-  revokeUserSessions(userId: string, options?: { except?: string }): Promise<number>;
+  revokeUserSessions(userId: string, options?: { except?: string | null }): Promise<number>;
   /** Deletes up to `limit` (default 1000, at most 10000) expired sessions; resolves how many. */
   purgeExpired(limit?: number): Promise<number>;
 

@@ -12,6 +12,15 @@ export function get(object, key) {
   }
 }
 
+/** `[object[key]]`, or `undefined` when reading it throws: a throw told from a value. */
+export function boxed(object, key) {
+  try {
+    return [object[key]];
+  } catch {
+    return undefined;
+  }
+}
+
 export function at(list, index) {
   try {
     return list[index];

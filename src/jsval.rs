@@ -15,6 +15,8 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     fn get(object: &JsValue, key: &JsValue) -> JsValue;
 
+    fn boxed(object: &JsValue, key: &JsValue) -> JsValue;
+
     fn at(list: &JsValue, index: u32) -> JsValue;
 
     #[wasm_bindgen(js_name = text)]
@@ -59,6 +61,22 @@ pub fn field(object: &JsValue, name: &'static str) -> Option<JsValue> {
         return None;
     }
     Some(get(object, &key(name))).filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// Reading a property threw (a getter, a Proxy trap).
+pub struct Threw;
+
+/// [`field`] for a read where a throw must not pass for a missing value (an option whose
+/// absence changes what an operation does).
+pub fn field_or_throw(object: &JsValue, name: &'static str) -> Result<Option<JsValue>, Threw> {
+    if !object.is_object() {
+        return Ok(None);
+    }
+    let read = boxed(object, &key(name));
+    if read.is_undefined() {
+        return Err(Threw);
+    }
+    Ok(Some(at(&read, 0)).filter(|v| !v.is_undefined() && !v.is_null()))
 }
 
 /// `list[index]`, read like [`field`].

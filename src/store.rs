@@ -161,6 +161,10 @@ pub trait Store {
         rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError>;
 
+    /// The live session with this public id, without its data or hash (trusted code looking
+    /// a device up). Writes nothing.
+    async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError>;
+
     /// Replaces a live session's data, applying `rolling` in the same write. `None` when
     /// no live session has this id and hash.
     async fn save_data(
@@ -172,7 +176,8 @@ pub trait Store {
     ) -> Result<Option<Saved>, StoreError>;
 
     /// Renews a live session by `lifetime`; the new expiry, `None` when no live session has
-    /// this id and hash.
+    /// this id and hash, or when it is past its absolute limit (one lowered since it was
+    /// last renewed): a renewal never answers an expiry already gone.
     async fn set_expiry(
         &self,
         id: &SessionId,
@@ -182,7 +187,7 @@ pub trait Store {
 
     /// Replaces a live session's secret hash with `new_hash`, binds it to `user_id` when
     /// given, and renews it by `lifetime`, in one write. `None` when no live session has
-    /// this id and hash.
+    /// this id and hash, or it is past its absolute limit (as for [`Store::set_expiry`]).
     async fn rotate(
         &self,
         id: &SessionId,
@@ -227,6 +232,9 @@ impl<S: Store> Store for &S {
         rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError> {
         (**self).load(id, rolling).await
+    }
+    async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError> {
+        (**self).find(id).await
     }
     async fn save_data(
         &self,

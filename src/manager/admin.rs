@@ -22,14 +22,7 @@ impl<S: Store> Manager<S> {
             Ok((_, None)) => return Outcome::new(Ok(None), vec![]),
             Err((_, error)) => return Outcome::failed(error),
         };
-        let result = self.store.load(&id, None).await.map(|loaded| {
-            loaded.map(|loaded| Listed {
-                id,
-                user_id: loaded.session.user_id,
-                created_at: loaded.session.created_at,
-                expires_at: loaded.session.expires_at,
-            })
-        });
+        let result = self.store.find(&id).await;
         Outcome::new(result.map_err(Error::from), vec![])
     }
 

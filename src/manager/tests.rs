@@ -984,3 +984,28 @@ fn events_and_messages_never_carry_a_secret() {
         assert!(text.contains(session.id.as_str()), "{text}");
     }
 }
+
+#[test]
+fn lowering_the_absolute_timeout_ends_sessions_past_it_at_their_next_renewal() {
+    let f = Fixture::new();
+    let session = f.session();
+    f.store.advance(TimeDelta::minutes(50));
+    let lowered = Fixture {
+        store: MemoryStore::at_millis(0),
+        config: Config::from_input(ConfigInput {
+            timeout_secs: Some(1800.0),
+            absolute_timeout_secs: Some(2400.0),
+            ..ConfigInput::default()
+        })
+        .unwrap(),
+    };
+    let m = Manager::new(&f.store, lowered.config);
+    // Still readable until its current expiry, and never renewed past the limit.
+    assert!(run(m.get(tok(&session))).result.unwrap().is_some());
+    let renew = run(m.renew(tok(&session)));
+    assert_eq!(renew.result, Ok(None));
+    assert_eq!(renew.events[0].name(), "session_renewal_failed");
+    let rotate = run(m.rotate(tok(&session), given(None::<String>)));
+    assert_eq!(rotate.result, Ok(None));
+    assert_eq!(rotate.events[0].name(), "session_rotation_failed");
+}

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
-use crate::jsval::{bounded_string, field, text, well_formed};
+use crate::jsval::{bounded_string, field, field_or_throw, text, well_formed, Threw};
 use crate::manager::{Arg, DataArg};
 use crate::session::{self, MAX_USER_ID_CHARS};
 
@@ -143,7 +143,9 @@ pub fn token_arg(value: &JsValue) -> Arg<String> {
 }
 
 /// The option `name` (a user id or a public id) of an options argument; `undefined` or
-/// `null` options have none.
+/// `null` options, and an option that is `undefined` or `null`, have none. An option whose
+/// reading throws is refused, never taken as absent: without `except`, a user revoke signs
+/// out every session, and without `userId` a login rotation binds no one.
 pub fn option_arg(options: &JsValue, name: &'static str) -> Arg<Option<String>> {
     if options.is_undefined() || options.is_null() {
         return Arg::Given(None);
@@ -153,7 +155,12 @@ pub fn option_arg(options: &JsValue, name: &'static str) -> Arg<Option<String>> 
             shown: "options that are not an object".to_owned(),
         };
     }
-    user_id_arg(&field(options, name).unwrap_or(JsValue::UNDEFINED))
+    match field_or_throw(options, name) {
+        Ok(value) => user_id_arg(&value.unwrap_or(JsValue::UNDEFINED)),
+        Err(Threw) => Arg::WrongType {
+            shown: format!("an option {name} whose reading threw"),
+        },
+    }
 }
 
 pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {

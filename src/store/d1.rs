@@ -244,6 +244,19 @@ impl Store for D1Store {
         }))
     }
 
+    async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError> {
+        let statement = self.statement(&self.sql.find, |s| s.bind_s(id.as_str()))?;
+        let Some(row) = self.first(statement).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Listed {
+            id: id.clone(),
+            user_id: user_column(&row)?,
+            created_at: time_column(&row, "created_at")?,
+            expires_at: time_column(&row, "expires_at")?,
+        }))
+    }
+
     async fn save_data(
         &self,
         id: &SessionId,

@@ -144,6 +144,22 @@ impl Store for MemoryStore {
             }))
     }
 
+    async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError> {
+        let now = self.call()?;
+        Ok(self
+            .rows
+            .borrow()
+            .get(id.as_str())
+            .map(|row| &row.session)
+            .filter(|s| s.expires_at > now)
+            .map(|s| Listed {
+                id: s.id.clone(),
+                user_id: s.user_id.clone(),
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            }))
+    }
+
     async fn save_data(
         &self,
         id: &SessionId,
@@ -178,7 +194,9 @@ impl Store for MemoryStore {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
-        Ok(Self::live_mut(&mut rows, id, Some(hash), now).map(|row| {
+        let row = Self::live_mut(&mut rows, id, Some(hash), now)
+            .filter(|row| lifetime.renewed(row.session.created_at, now) > now);
+        Ok(row.map(|row| {
             let s = &mut row.session;
             s.expires_at = lifetime.renewed(s.created_at, now);
             s.expires_at
@@ -195,7 +213,9 @@ impl Store for MemoryStore {
     ) -> Result<Option<Rotated>, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
-        Ok(Self::live_mut(&mut rows, id, Some(hash), now).map(|row| {
+        let row = Self::live_mut(&mut rows, id, Some(hash), now)
+            .filter(|row| lifetime.renewed(row.session.created_at, now) > now);
+        Ok(row.map(|row| {
             row.secret_hash = new_hash.clone();
             let s = &mut row.session;
             if let Some(user) = user_id {

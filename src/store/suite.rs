@@ -102,7 +102,7 @@ fn rolling(absolute: Option<TimeDelta>) -> Rolling {
 }
 
 /// The cases, by name.
-pub const CASES: [&str; 14] = [
+pub const CASES: [&str; 16] = [
     "insert stamps creation and expiry, and refuses a taken id",
     "load returns a live session with its hash, and says when renewal is due",
     "load does not return an expired session",
@@ -117,6 +117,8 @@ pub const CASES: [&str; 14] = [
     "delete_user removes a user's live sessions but the one kept, and no one else's",
     "purge removes only expired sessions, at most the limit",
     "a session at its absolute limit is not due for renewal",
+    "find returns a live session by id, and nothing once it expired",
+    "no renewal or rotation answers a session past a lowered absolute limit",
 ];
 
 /// Runs the case named `CASES[index]`.
@@ -136,6 +138,8 @@ pub async fn run_case<F: Fixture>(f: &F, index: usize) -> Verdict {
         11 => delete_user(f).await,
         12 => purge(f).await,
         13 => not_due_at_the_limit(f).await,
+        14 => find(f).await,
+        15 => past_a_lowered_limit(f).await,
         _ => Err(format!("no case {index}")),
     }
 }
@@ -675,6 +679,62 @@ async fn not_due_at_the_limit<F: Fixture>(f: &F) -> Verdict {
     check!(
         saved.is_some_and(|s| !s.renewed && s.expires_at - s.created_at == HOUR),
         "a save at the limit renewed"
+    );
+    Ok(())
+}
+
+async fn find<F: Fixture>(f: &F) -> Verdict {
+    let user = new_user();
+    let (id, _) = fresh_for(f, Some(&user)).await?;
+    let Some(found) = f.store().find(&id).await.map_err(err)? else {
+        return Err("a live session was not found".into());
+    };
+    check!(
+        found.id == id
+            && found.user_id.as_deref() == Some(user.as_str())
+            && found.expires_at - found.created_at == HOUR,
+        "wrong session: {found:?}"
+    );
+    check!(
+        f.store()
+            .find(&SessionId::generate())
+            .await
+            .map_err(err)?
+            .is_none(),
+        "a missing session was found"
+    );
+    f.age(&id, HOUR).await?;
+    check!(
+        f.store().find(&id).await.map_err(err)?.is_none(),
+        "an expired session was found"
+    );
+    Ok(())
+}
+
+async fn past_a_lowered_limit<F: Fixture>(f: &F) -> Verdict {
+    // Created 50 minutes ago and still live for 10 more; an absolute limit of 40 minutes
+    // (lowered since) has passed, so a renewal would set an expiry already gone.
+    let lowered = lifetime(Some(TimeDelta::minutes(40)));
+    let (id, secret_hash) = fresh(f).await?;
+    f.age(&id, TimeDelta::minutes(50)).await?;
+    let renewed = f
+        .store()
+        .set_expiry(&id, &secret_hash, lowered)
+        .await
+        .map_err(err)?;
+    check!(renewed.is_none(), "renewed past the limit: {renewed:?}");
+    let rotated = f
+        .store()
+        .rotate(&id, &secret_hash, &hash()?, Some("u2"), lowered)
+        .await
+        .map_err(err)?;
+    check!(rotated.is_none(), "rotated past the limit: {rotated:?}");
+    let Some(after) = load(f, &id).await? else {
+        return Err("the session's row changed".into());
+    };
+    check!(
+        after.secret_hash == secret_hash && after.session.user_id.as_deref() == Some("u"),
+        "a refused renewal or rotation wrote"
     );
     Ok(())
 }

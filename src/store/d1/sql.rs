@@ -33,6 +33,8 @@ pub struct Sql {
     pub insert: JsString,
     /// ?1 id, ?2 due, ?3 absolute.
     pub load: JsString,
+    /// ?1 id.
+    pub find: JsString,
     /// ?1 id, ?2 hash, ?3 data.
     pub save: JsString,
     /// ?1 id, ?2 hash, ?3 data, ?4 due, ?5 absolute, ?6 idle: the renewing half of a save.
@@ -79,14 +81,19 @@ impl Sql {
                  expires_at < {now} + ?2 AND expires_at < created_at + ?3 AS due \
                  FROM {t} WHERE id = ?1 AND expires_at > {now}"
             )),
+            find: sql(format!(
+                "SELECT user_id, created_at, expires_at FROM {t} \
+                 WHERE id = ?1 AND expires_at > {now}"
+            )),
             save: sql(format!(
                 "UPDATE {t} SET data = ?3 WHERE {live} RETURNING user_id, created_at, expires_at"
             )),
             // A renewing save is these two in one batch (one round trip, one transaction).
             // SQLite's RETURNING sees only new values, so which statement matched says
-            // whether the renewal applied; at most one matches, as their conditions are
-            // each other's complement among live rows and the first leaves the expiry as it
-            // was.
+            // whether the renewal applied. Their conditions are each other's complement among
+            // live rows at one instant, and the first leaves the expiry as it was; each reads
+            // its own 'now', so an expiry that falls due in the millisecond between them
+            // lets both match, and then the second's row (renewed) is the answer.
             save_if_not_due: sql(format!(
                 "UPDATE {t} SET data = ?3 WHERE {live} \
                  AND (expires_at >= {now} + ?4 OR expires_at >= created_at + ?5) \
@@ -99,19 +106,20 @@ impl Sql {
                 renewed("?6", "?5")
             )),
             set_expiry: sql(format!(
-                "UPDATE {t} SET expires_at = {} WHERE {live} RETURNING expires_at",
+                "UPDATE {t} SET expires_at = {} WHERE {live} AND created_at + ?4 > {now} \
+                 RETURNING expires_at",
                 renewed("?3", "?4")
             )),
             // Two statements rather than `COALESCE(?, user_id)`: assigning `user_id` at all
             // rewrites the user index entry (a billed row), so a plain rotation leaves it out.
             rotate: sql(format!(
                 "UPDATE {t} SET secret_hash = ?3, expires_at = {} WHERE {live} \
-                 RETURNING user_id, expires_at",
+                 AND created_at + ?5 > {now} RETURNING user_id, expires_at",
                 renewed("?4", "?5")
             )),
             rotate_to_user: sql(format!(
                 "UPDATE {t} SET secret_hash = ?3, user_id = ?4, expires_at = {} WHERE {live} \
-                 RETURNING user_id, expires_at",
+                 AND created_at + ?6 > {now} RETURNING user_id, expires_at",
                 renewed("?5", "?6")
             )),
             // No RETURNING: `meta.changes` says enough, and D1 bills RETURNING as a row read.

@@ -248,7 +248,15 @@ describe("revokeUserSessions", () => {
       expect(error, String(except)).toMatchObject({ name: "SessionError", code: "invalid_argument" });
       expect(error.message).not.toContain(secretOf(current.token));
     }
-    for (const options of ["x", 5]) {
+    // Options that are not an object, and an `except` whose getter throws: refused, never
+    // taken as "no except" (which would sign out the very session it meant to keep).
+    const throwing = {
+      get except() {
+        throw new Error("no");
+      },
+    };
+    const trap = new Proxy({}, { get: () => { throw new Error("no"); } });
+    for (const options of ["x", 5, throwing, trap]) {
       const error = await manager.revokeUserSessions(user, options).catch((e) => e);
       expect(error).toMatchObject({ code: "invalid_argument" });
     }
@@ -269,5 +277,29 @@ describe("revokeUserSessions", () => {
     }
     expect(counter.trips).toBe(0);
     expect(events.map((e) => e.type)).toEqual(["session_manager_initialized"]);
+  });
+});
+
+describe("options that change what an operation does", () => {
+  it("`except` absent, undefined or null keeps none", async () => {
+    const manager = new SessionManager(env.DB);
+    for (const options of [undefined, {}, { except: undefined }, { except: null }]) {
+      const user = unique("kim");
+      await sessionsOf(manager, user, 2);
+      expect(await manager.revokeUserSessions(user, options)).toBe(2);
+    }
+  });
+
+  it("a rotation whose `userId` getter throws is refused, and the token still works", async () => {
+    const manager = new SessionManager(env.DB);
+    const s = await manager.createSession(null, { a: 1 });
+    const throwing = {
+      get userId() {
+        throw new Error("no");
+      },
+    };
+    const error = await manager.rotateSession(s.token, throwing).catch((e) => e);
+    expect(error).toMatchObject({ name: "SessionError", code: "invalid_argument" });
+    expect(await manager.getSession(s.token)).toMatchObject({ id: s.id, userId: null });
   });
 });
