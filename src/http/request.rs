@@ -9,9 +9,10 @@ use super::error::ApiError;
 use crate::error::Error;
 use crate::manager::{Arg, DataArg};
 
-/// Room for `userId` and the wrapping object around `data` in a create body; also the whole
-/// limit of a rotate body, which holds only a `userId`.
+/// Room for `userId` and the wrapping object around `data` in a create body.
 pub const CREATE_BODY_OVERHEAD: usize = 4096;
+/// The whole limit of a rotate body, which holds only a `userId` (at most 256 characters).
+pub const ROTATE_BODY_LIMIT: usize = 4096;
 
 /// Whether a `Content-Type` names JSON (`application/json`, any parameters).
 pub fn is_json(content_type: Option<&str>) -> bool {

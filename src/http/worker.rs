@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::render;
 use super::request::{
     create_args, declared_too_large, decode_segment, is_json, rotate_args, session_token,
-    CREATE_BODY_OVERHEAD, SESSION_TOKEN,
+    CREATE_BODY_OVERHEAD, ROTATE_BODY_LIMIT, SESSION_TOKEN,
 };
 use super::route::{is_public, route, Route};
 use crate::config::{Config, ConfigInput};
@@ -171,7 +171,7 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         }
         Route::Rotate => {
             let token = token()?;
-            let body = read_body(request, &headers, CREATE_BODY_OVERHEAD, true).await?;
+            let body = read_body(request, &headers, ROTATE_BODY_LIMIT, true).await?;
             let user_id = rotate_args(&body)?;
             match settle(drive(manager.rotate(token, user_id)).await)? {
                 Some(rotation) => Ok(Reply::json(200, json::rotation(&rotation, Times::Iso))),
@@ -319,8 +319,8 @@ async fn read_bytes(stream: web_sys::ReadableStream, limit: usize) -> Result<Vec
     Ok(bytes)
 }
 
-/// A response with `body` (JSON) and the headers `headers` sets; for HEAD, the same status
-/// and headers with no body.
+/// A response with `body` (JSON), `Cache-Control: no-store` and the headers `headers` sets;
+/// for HEAD, the same status and headers with no body.
 fn respond(
     status: u16,
     body: Option<&str>,
@@ -333,6 +333,9 @@ fn respond(
         if body.is_some() {
             let _ = h.set("Content-Type", "application/json");
         }
+        // Every answer is one session's state, and two carry its token: no cache, shared or
+        // private, may keep one.
+        let _ = h.set("Cache-Control", "no-store");
         headers(&h);
         init.set_headers(&h);
     }

@@ -191,6 +191,8 @@ describe("POST /sessions", () => {
     expect(session.token.startsWith(`${session.id}.`)).toBe(true);
     expect(response.headers.get("location")).toBe(`/sessions/${session.id}`);
     expect(response.headers.get("location")).not.toContain(secretOf(session.token));
+    // It carries a token: no cache may keep it.
+    expect(response.headers.get("cache-control")).toBe("no-store");
     expect(session).toMatchObject({ userId: "user-42", data: { cart: [1, 2] } });
     expect(session.createdAt).toMatch(ISO);
     expect(session.expiresAt).toMatch(ISO);
@@ -439,6 +441,7 @@ describe("POST /session/rotate", () => {
     const before = Date.now();
     const response = await call("POST", "/session/rotate", { headers: holding(session.token) });
     expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
     const rotated = await response.json();
     expect(Object.keys(rotated)).toEqual(["id", "token", "userId", "expiresAt"]);
     expect(rotated).toMatchObject({ id: session.id, userId: "rot" });
