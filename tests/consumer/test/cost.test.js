@@ -90,6 +90,23 @@ describe("what each operation costs in D1 rows", () => {
     expect(await cost(meter, () => m.deleteSession(token))).toMatchObject({ trips: 1, rowsWritten: 1 });
   });
 
+  it("a read or save that is due renews: the read in a second round trip, the save in its own", async () => {
+    const meter = metered(env.DB);
+    const m = new SessionManager(meter.db, { timeout: 3600 });
+    const due = async () => {
+      const s = await m.createSession(user(), { a: 1 });
+      // 45 of 60 minutes gone: less than half is left.
+      await env.DB.prepare("UPDATE sessions SET created_at = created_at - 2700000, expires_at = expires_at - 2700000 WHERE id = ?1").bind(s.id).run();
+      return s;
+    };
+    const read = await due();
+    const renewingRead = await cost(meter, () => m.getSessionData(read.token));
+    const saved = await due();
+    const renewingSave = await cost(meter, () => m.saveSessionData(saved.token, { a: 2 }));
+    expect(renewingRead).toEqual({ trips: 2, rowsRead: 3, rowsWritten: 2 });
+    expect(renewingSave).toEqual({ trips: 1, rowsRead: 4, rowsWritten: 2 });
+  });
+
   it("a rotation that binds a user, a revoke by id and a purge", async () => {
     const meter = metered(env.DB);
     const m = new SessionManager(meter.db, { timeout: 3600 });
