@@ -281,7 +281,9 @@ describe("the step protocol", () => {
     const heard = [];
     const creating = manager.createSession("late-listener");
     await null;
-    manager.addEventListener("session_created", (e) => heard.push(e.detail.userId));
+    manager.addEventListener("session_created", (e) => {
+      heard.push(e.detail.userId);
+    });
     await creating;
     expect(heard).toEqual(["late-listener"]);
   });

@@ -499,8 +499,12 @@ describe("events and promises", () => {
 
     const deleted = [];
     const renewed = [];
-    manager.addEventListener("session_deleted", (e) => deleted.push(e.detail));
-    manager.addEventListener("session_renewed", (e) => renewed.push(e.detail));
+    manager.addEventListener("session_deleted", (e) => {
+      deleted.push(e.detail);
+    });
+    manager.addEventListener("session_renewed", (e) => {
+      renewed.push(e.detail);
+    });
     expect(await manager.renewSession(session.token)).toBeInstanceOf(Date);
     expect(renewed).toHaveLength(1);
     expect(renewed[0].expiresAt).toBeInstanceOf(Date);
@@ -512,9 +516,13 @@ describe("events and promises", () => {
     const manager = new SessionManager(env.DB);
     const first = [];
     const second = [];
-    const listener = (e) => first.push(e.detail.sessionId);
+    const listener = (e) => {
+      first.push(e.detail.sessionId);
+    };
     manager.addEventListener("session_created", listener);
-    manager.addEventListener("session_created", (e) => second.push(e.detail.sessionId), { once: true });
+    manager.addEventListener("session_created", (e) => {
+      second.push(e.detail.sessionId);
+    }, { once: true });
     const a = await manager.createSession("u");
     manager.removeEventListener("session_created", listener);
     const b = await manager.createSession("u");
