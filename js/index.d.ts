@@ -45,6 +45,11 @@ export interface Session<D extends SessionData = SessionData> {
   data: D;
   createdAt: Date;
   expiresAt: Date;
+  /**
+   * 1 at creation, one more with every data write (save, patch), not with a renewal or a
+   * rotation. Pass it back as `ifVersion` to save only if no one wrote since.
+   */
+  version: number;
 }
 
 /**
@@ -76,6 +81,7 @@ export type SessionErrorCode =
   | "invalid_argument"
   | "invalid_data"
   | "payload_too_large"
+  | "conflict"
   | "db_error"
   | "internal";
 
@@ -99,13 +105,14 @@ export interface SessionEventDetailMap {
     sessionId: string;
     reason: "not_found_or_expired" | SessionErrorCode;
   };
-  session_data_saved: { sessionId: string; savedKeys: string[] };
+  session_data_saved: { sessionId: string; savedKeys: string[]; version: number };
   session_data_save_failed: {
     sessionId: string;
     reason:
       | "not_found"
       | "serialization_error_or_db_error"
       | "payload_too_large"
+      | "conflict"
       | "invalid_argument"
       | "internal";
     exception?: SessionError;
@@ -141,8 +148,30 @@ export declare class SessionManager extends EventTarget {
   getSession<D extends SessionData = SessionData>(token: string): Promise<Session<D> | null>;
   /** The live session's data, or `null` when not found. */
   getSessionData<D extends SessionData = SessionData>(token: string): Promise<D | null>;
-  /** Replaces the data: `true` when saved, `false` when not found. */
-  saveSessionData(token: string, data: SessionData): Promise<boolean>;
+  /**
+   * Replaces the data: `true` when saved, `false` when not found. With `ifVersion`, only if
+   * the session's version is still that one, checked in the same write; otherwise nothing is
+   * written and it rejects with code `conflict`.
+   */
+  saveSessionData(token: string, data: SessionData, options?: { ifVersion?: number }): Promise<boolean>;
+  /**
+   * Applies an RFC 7396 merge patch on the database in one write: each key replaces the
+   * stored one, `null` removes it, objects merge. Concurrent patches of different keys never
+   * lose one another. `true` when applied, `false` when not found; `payload_too_large` when
+   * the result would be over `maxDataBytes` (nothing is written).
+   */
+  patchSessionData(token: string, patch: SessionData): Promise<boolean>;
+  /**
+   * Reads the data, calls `update(data)` for the new object, and saves it only if no one
+   * wrote since the read; on a conflict, reads and tries again, at most `retries` (default
+   * 5, at most 100) more times. Resolves the saved data; `null` when not found; rejects with
+   * `conflict` when the retries run out. `update` may be called more than once.
+   */
+  updateSessionData<D extends SessionData = SessionData>(
+    token: string,
+    update: (data: D) => SessionData | Promise<SessionData>,
+    options?: { retries?: number },
+  ): Promise<D | null>;
   /**
    * Extends to now + timeout (never past the absolute limit: at the limit it resolves the
    * unchanged expiry) and returns the expiry; `null` when not found.

@@ -35,6 +35,9 @@ const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [nam
 const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name, i) => [name, i]));
 
 const same = (value) => value;
+// updateSessionData's attempts after the first, by default and at most.
+const DEFAULT_RETRIES = 5;
+const MAX_RETRIES = 100;
 const date = (ms) => (ms === null ? null : new Date(ms));
 const session = (s) => s && { ...s, createdAt: new Date(s.createdAt), expiresAt: new Date(s.expiresAt) };
 const rotation = (r) => r && { ...r, expiresAt: new Date(r.expiresAt) };
@@ -170,8 +173,41 @@ export class SessionManager extends EventTarget {
     return this.#run(OPERATION.get, token, same, token, false);
   }
 
-  async saveSessionData(token, data) {
-    return this.#run(OPERATION.save, token, same, token, toJson(data));
+  async saveSessionData(token, data, options) {
+    return this.#run(OPERATION.save, token, same, token, toJson(data), options);
+  }
+
+  async patchSessionData(token, patch) {
+    return this.#run(OPERATION.patch, token, same, token, toJson(patch));
+  }
+
+  /**
+   * Read, `update(data)`, save if the version is still the one read; on a conflict, again,
+   * up to `retries` times. Composed of the core's get and compare-and-swap save, so each
+   * attempt's events are theirs.
+   */
+  async updateSessionData(token, update, options) {
+    const retries = options?.retries ?? DEFAULT_RETRIES;
+    if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+      await this.#ready;
+      throw sessionError({ code: "invalid_argument", message: `retries must be a whole number from 0 to ${MAX_RETRIES}` });
+    }
+    if (typeof update !== "function") {
+      await this.#ready;
+      throw sessionError({ code: "invalid_argument", message: "update must be a function" });
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      const current = await this.getSession(token);
+      if (current === null) return null;
+      const json = toJson(await update(current.data));
+      try {
+        const saved = await this.#run(OPERATION.save, token, same, token, json, { ifVersion: current.version });
+        // Saved: the data as stored, passed through JSON like every read.
+        return saved ? JSON.parse(json) : null;
+      } catch (e) {
+        if (e?.code !== "conflict" || attempt >= retries) throw e;
+      }
+    }
   }
 
   async renewSession(token) {
@@ -209,7 +245,7 @@ export class SessionManager extends EventTarget {
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
   // src/wait.rs). A wait is always a real Promise and an outcome never an object.
-  async #run(operation, subject, convert, a, b) {
+  async #run(operation, subject, convert, a, b, c) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;
     let step;
@@ -230,7 +266,7 @@ export class SessionManager extends EventTarget {
       // Read after any re-configure, which may itself have made a fresh instance.
       const started = generation;
       const o = this.#options;
-      const handle = core.start(operation, this.#db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b);
+      const handle = core.start(operation, this.#db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b, c);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;

@@ -15,6 +15,9 @@ pub enum Error {
     InvalidJson(String),
     /// Data whose JSON is longer than the configured limit.
     PayloadTooLarge { limit: usize },
+    /// A compare-and-swap that lost: the session's version is no longer the one the caller
+    /// read. Nothing was written.
+    Conflict(String),
     /// D1 failed or answered something the core cannot read.
     Db(String),
     /// A bug or a platform failure the core cannot recover from (a trap, a stalled
@@ -30,6 +33,7 @@ impl Error {
             Error::InvalidData(_) => "invalid_data",
             Error::InvalidJson(_) => "invalid_json",
             Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::Conflict(_) => "conflict",
             Error::Db(_) => "db_error",
             Error::Internal(_) => "internal",
         }
@@ -39,9 +43,10 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidArgument(m) | Error::InvalidData(m) | Error::InvalidJson(m) => {
-                f.write_str(m)
-            }
+            Error::InvalidArgument(m)
+            | Error::InvalidData(m)
+            | Error::InvalidJson(m)
+            | Error::Conflict(m) => f.write_str(m),
             Error::PayloadTooLarge { limit } => {
                 write!(f, "session data is larger than {limit} bytes of JSON")
             }
@@ -64,6 +69,7 @@ mod tests {
             (Error::InvalidData(String::new()), "invalid_data"),
             (Error::InvalidJson(String::new()), "invalid_json"),
             (Error::PayloadTooLarge { limit: 1 }, "payload_too_large"),
+            (Error::Conflict(String::new()), "conflict"),
             (Error::Db(String::new()), "db_error"),
             (Error::Internal(String::new()), "internal"),
         ];
@@ -82,6 +88,7 @@ mod tests {
             Error::InvalidData(String::new()),
             Error::InvalidJson(String::new()),
             Error::PayloadTooLarge { limit: 1 },
+            Error::Conflict(String::new()),
             Error::Db(String::new()),
             Error::Internal(String::new()),
         ]
@@ -104,7 +111,7 @@ mod tests {
         }
         assert_eq!(
             union.matches('"').count(),
-            2 * 5,
+            2 * 6,
             "index.d.ts has other codes"
         );
         assert!(

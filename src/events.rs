@@ -69,9 +69,12 @@ pub enum Event {
         session_id: String,
         reason: &'static str,
     },
+    /// `version` is the session's version after the write (an addition to the seed's
+    /// arguments, for compare-and-swap).
     DataSaved {
         session_id: String,
         saved_keys: Vec<String>,
+        version: i64,
     },
     DataSaveFailed {
         session_id: String,
@@ -199,6 +202,7 @@ mod tests {
             Event::DataSaved {
                 session_id: String::new(),
                 saved_keys: vec![],
+                version: 1,
             },
             Event::DataSaveFailed {
                 session_id: String::new(),

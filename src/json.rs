@@ -44,7 +44,7 @@ pub fn to_text(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// `{"id","userId","data","createdAt","expiresAt"}`. The stored data text is embedded as is
+/// `{"id","userId","data","createdAt","expiresAt","version"}`. The stored data text is embedded as is
 /// (it is one checked JSON object), so it is never parsed in Rust again.
 pub fn session(session: &Session, times: Times) -> String {
     session_text(session, None, times)
@@ -58,12 +58,13 @@ pub fn created(created: &Created, times: Times) -> String {
 fn session_text(session: &Session, token: Option<&str>, times: Times) -> String {
     let token = token.map_or_else(String::new, |t| format!(r#""token":{},"#, to_text(&t)));
     format!(
-        r#"{{"id":{},{token}"userId":{},"data":{},"createdAt":{},"expiresAt":{}}}"#,
+        r#"{{"id":{},{token}"userId":{},"data":{},"createdAt":{},"expiresAt":{},"version":{}}}"#,
         to_text(&session.id.as_str()),
         to_text(&session.user_id),
         session.data.json(),
         time(session.created_at, times),
         time(session.expires_at, times),
+        session.version,
     )
 }
 
@@ -167,9 +168,11 @@ impl Serialize for Arguments<'_> {
             Event::DataSaved {
                 session_id,
                 saved_keys,
+                version,
             } => {
                 map.serialize_entry("sessionId", session_id)?;
                 map.serialize_entry("savedKeys", saved_keys)?;
+                map.serialize_entry("version", version)?;
             }
             Event::DataSaveFailed {
                 session_id,
@@ -212,6 +215,7 @@ mod tests {
             data: SessionData::from_json(r#"{"a":[1,{"b":null}]}"#.into(), 100).unwrap(),
             created_at: at(0),
             expires_at: at(1_500),
+            version: 3,
         };
         let iso: Value = serde_json::from_str(&session(&s, Times::Iso)).unwrap();
         assert_eq!(
@@ -222,6 +226,7 @@ mod tests {
                 "data": { "a": [1, { "b": null }] },
                 "createdAt": "1970-01-01T00:00:00.000Z",
                 "expiresAt": "1970-01-01T00:00:01.500Z",
+                "version": 3,
             })
         );
         let millis: Value = serde_json::from_str(&session(&s, Times::Millis)).unwrap();
@@ -285,6 +290,7 @@ mod tests {
     #[test]
     fn arguments_hold_keys_not_values() {
         let saved = Event::DataSaved {
+            version: 2,
             session_id: "s".into(),
             saved_keys: vec!["cart".into()],
         };
@@ -293,7 +299,7 @@ mod tests {
                 event: &saved,
                 times: Times::Iso
             }),
-            r#"{"sessionId":"s","savedKeys":["cart"]}"#
+            r#"{"sessionId":"s","savedKeys":["cart"],"version":2}"#
         );
     }
 }

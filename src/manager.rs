@@ -16,6 +16,7 @@ use crate::store::{Lifetime, Rolling, Store};
 use crate::token::{shown_id, Token};
 
 mod admin;
+mod data;
 mod sessions;
 
 /// An argument as it crossed a JS or HTTP boundary, before the core checks it.
@@ -72,6 +73,7 @@ pub enum Operation {
     Create,
     Get,
     Save,
+    Patch,
     Renew,
     Rotate,
     Delete,
@@ -84,10 +86,11 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, in the order surfaces number them.
-    pub const ALL: [Operation; 11] = [
+    pub const ALL: [Operation; 12] = [
         Operation::Create,
         Operation::Get,
         Operation::Save,
+        Operation::Patch,
         Operation::Renew,
         Operation::Rotate,
         Operation::Delete,
@@ -104,6 +107,7 @@ impl Operation {
             Operation::Create => "create",
             Operation::Get => "get",
             Operation::Save => "save",
+            Operation::Patch => "patch",
             Operation::Renew => "renew",
             Operation::Rotate => "rotate",
             Operation::Delete => "delete",
@@ -130,7 +134,7 @@ impl Operation {
                 Outcome::new(Err(error), vec![event])
             }
             Operation::Get => retrieval_failed(shown, error),
-            Operation::Save => save_failed(shown, error),
+            Operation::Save | Operation::Patch => save_failed(shown, error),
             Operation::Renew => failed_with(shown, error, |session_id, reason| {
                 Event::SessionRenewalFailed { session_id, reason }
             }),

@@ -33,7 +33,10 @@ use crate::jsval::bounded_string;
 use crate::manager::{initialized, Manager, Operation, Outcome};
 use crate::store::d1::{statements_kept, table_handle, D1Store};
 use crate::wait::{Stalled, Step, Task};
-use args::{config_from, data_arg, option_arg, purge_limit, token_arg, user_id_arg, ConfigRefusal};
+use args::{
+    config_from, data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_arg,
+    ConfigRefusal,
+};
 
 mod args;
 
@@ -100,7 +103,9 @@ pub fn operation_names() -> String {
 /// - create (user id, data): the new session with its token;
 /// - get (token, whether to answer the whole session): the session or only its data,
 ///   `null` when not found;
-/// - save (token, data): `true` when saved, `false` when not found;
+/// - save (token, data, options with `ifVersion`): `true` when saved, `false` when not
+///   found;
+/// - patch (token, merge patch): `true` when applied, `false` when not found;
 /// - renew (token): the new expiry (epoch ms), `null` when not found;
 /// - rotate (token, options with `userId`): `{id, token, userId, expiresAt}`, `null` when
 ///   not found;
@@ -122,6 +127,7 @@ pub fn start(
     max_bytes: f64,
     a: JsValue,
     b: JsValue,
+    c: JsValue,
 ) -> u32 {
     let setup = Setup::new(
         db,
@@ -160,8 +166,17 @@ pub fn start(
         Operation::Save => {
             let token = token_arg(&a);
             let data = data_arg(&b, setup.max_bytes());
+            let if_version = version_arg(&c);
             begin(operation, async move {
-                let outcome = setup.manager()?.save(token, data).await;
+                let outcome = setup.manager()?.save(token, data, if_version).await;
+                Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
+            })
+        }
+        Operation::Patch => {
+            let token = token_arg(&a);
+            let patch = data_arg(&b, setup.max_bytes());
+            begin(operation, async move {
+                let outcome = setup.manager()?.patch(token, patch).await;
                 Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
             })
         }

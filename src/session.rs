@@ -239,6 +239,8 @@ pub struct Session {
     pub data: SessionData,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// 1 at creation, one more with every data write (not with a renewal or rotation).
+    pub version: i64,
 }
 
 #[cfg(test)]

@@ -113,14 +113,30 @@ pub struct Loaded {
     pub renewal_due: bool,
 }
 
-/// What a data save leaves in the row, besides the data.
+/// What a data write leaves in the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Saved {
     pub user_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The version the write gave the session.
+    pub version: i64,
     /// Whether the [`Rolling`] renewal applied.
     pub renewed: bool,
+    /// The data now stored, for a patch (a save's caller has it already).
+    pub data: Option<SessionData>,
+}
+
+/// How a data write ended. Only the first writes anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writing {
+    Written(Saved),
+    /// No live session has this id and hash.
+    Missing,
+    /// A save with an expected version found another.
+    Conflict,
+    /// A patch whose result would be over the limit.
+    TooLarge,
 }
 
 /// What a rotation leaves in the row.
@@ -165,15 +181,30 @@ pub trait Store {
     /// a device up). Writes nothing.
     async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError>;
 
-    /// Replaces a live session's data, applying `rolling` in the same write. `None` when
-    /// no live session has this id and hash.
+    /// Replaces a live session's data and adds one to its version, applying `rolling` in
+    /// the same write; with `if_version`, only if the stored version is that one (else
+    /// [`Writing::Conflict`], decided in the same round trip).
     async fn save_data(
         &self,
         id: &SessionId,
         hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
-    ) -> Result<Option<Saved>, StoreError>;
+        if_version: Option<i64>,
+    ) -> Result<Writing, StoreError>;
+
+    /// Applies an RFC 7396 merge patch to a live session's data and adds one to its version,
+    /// applying `rolling`, in one write on the database, unless the result would take more
+    /// than `max_bytes` of UTF-8 ([`Writing::TooLarge`]). Concurrent patches never lose one
+    /// another.
+    async fn patch_data(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        patch: &SessionData,
+        max_bytes: usize,
+        rolling: Option<Rolling>,
+    ) -> Result<Writing, StoreError>;
 
     /// Renews a live session by `lifetime`; the new expiry, `None` when no live session has
     /// this id and hash, or when it is past its absolute limit (one lowered since it was
@@ -242,8 +273,23 @@ impl<S: Store> Store for &S {
         hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
-    ) -> Result<Option<Saved>, StoreError> {
-        (**self).save_data(id, hash, data, rolling).await
+        if_version: Option<i64>,
+    ) -> Result<Writing, StoreError> {
+        (**self)
+            .save_data(id, hash, data, rolling, if_version)
+            .await
+    }
+    async fn patch_data(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        patch: &SessionData,
+        max_bytes: usize,
+        rolling: Option<Rolling>,
+    ) -> Result<Writing, StoreError> {
+        (**self)
+            .patch_data(id, hash, patch, max_bytes, rolling)
+            .await
     }
     async fn set_expiry(
         &self,

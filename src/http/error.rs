@@ -73,11 +73,12 @@ impl ApiError {
         Self::new(400, "invalid_json", message)
     }
 
-    pub fn unsupported_media_type() -> Self {
+    /// A body that is not of `media`, the one media type the route takes.
+    pub fn unsupported_media_type(media: &str) -> Self {
         Self::new(
             415,
             "unsupported_media_type",
-            "the body must be application/json",
+            format!("the body must be {media}"),
         )
     }
 
@@ -119,6 +120,7 @@ impl From<Error> for ApiError {
                 Self::new(400, error.code(), error.to_string())
             }
             Error::PayloadTooLarge { .. } => Self::new(413, error.code(), error.to_string()),
+            Error::Conflict(_) => Self::new(412, error.code(), error.to_string()),
             // D1's message names tables, columns and SQLite's state: for the log only.
             Error::Db(_) => {
                 Self::new(503, error.code(), "the database failed").with_detail(error.to_string())
@@ -166,6 +168,7 @@ mod tests {
                 413,
                 "payload_too_large",
             ),
+            (Error::Conflict("x".into()), 412, "conflict"),
             (Error::Db("x".into()), 503, "db_error"),
             (Error::Internal("x".into()), 500, "internal"),
         ];

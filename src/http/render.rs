@@ -109,12 +109,13 @@ mod tests {
     #[test]
     fn log_lines_hold_keys_not_values() {
         let line = log_line(&Event::DataSaved {
+            version: 2,
             session_id: "s".into(),
             saved_keys: vec!["cart".into()],
         });
         assert_eq!(
             line,
-            r#"{"signal":"session_data_saved","sessionId":"s","savedKeys":["cart"]}"#
+            r#"{"signal":"session_data_saved","sessionId":"s","savedKeys":["cart"],"version":2}"#
         );
     }
 }

@@ -15,10 +15,46 @@ pub const CREATE_BODY_OVERHEAD: usize = 4096;
 pub const ROTATE_BODY_LIMIT: usize = 4096;
 
 /// Whether a `Content-Type` names JSON (`application/json`, any parameters).
-pub fn is_json(content_type: Option<&str>) -> bool {
+pub fn is_media(content_type: Option<&str>, media: &str) -> bool {
     content_type
         .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|given| given.trim().eq_ignore_ascii_case(media))
+}
+
+/// The media type of a JSON body.
+pub const JSON: &str = "application/json";
+/// The media type of an RFC 7396 merge patch, which `PATCH /session/data` takes.
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
+
+/// The version an `If-Match` header expects: none for an absent header or `*`, else the one
+/// entity tag `"N"` this API sends as `ETag`.
+///
+/// # Errors
+/// 400 `invalid_argument` for anything else (a list, a weak tag, a tag this API never sent):
+/// it names no version a save could check.
+pub fn if_match(value: Option<&str>) -> Result<Option<f64>, ApiError> {
+    let Some(value) = value.map(str::trim) else {
+        return Ok(None);
+    };
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .filter(|v| !v.is_empty() && v.len() <= 16 && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|v| Some(v as f64))
+        .ok_or_else(|| {
+            ApiError::from(Error::InvalidArgument(
+                "If-Match must be * or one entity tag as ETag gives it, such as \"3\"".to_owned(),
+            ))
+        })
+}
+
+/// The `ETag` of a session at `version`: a strong tag, `"N"`.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 /// Whether a `Content-Length` already says the body is over `limit`.
@@ -163,16 +199,39 @@ mod tests {
 
     #[test]
     fn json_content_types() {
-        assert!(is_json(Some("application/json")));
-        assert!(is_json(Some("Application/JSON; charset=utf-8")));
+        assert!(is_media(Some("application/json"), JSON));
+        assert!(is_media(Some("Application/JSON; charset=utf-8"), JSON));
+        assert!(is_media(Some("application/merge-patch+json"), MERGE_PATCH));
         for ct in [
             None,
             Some(""),
             Some("text/plain"),
             Some("application/jsonx"),
+            Some("application/merge-patch+json"),
         ] {
-            assert!(!is_json(ct), "{ct:?}");
+            assert!(!is_media(ct, JSON), "{ct:?}");
         }
+        assert!(!is_media(Some("application/json"), MERGE_PATCH));
+    }
+
+    #[test]
+    fn if_match_names_one_version_or_none() {
+        assert_eq!(if_match(None).unwrap(), None);
+        assert_eq!(if_match(Some("*")).unwrap(), None);
+        assert_eq!(if_match(Some("\"3\"")).unwrap(), Some(3.0));
+        assert_eq!(if_match(Some(" \"12\" ")).unwrap(), Some(12.0));
+        for bad in [
+            "3",
+            "W/\"3\"",
+            "\"3\", \"4\"",
+            "\"\"",
+            "\"x\"",
+            "\"-1\"",
+            "\"99999999999999999\"",
+        ] {
+            assert_eq!(if_match(Some(bad)).unwrap_err().status, 400, "{bad}");
+        }
+        assert_eq!(etag(7), "\"7\"");
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum Route<'a> {
     Get,
     /// `PUT /session/data`.
     SaveData,
+    /// `PATCH /session/data`: an RFC 7396 merge patch.
+    PatchData,
     /// `POST /session/renew`.
     Renew,
     /// `POST /session/rotate`.
@@ -57,7 +59,8 @@ pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
         (["session"], "DELETE") => return Ok(Route::Delete),
         (["session"], _) => ("GET, HEAD, DELETE", None),
         (["session", "data"], "PUT") => return Ok(Route::SaveData),
-        (["session", "data"], _) => ("PUT", None),
+        (["session", "data"], "PATCH") => return Ok(Route::PatchData),
+        (["session", "data"], _) => ("PUT, PATCH", None),
         (["session", "renew"], "POST") => return Ok(Route::Renew),
         (["session", "renew"], _) => ("POST", None),
         (["session", "rotate"], "POST") => return Ok(Route::Rotate),
@@ -87,6 +90,7 @@ mod tests {
             ("HEAD", "/session", Route::Get),
             ("DELETE", "/session", Route::Delete),
             ("PUT", "/session/data", Route::SaveData),
+            ("PATCH", "/session/data", Route::PatchData),
             ("POST", "/session/renew", Route::Renew),
             ("POST", "/session/rotate", Route::Rotate),
             ("GET", "/sessions/abc", Route::Find("abc")),
@@ -114,8 +118,8 @@ mod tests {
             ("TRACE", "/sessions/abc", "GET, HEAD, DELETE"),
             ("POST", "/session", "GET, HEAD, DELETE"),
             ("PUT", "/session", "GET, HEAD, DELETE"),
-            ("GET", "/session/data", "PUT"),
-            ("PATCH", "/session/data", "PUT"),
+            ("GET", "/session/data", "PUT, PATCH"),
+            ("POST", "/session/data", "PUT, PATCH"),
             ("HEAD", "/session/renew", "POST"),
             ("PROPFIND", "/session/renew", "POST"),
             ("GET", "/session/rotate", "POST"),

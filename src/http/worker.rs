@@ -11,13 +11,14 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::render;
 use super::request::{
-    create_args, declared_too_large, decode_segment, is_json, rotate_args, session_token,
-    CREATE_BODY_OVERHEAD, ROTATE_BODY_LIMIT, SESSION_TOKEN,
+    create_args, declared_too_large, decode_segment, etag, if_match, is_media, rotate_args,
+    session_token, CREATE_BODY_OVERHEAD, JSON, MERGE_PATCH, ROTATE_BODY_LIMIT, SESSION_TOKEN,
 };
 use super::route::{is_public, route, Route};
 use crate::config::{Config, ConfigInput};
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
+use crate::session::Session;
 use crate::store::d1::D1Store;
 use crate::wait::{drive, Stalled};
 
@@ -31,6 +32,7 @@ struct Reply {
     status: u16,
     body: Option<String>,
     location: Option<String>,
+    etag: Option<String>,
 }
 
 impl Reply {
@@ -39,6 +41,15 @@ impl Reply {
             status,
             body: Some(body),
             location: None,
+            etag: None,
+        }
+    }
+
+    /// 200 with a session, and its version as `ETag` (what `If-Match` checks).
+    fn session(session: &Session) -> Self {
+        Reply {
+            etag: Some(etag(session.version)),
+            ..Reply::json(200, json::session(session, Times::Iso))
         }
     }
 
@@ -47,6 +58,7 @@ impl Reply {
             status: 204,
             body: None,
             location: None,
+            etag: None,
         }
     }
 }
@@ -66,6 +78,9 @@ pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
         Ok(reply) => respond(reply.status, reply.body.as_deref(), head, |h| {
             if let Some(location) = &reply.location {
                 let _ = h.set("Location", location);
+            }
+            if let Some(etag) = &reply.etag {
+                let _ = h.set("ETag", etag);
             }
         }),
         Err(error) => {
@@ -139,7 +154,8 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
     match route {
         Route::Health => Ok(health()),
         Route::Create => {
-            let body = read_body(request, &headers, limit + CREATE_BODY_OVERHEAD, true).await?;
+            let body =
+                read_body(request, &headers, limit + CREATE_BODY_OVERHEAD, true, JSON).await?;
             let (user_id, data) = create_args(&body)?;
             let created = settle(drive(manager.create(user_id, data)).await)?;
             Ok(Reply {
@@ -149,14 +165,23 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
             })
         }
         Route::Get => match settle(drive(manager.get(token()?)).await)? {
-            Some(session) => Ok(Reply::json(200, json::session(&session, Times::Iso))),
+            Some(session) => Ok(Reply::session(&session)),
             None => Err(ApiError::token_not_found()),
         },
         Route::SaveData => {
             let token = token()?;
-            let body = read_body(request, &headers, limit, false).await?;
-            match settle(drive(manager.save(token, DataArg::Json(body))).await)? {
-                Some(session) => Ok(Reply::json(200, json::session(&session, Times::Iso))),
+            let expected = Arg::Given(if_match(header(&headers, "if-match").as_deref())?);
+            let body = read_body(request, &headers, limit, false, JSON).await?;
+            match settle(drive(manager.save(token, DataArg::Json(body), expected)).await)? {
+                Some(session) => Ok(Reply::session(&session)),
+                None => Err(ApiError::token_not_found()),
+            }
+        }
+        Route::PatchData => {
+            let token = token()?;
+            let body = read_body(request, &headers, limit, false, MERGE_PATCH).await?;
+            match settle(drive(manager.patch(token, DataArg::Json(body))).await)? {
+                Some(session) => Ok(Reply::session(&session)),
                 None => Err(ApiError::token_not_found()),
             }
         }
@@ -171,7 +196,7 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         }
         Route::Rotate => {
             let token = token()?;
-            let body = read_body(request, &headers, ROTATE_BODY_LIMIT, true).await?;
+            let body = read_body(request, &headers, ROTATE_BODY_LIMIT, true, JSON).await?;
             let user_id = rotate_args(&body)?;
             match settle(drive(manager.rotate(token, user_id)).await)? {
                 Some(rotation) => Ok(Reply::json(200, json::rotation(&rotation, Times::Iso))),
@@ -268,21 +293,22 @@ async fn read_body(
     headers: &Headers,
     limit: usize,
     may_be_empty: bool,
+    media: &str,
 ) -> Result<String, ApiError> {
     let Some(stream) = request.body() else {
         return match may_be_empty {
             true => Ok(String::new()),
-            false => Err(ApiError::unsupported_media_type()),
+            false => Err(ApiError::unsupported_media_type(media)),
         };
     };
     let content_type = header(headers, "content-type");
-    if !is_json(content_type.as_deref()) {
+    if !is_media(content_type.as_deref(), media) {
         // `curl -X POST` with no data sends no content type, and workerd hands the Worker
         // an empty stream rather than no body: an empty create body is still welcome.
         let untyped_empty = may_be_empty && content_type.is_none();
         return match untyped_empty && read_bytes(stream, 0).await.is_ok() {
             true => Ok(String::new()),
-            false => Err(ApiError::unsupported_media_type()),
+            false => Err(ApiError::unsupported_media_type(media)),
         };
     }
     if declared_too_large(header(headers, "content-length").as_deref(), limit) {

@@ -1,12 +1,12 @@
-//! What a token's holder does with a session: create it, read it, save its data, renew,
-//! rotate and delete it. A token whose id exists but whose secret is wrong is a missing
+//! What a token's holder does with a session: create it, read it, renew, rotate and delete
+//! it (its data writes are in `data.rs`). A token whose id exists but whose secret is wrong is a missing
 //! session: same result, same signal, and nothing written.
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    check_token, check_user_id, not_retrieved, retrieval_failed, save_failed, Arg, Created,
-    DataArg, Manager, Operation, Outcome, Rotation,
+    check_token, check_user_id, not_retrieved, retrieval_failed, Arg, Created, DataArg, Manager,
+    Operation, Outcome, Rotation,
 };
 use crate::error::Error;
 use crate::events::{Event, NOT_FOUND};
@@ -67,6 +67,7 @@ impl<S: Store> Manager<S> {
                         data,
                         created_at: stamps.created_at,
                         expires_at: stamps.expires_at,
+                        version: 1,
                     },
                 });
             }
@@ -128,58 +129,6 @@ impl<S: Store> Manager<S> {
             };
             events.push(event);
         }
-        Outcome::new(Ok(Some(session)), events)
-    }
-
-    /// Replaces a live session's data (renewing it when rolling renewal is due, in the same
-    /// write). `None` when the session is missing or expired, or the secret is wrong.
-    ///
-    /// # Errors
-    /// `invalid_argument`, `invalid_data` or `payload_too_large` for bad input (nothing is
-    /// written), `db_error` when the store fails.
-    pub async fn save(&self, token: Arg<String>, data: DataArg) -> Outcome<Option<Session>> {
-        let (shown, token) = match check_token(token) {
-            Ok(checked) => checked,
-            Err((shown, error)) => return save_failed(shown, error),
-        };
-        let data = match self.check_data(data) {
-            Ok(data) => data,
-            Err(error) => return save_failed(shown, error),
-        };
-        let not_saved = |shown| Event::DataSaveFailed {
-            session_id: shown,
-            reason: NOT_FOUND,
-            error: None,
-        };
-        let Some(token) = token else {
-            return Outcome::new(Ok(None), vec![not_saved(shown)]);
-        };
-        let hash = token.hash();
-        let write = self
-            .store
-            .save_data(token.id(), &hash, &data, self.rolling());
-        let saved = match write.await {
-            Ok(Some(saved)) => saved,
-            Ok(None) => return Outcome::new(Ok(None), vec![not_saved(shown)]),
-            Err(error) => return save_failed(shown, error.into()),
-        };
-        let mut events = vec![Event::DataSaved {
-            session_id: shown.clone(),
-            saved_keys: data.keys().to_vec(),
-        }];
-        if saved.renewed {
-            events.push(Event::SessionRenewed {
-                session_id: shown,
-                expires_at: saved.expires_at,
-            });
-        }
-        let session = Session {
-            id: token.id().clone(),
-            user_id: saved.user_id,
-            data,
-            created_at: saved.created_at,
-            expires_at: saved.expires_at,
-        };
         Outcome::new(Ok(Some(session)), events)
     }
 

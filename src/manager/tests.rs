@@ -72,6 +72,11 @@ fn tok(created: &Created) -> Arg<String> {
     Arg::Given(created.token.clone())
 }
 
+/// No expected version: a plain save.
+fn any() -> Arg<Option<f64>> {
+    Arg::Given(None)
+}
+
 fn json(text: &str) -> DataArg {
     DataArg::Json(text.to_owned())
 }
@@ -291,7 +296,7 @@ fn strings_that_are_not_issued_ids_are_not_found_without_a_store_call() {
     for text in ["nope", "' OR '1'='1", &"x".repeat(10_000), "😀"] {
         let arg = || Arg::Given(text.to_owned());
         assert_eq!(run(m.get(arg())).result, Ok(None));
-        assert_eq!(run(m.save(arg(), json("{}"))).result, Ok(None));
+        assert_eq!(run(m.save(arg(), json("{}"), any())).result, Ok(None));
         assert_eq!(run(m.renew(arg())).result, Ok(None));
         assert_eq!(run(m.delete(arg())).result, Ok(false));
     }
@@ -315,7 +320,7 @@ fn ids_of_the_wrong_type_are_invalid_arguments_with_failure_signals() {
             reason: "invalid_argument"
         }]
     );
-    let save = run(m.save(arg(), json("{}")));
+    let save = run(m.save(arg(), json("{}"), any()));
     assert!(matches!(
         &save.events[..],
         [Event::DataSaveFailed { reason: "invalid_argument", error: Some(e), .. }] if e.code() == "invalid_argument"
@@ -335,7 +340,9 @@ fn ids_of_the_wrong_type_are_invalid_arguments_with_failure_signals() {
 fn save_replaces_the_data_in_one_call() {
     let f = Fixture::new();
     let session = f.session();
-    let outcome = run(f.manager().save(tok(&session), json(r#"{"b":2,"c":3}"#)));
+    let outcome = run(f
+        .manager()
+        .save(tok(&session), json(r#"{"b":2,"c":3}"#), any()));
     let saved = outcome.result.unwrap().unwrap();
     assert_eq!(saved.data.json(), r#"{"b":2,"c":3}"#);
     assert_eq!(saved.user_id.as_deref(), Some("u1"));
@@ -349,7 +356,8 @@ fn save_replaces_the_data_in_one_call() {
         outcome.events,
         [Event::DataSaved {
             session_id: session.id.to_string(),
-            saved_keys: vec!["b".into(), "c".into()]
+            saved_keys: vec!["b".into(), "c".into()],
+            version: 2
         }]
     );
 }
@@ -359,7 +367,7 @@ fn save_renews_in_the_same_call_when_due() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::minutes(45));
-    let outcome = run(f.manager().save(tok(&session), json("{}")));
+    let outcome = run(f.manager().save(tok(&session), json("{}"), any()));
     let renewed = at(T0 + 45 * 60_000 + HOUR_MS);
     assert_eq!(outcome.result.unwrap().unwrap().expires_at, renewed);
     assert_eq!(f.store.calls.get(), 1);
@@ -376,7 +384,7 @@ fn save_renews_in_the_same_call_when_due() {
 fn save_in_the_same_millisecond_as_create_is_not_a_renewal() {
     let f = Fixture::new();
     let session = f.session();
-    let outcome = run(f.manager().save(tok(&session), json("{}")));
+    let outcome = run(f.manager().save(tok(&session), json("{}"), any()));
     assert_eq!(outcome.events.len(), 1, "{:?}", outcome.events);
 }
 
@@ -385,7 +393,7 @@ fn save_to_a_missing_or_expired_session_writes_nothing() {
     let f = Fixture::new();
     let session = f.session();
     f.store.advance(TimeDelta::hours(2));
-    let outcome = run(f.manager().save(tok(&session), json(r#"{"z":1}"#)));
+    let outcome = run(f.manager().save(tok(&session), json(r#"{"z":1}"#), any()));
     assert_eq!(outcome.result, Ok(None));
     assert_eq!(
         outcome.events,
@@ -435,7 +443,7 @@ fn bad_data_on_save_leaves_the_stored_data_unchanged() {
         (json(&big), "payload_too_large", "payload_too_large"),
     ];
     for (data, code, reason) in cases {
-        let outcome = run(f.manager().save(tok(&session), data));
+        let outcome = run(f.manager().save(tok(&session), data, any()));
         let error = outcome.result.unwrap_err();
         assert_eq!(error.code(), code);
         assert_eq!(
@@ -554,7 +562,7 @@ fn store_failures_are_db_errors_with_failure_signals() {
         }]
     );
 
-    let save = run(m.save(tok(&session), json("{}")));
+    let save = run(m.save(tok(&session), json("{}"), any()));
     assert!(matches!(
         &save.events[..],
         [Event::DataSaveFailed {
@@ -632,7 +640,7 @@ fn a_wrong_secret_is_not_found_exactly_like_a_missing_session_and_writes_nothing
         assert_eq!(get.result, Ok(None));
         assert_eq!(get.events, [not_retrieved(shown.clone())]);
         assert_eq!(
-            run(m.save(arg.clone(), json(r#"{"x":1}"#))).result,
+            run(m.save(arg.clone(), json(r#"{"x":1}"#), any())).result,
             Ok(None)
         );
         assert_eq!(run(m.renew(arg.clone())).result, Ok(None));
@@ -913,7 +921,7 @@ fn no_renewal_of_any_kind_goes_past_the_absolute_timeout() {
     assert_eq!(read.events.len(), 1, "{:?}", read.events);
     assert_eq!(f.store.calls.get(), 1);
     // A save, a renewal and a rotation all stop at the limit.
-    let saved = run(m.save(tok(&session), json("{}")))
+    let saved = run(m.save(tok(&session), json("{}"), any()))
         .result
         .unwrap()
         .unwrap();
@@ -957,7 +965,7 @@ fn events_and_messages_never_carry_a_secret() {
     seen.push(format!("{:?}", run(m.get(tok(&session))).events));
     seen.push(format!(
         "{:?}",
-        run(m.save(tok(&session), json("[]"))).events
+        run(m.save(tok(&session), json("[]"), any())).events
     ));
     seen.push(format!("{:?}", run(m.renew(tok(&session))).events));
     let tail = Arg::Given(format!("{}x", session.token));

@@ -163,6 +163,30 @@ pub fn option_arg(options: &JsValue, name: &'static str) -> Arg<Option<String>> 
     }
 }
 
+/// The `ifVersion` option of a save's options: a number, or absent.
+pub fn version_arg(options: &JsValue) -> Arg<Option<f64>> {
+    if options.is_undefined() || options.is_null() {
+        return Arg::Given(None);
+    }
+    if !options.is_object() {
+        return Arg::WrongType {
+            shown: "options that are not an object".to_owned(),
+        };
+    }
+    match field_or_throw(options, "ifVersion") {
+        Ok(None) => Arg::Given(None),
+        Ok(Some(v)) => match v.as_f64() {
+            Some(n) => Arg::Given(Some(n)),
+            None => Arg::WrongType {
+                shown: type_shown(&v),
+            },
+        },
+        Err(Threw) => Arg::WrongType {
+            shown: "an option ifVersion whose reading threw".to_owned(),
+        },
+    }
+}
+
 pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
     if value.is_undefined() || value.is_null() {
         return Arg::Given(None);

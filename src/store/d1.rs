@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 
 use super::{
     Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
+    Writing,
 };
 use crate::jsval::{error_text, field, item};
 use crate::session::{Session, SessionData, SessionId, MAX_USER_ID_CHARS};
@@ -67,6 +68,13 @@ impl D1Store {
 
     /// The first row a statement returns, if any.
     async fn first(&self, statement: D1PreparedStatement) -> Result<Option<JsValue>, StoreError> {
+        self.first_of(&statement).await
+    }
+
+    async fn first_of(
+        &self,
+        statement: &D1PreparedStatement,
+    ) -> Result<Option<JsValue>, StoreError> {
         let row = settled(statement.first()).await?;
         Ok(Some(row).filter(|row| !row.is_null() && !row.is_undefined()))
     }
@@ -95,16 +103,50 @@ impl D1Store {
     /// row each returned.
     async fn batch(
         &self,
-        statements: [D1PreparedStatement; 2],
-    ) -> Result<[Option<JsValue>; 2], StoreError> {
-        let [first, second] = &statements;
-        let results = settled(self.db.batch(first, second)).await?;
+        statements: &[D1PreparedStatement],
+    ) -> Result<Vec<Option<JsValue>>, StoreError> {
+        let results = settled(self.db.batch(statements)).await?;
         let first_row = |i| {
             item(&results, i)
                 .and_then(|result| field(&result, "results"))
                 .and_then(|rows| item(&rows, 0))
         };
-        Ok([first_row(0), first_row(1)])
+        Ok((0..statements.len() as u32).map(first_row).collect())
+    }
+
+    /// A data write, in one round trip: `writes` is one statement, or the not-due and due
+    /// halves of a renewing write (see `sql.rs`); `check`, when given, reads the live row
+    /// after them in the same batch, so a write that matched nothing is told apart:
+    /// `refused` when the row is there, [`Writing::Missing`] when not. `with_data`: the
+    /// statements return the data written, which the answer carries.
+    async fn write_data(
+        &self,
+        writes: Vec<D1PreparedStatement>,
+        check: Option<D1PreparedStatement>,
+        refused: Writing,
+        with_data: bool,
+    ) -> Result<Writing, StoreError> {
+        let renewing = writes.len() == 2;
+        let count = writes.len();
+        let mut statements = writes;
+        statements.extend(check);
+        let rows = match statements.as_slice() {
+            [only] => vec![self.first_of(only).await?],
+            all => self.batch(all).await?,
+        };
+        // The due half is the last write: when both matched (see `sql.rs`), its row is the
+        // answer.
+        let written = rows
+            .iter()
+            .take(count)
+            .enumerate()
+            .rev()
+            .find_map(|(i, row)| row.as_ref().map(|row| (i, row)));
+        match written {
+            Some((i, row)) => saved(row, renewing && i == 1, with_data).map(Writing::Written),
+            None if rows.get(count).is_some_and(Option::is_some) => Ok(refused),
+            None => Ok(Writing::Missing),
+        }
     }
 }
 
@@ -162,13 +204,30 @@ fn unexpected(name: &str) -> StoreError {
     ))
 }
 
-fn saved(row: &JsValue, renewed: bool) -> Result<Saved, StoreError> {
+fn saved(row: &JsValue, renewed: bool, with_data: bool) -> Result<Saved, StoreError> {
+    let data = match with_data {
+        true => Some(
+            SessionData::from_stored(data_column(row)?).map_err(|e| StoreError(e.to_string()))?,
+        ),
+        false => None,
+    };
     Ok(Saved {
         user_id: user_column(row)?,
         created_at: time_column(row, "created_at")?,
         expires_at: time_column(row, "expires_at")?,
+        version: version_column(row)?,
         renewed,
+        data,
     })
+}
+
+/// `version`: a whole number from 1, exact in a JS number.
+fn version_column(row: &JsValue) -> Result<i64, StoreError> {
+    field(row, "version")
+        .and_then(|v| v.as_f64())
+        .filter(|v| v.fract() == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(v))
+        .map(|v| v as i64)
+        .ok_or_else(|| unexpected("version"))
 }
 
 fn id_column(row: &JsValue) -> Result<SessionId, StoreError> {
@@ -238,6 +297,7 @@ impl Store for D1Store {
                 data,
                 created_at: time_column(&row, "created_at")?,
                 expires_at: time_column(&row, "expires_at")?,
+                version: version_column(&row)?,
             },
             secret_hash: SecretHash::from_stored(string_value(&hash, 64, "secret_hash")?),
             renewal_due: field(&row, "due").and_then(|d| d.as_f64()) == Some(1.0),
@@ -263,29 +323,65 @@ impl Store for D1Store {
         hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
-    ) -> Result<Option<Saved>, StoreError> {
+        if_version: Option<i64>,
+    ) -> Result<Writing, StoreError> {
         let (id, hash, json) = (id.as_str(), hash.as_str(), data.json());
-        let Some(rolling) = rolling else {
-            let statement = self.statement(&self.sql.save, |s| s.bind_sss(id, hash, json))?;
-            return self
-                .first(statement)
-                .await?
-                .map(|row| saved(&row, false))
-                .transpose();
+        // 0 expects any version (versions start at 1).
+        let expected = if_version.map_or(0.0, |v| v as f64);
+        let writes = match rolling {
+            None => {
+                vec![self.statement(&self.sql.save, |s| s.bind_ssst(id, hash, json, expected))?]
+            }
+            Some(rolling) => {
+                let (due, absolute) = rolling_ms(Some(rolling));
+                let idle = millis(rolling.lifetime.idle);
+                vec![
+                    self.statement(&self.sql.save_if_not_due, |s| {
+                        s.bind_sssttt(id, hash, json, expected, due, absolute)
+                    })?,
+                    self.statement(&self.sql.save_if_due, |s| {
+                        s.bind_ssstttt(id, hash, json, [expected, due, absolute, idle])
+                    })?,
+                ]
+            }
         };
-        let (due, absolute) = rolling_ms(Some(rolling));
-        let not_due = self.statement(&self.sql.save_if_not_due, |s| {
-            s.bind_ssstt(id, hash, json, due, absolute)
-        })?;
-        let idle = millis(rolling.lifetime.idle);
-        let due = self.statement(&self.sql.save_if_due, |s| {
-            s.bind_sssttt(id, hash, json, due, absolute, idle)
-        })?;
-        match self.batch([not_due, due]).await? {
-            [_, Some(row)] => saved(&row, true).map(Some),
-            [Some(row), None] => saved(&row, false).map(Some),
-            [None, None] => Ok(None),
-        }
+        // Only a compare-and-swap can fail with the row there: only it needs the check.
+        let check = match if_version {
+            Some(_) => Some(self.statement(&self.sql.version, |s| s.bind_ss(id, hash))?),
+            None => None,
+        };
+        self.write_data(writes, check, Writing::Conflict, false)
+            .await
+    }
+
+    async fn patch_data(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        patch: &SessionData,
+        max_bytes: usize,
+        rolling: Option<Rolling>,
+    ) -> Result<Writing, StoreError> {
+        let (id, hash, json) = (id.as_str(), hash.as_str(), patch.json());
+        let max = max_bytes as f64;
+        let writes = match rolling {
+            None => vec![self.statement(&self.sql.patch, |s| s.bind_ssst(id, hash, json, max))?],
+            Some(rolling) => {
+                let (due, absolute) = rolling_ms(Some(rolling));
+                let idle = millis(rolling.lifetime.idle);
+                vec![
+                    self.statement(&self.sql.patch_if_not_due, |s| {
+                        s.bind_sssttt(id, hash, json, max, due, absolute)
+                    })?,
+                    self.statement(&self.sql.patch_if_due, |s| {
+                        s.bind_ssstttt(id, hash, json, [max, due, absolute, idle])
+                    })?,
+                ]
+            }
+        };
+        let check = self.statement(&self.sql.patched_size, |s| s.bind_sss(id, hash, json))?;
+        self.write_data(writes, Some(check), Writing::TooLarge, true)
+            .await
     }
 
     async fn set_expiry(

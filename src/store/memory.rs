@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
-    MAX_LISTED,
+    Writing, MAX_LISTED,
 };
 use crate::session::{Session, SessionData, SessionId};
 use crate::token::SecretHash;
@@ -78,6 +78,51 @@ impl MemoryStore {
     }
 }
 
+/// Writes `data` to `row`, one version on, renewing it when `rolling` is due.
+fn write(
+    row: &mut Row,
+    data: SessionData,
+    rolling: Option<Rolling>,
+    now: DateTime<Utc>,
+    answer_data: bool,
+) -> Saved {
+    let s = &mut row.session;
+    s.data = data;
+    s.version += 1;
+    let due = rolling.filter(|r| r.due(s.created_at, s.expires_at, now));
+    if let Some(r) = due {
+        s.expires_at = r.lifetime.renewed(s.created_at, now);
+    }
+    Saved {
+        user_id: s.user_id.clone(),
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        version: s.version,
+        renewed: due.is_some(),
+        data: answer_data.then(|| s.data.clone()),
+    }
+}
+
+/// RFC 7396, as SQLite's `json_patch` applies it: an object patch merges key by key
+/// (`null` removes), anything else replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    let target = target.as_object_mut().unwrap();
+    for (key, value) in patch {
+        if value.is_null() {
+            target.remove(key);
+        } else {
+            merge_patch(target.entry(key).or_insert(serde_json::Value::Null), value);
+        }
+    }
+}
+
 impl MemoryStore {
     /// The live row with this id (and hash, when given), for a write.
     fn live_mut<'a>(
@@ -118,6 +163,7 @@ impl Store for MemoryStore {
                 data: session.data.clone(),
                 created_at: stamps.created_at,
                 expires_at: stamps.expires_at,
+                version: 1,
             },
             secret_hash: session.secret_hash.clone(),
         };
@@ -166,24 +212,46 @@ impl Store for MemoryStore {
         hash: &SecretHash,
         data: &SessionData,
         rolling: Option<Rolling>,
-    ) -> Result<Option<Saved>, StoreError> {
+        if_version: Option<i64>,
+    ) -> Result<Writing, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
         let Some(row) = Self::live_mut(&mut rows, id, Some(hash), now) else {
-            return Ok(None);
+            return Ok(Writing::Missing);
         };
-        let s = &mut row.session;
-        s.data = data.clone();
-        let due = rolling.filter(|r| r.due(s.created_at, s.expires_at, now));
-        if let Some(r) = due {
-            s.expires_at = r.lifetime.renewed(s.created_at, now);
+        if if_version.is_some_and(|v| v != row.session.version) {
+            return Ok(Writing::Conflict);
         }
-        Ok(Some(Saved {
-            user_id: s.user_id.clone(),
-            created_at: s.created_at,
-            expires_at: s.expires_at,
-            renewed: due.is_some(),
-        }))
+        Ok(Writing::Written(write(
+            row,
+            data.clone(),
+            rolling,
+            now,
+            false,
+        )))
+    }
+
+    async fn patch_data(
+        &self,
+        id: &SessionId,
+        hash: &SecretHash,
+        patch: &SessionData,
+        max_bytes: usize,
+        rolling: Option<Rolling>,
+    ) -> Result<Writing, StoreError> {
+        let now = self.call()?;
+        let mut rows = self.rows.borrow_mut();
+        let Some(row) = Self::live_mut(&mut rows, id, Some(hash), now) else {
+            return Ok(Writing::Missing);
+        };
+        let mut merged: serde_json::Value = serde_json::from_str(row.session.data.json()).unwrap();
+        merge_patch(&mut merged, &serde_json::from_str(patch.json()).unwrap());
+        let text = merged.to_string();
+        if text.len() > max_bytes {
+            return Ok(Writing::TooLarge);
+        }
+        let data = SessionData::from_stored(text).unwrap();
+        Ok(Writing::Written(write(row, data, rolling, now, true)))
     }
 
     async fn set_expiry(

@@ -8,7 +8,7 @@
 
 use chrono::TimeDelta;
 
-use super::{Lifetime, Loaded, NewSession, Rolling, Store, MAX_LISTED};
+use super::{Lifetime, Loaded, NewSession, Rolling, Saved, Store, Writing, MAX_LISTED};
 use crate::session::{SessionData, SessionId};
 use crate::token::{SecretHash, Token};
 
@@ -81,6 +81,26 @@ async fn fresh<F: Fixture>(f: &F) -> Result<(SessionId, SecretHash), String> {
     fresh_for(f, Some("u")).await
 }
 
+/// [`Store::save_data`] with no expected version: the saved row, `None` when missing.
+async fn save<F: Fixture>(
+    f: &F,
+    id: &SessionId,
+    hash: &SecretHash,
+    data: &SessionData,
+    rolling: Option<Rolling>,
+) -> Result<Option<Saved>, String> {
+    match f
+        .store()
+        .save_data(id, hash, data, rolling, None)
+        .await
+        .map_err(err)?
+    {
+        Writing::Written(saved) => Ok(Some(saved)),
+        Writing::Missing => Ok(None),
+        other => Err(format!("a plain save answered {other:?}")),
+    }
+}
+
 /// The live session with this id, read with no renewal window.
 async fn load<F: Fixture>(f: &F, id: &SessionId) -> Result<Option<Loaded>, String> {
     f.store().load(id, None).await.map_err(err)
@@ -102,7 +122,7 @@ fn rolling(absolute: Option<TimeDelta>) -> Rolling {
 }
 
 /// The cases, by name.
-pub const CASES: [&str; 16] = [
+pub const CASES: [&str; 19] = [
     "insert stamps creation and expiry, and refuses a taken id",
     "load returns a live session with its hash, and says when renewal is due",
     "load does not return an expired session",
@@ -119,6 +139,9 @@ pub const CASES: [&str; 16] = [
     "a session at its absolute limit is not due for renewal",
     "find returns a live session by id, and nothing once it expired",
     "no renewal or rotation answers a session past a lowered absolute limit",
+    "a version counts data writes, and a save with an expected version writes only on it",
+    "a patch merges on the database: keys added, replaced, removed by null, objects merged",
+    "a patch whose result is over the limit writes nothing",
 ];
 
 /// Runs the case named `CASES[index]`.
@@ -140,6 +163,9 @@ pub async fn run_case<F: Fixture>(f: &F, index: usize) -> Verdict {
         13 => not_due_at_the_limit(f).await,
         14 => find(f).await,
         15 => past_a_lowered_limit(f).await,
+        16 => versions(f).await,
+        17 => patch(f).await,
+        18 => patch_too_large(f).await,
         _ => Err(format!("no case {index}")),
     }
 }
@@ -249,11 +275,7 @@ async fn save_not_due<F: Fixture>(f: &F) -> Verdict {
     let before = load(f, &id).await?;
     let new = object(r#"{"b":[2]}"#)?;
     for rolling in [None, Some(rolling(None))] {
-        let saved = f
-            .store()
-            .save_data(&id, &secret_hash, &new, rolling)
-            .await
-            .map_err(err)?;
+        let saved = save(f, &id, &secret_hash, &new, rolling).await?;
         let Some(saved) = saved else {
             return Err("a live session was not saved".into());
         };
@@ -278,11 +300,7 @@ async fn save_due<F: Fixture>(f: &F) -> Verdict {
         return Err("a live session was not found".into());
     };
     let new = object(r#"{"c":3}"#)?;
-    let saved = f
-        .store()
-        .save_data(&id, &secret_hash, &new, Some(rolling(None)))
-        .await
-        .map_err(err)?;
+    let saved = save(f, &id, &secret_hash, &new, Some(rolling(None))).await?;
     let Some(saved) = saved else {
         return Err("a live session was not saved".into());
     };
@@ -300,16 +318,14 @@ async fn save_due<F: Fixture>(f: &F) -> Verdict {
     // With an absolute limit of 80 minutes, 45 minutes in, the renewal stops at the limit.
     let (capped, capped_hash) = fresh(f).await?;
     f.age(&capped, TimeDelta::minutes(45)).await?;
-    let saved = f
-        .store()
-        .save_data(
-            &capped,
-            &capped_hash,
-            &new,
-            Some(rolling(Some(TimeDelta::minutes(80)))),
-        )
-        .await
-        .map_err(err)?;
+    let saved = save(
+        f,
+        &capped,
+        &capped_hash,
+        &new,
+        Some(rolling(Some(TimeDelta::minutes(80)))),
+    )
+    .await?;
     let Some(saved) = saved else {
         return Err("a live session was not saved".into());
     };
@@ -326,21 +342,13 @@ async fn save_missing<F: Fixture>(f: &F) -> Verdict {
     f.age(&id, HOUR + TimeDelta::milliseconds(1)).await?;
     let new = object(r#"{"x":1}"#)?;
     for rolling in [None, Some(rolling(None))] {
-        let saved = f
-            .store()
-            .save_data(&id, &secret_hash, &new, rolling)
-            .await
-            .map_err(err)?;
+        let saved = save(f, &id, &secret_hash, &new, rolling).await?;
         check!(
             saved.is_none(),
             "an expired session was saved ({rolling:?})"
         );
         let missing = SessionId::generate();
-        let saved = f
-            .store()
-            .save_data(&missing, &secret_hash, &new, rolling)
-            .await
-            .map_err(err)?;
+        let saved = save(f, &missing, &secret_hash, &new, rolling).await?;
         check!(saved.is_none(), "a missing session was saved");
     }
     // Brought back to life only to look: the data must be the old one.
@@ -364,11 +372,25 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
     let new = object(r#"{"stolen":1}"#)?;
     let store = f.store();
     for rolling in [None, Some(rolling(None))] {
-        let saved = store
-            .save_data(&id, &wrong, &new, rolling)
+        // With or without an expected version (the right one): missing, not a conflict.
+        for if_version in [None, Some(1)] {
+            let saved = store
+                .save_data(&id, &wrong, &new, rolling, if_version)
+                .await
+                .map_err(err)?;
+            check!(
+                saved == Writing::Missing,
+                "a save matched a wrong hash: {saved:?}"
+            );
+        }
+        let patched = store
+            .patch_data(&id, &wrong, &new, 1_000, rolling)
             .await
             .map_err(err)?;
-        check!(saved.is_none(), "a save matched a wrong hash");
+        check!(
+            patched == Writing::Missing,
+            "a patch matched a wrong hash: {patched:?}"
+        );
     }
     let renewed = store
         .set_expiry(&id, &wrong, lifetime(None))
@@ -671,11 +693,7 @@ async fn not_due_at_the_limit<F: Fixture>(f: &F) -> Verdict {
         loaded.is_some_and(|l| !l.renewal_due),
         "due though at its absolute limit"
     );
-    let saved = f
-        .store()
-        .save_data(&id, &secret_hash, &object("{}")?, Some(rolling(limit)))
-        .await
-        .map_err(err)?;
+    let saved = save(f, &id, &secret_hash, &object("{}")?, Some(rolling(limit))).await?;
     check!(
         saved.is_some_and(|s| !s.renewed && s.expires_at - s.created_at == HOUR),
         "a save at the limit renewed"
@@ -735,6 +753,184 @@ async fn past_a_lowered_limit<F: Fixture>(f: &F) -> Verdict {
     check!(
         after.secret_hash == secret_hash && after.session.user_id.as_deref() == Some("u"),
         "a refused renewal or rotation wrote"
+    );
+    Ok(())
+}
+
+async fn versions<F: Fixture>(f: &F) -> Verdict {
+    let (id, secret_hash) = fresh(f).await?;
+    let version = |l: Option<Loaded>| l.map(|l| l.session.version);
+    check!(
+        version(load(f, &id).await?) == Some(1),
+        "a new session is not version 1"
+    );
+    let store = f.store();
+    let new = object(r#"{"n":2}"#)?;
+    let saved = store
+        .save_data(&id, &secret_hash, &new, None, None)
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(&saved, Writing::Written(s) if s.version == 2),
+        "a save did not make version 2: {saved:?}"
+    );
+    // Renewals and rotations leave the version alone.
+    store
+        .set_expiry(&id, &secret_hash, lifetime(None))
+        .await
+        .map_err(err)?;
+    let rotated_hash = hash()?;
+    store
+        .rotate(&id, &secret_hash, &rotated_hash, None, lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(
+        version(load(f, &id).await?) == Some(2),
+        "a renewal or rotation moved the version"
+    );
+    for rolling in [None, Some(rolling(None))] {
+        let stale = object(r#"{"stale":true}"#)?;
+        let lost = store
+            .save_data(&id, &rotated_hash, &stale, rolling, Some(1))
+            .await
+            .map_err(err)?;
+        check!(
+            lost == Writing::Conflict,
+            "a stale version was not a conflict: {lost:?}"
+        );
+    }
+    let kept = load(f, &id).await?;
+    check!(
+        kept.as_ref()
+            .is_some_and(|l| l.session.data == new && l.session.version == 2),
+        "a conflict wrote: {kept:?}"
+    );
+    let current = store
+        .save_data(
+            &id,
+            &rotated_hash,
+            &object(r#"{"n":3}"#)?,
+            Some(rolling(None)),
+            Some(2),
+        )
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(&current, Writing::Written(s) if s.version == 3),
+        "the current version did not save: {current:?}"
+    );
+    let missing = store
+        .save_data(&SessionId::generate(), &rotated_hash, &new, None, Some(1))
+        .await
+        .map_err(err)?;
+    check!(
+        missing == Writing::Missing,
+        "a missing session was a conflict: {missing:?}"
+    );
+    Ok(())
+}
+
+async fn patch<F: Fixture>(f: &F) -> Verdict {
+    let (id, secret_hash) = fresh(f).await?;
+    let store = f.store();
+    let steps = [
+        (r#"{"b":2}"#, r#"{"a":1,"b":2}"#),
+        (r#"{"a":null}"#, r#"{"b":2}"#),
+        (r#"{"o":{"x":1}}"#, r#"{"b":2,"o":{"x":1}}"#),
+        (
+            r#"{"o":{"y":[1,2]},"b":"two"}"#,
+            r#"{"b":"two","o":{"x":1,"y":[1,2]}}"#,
+        ),
+    ];
+    for (i, (patch, expected)) in steps.iter().enumerate() {
+        let written = store
+            .patch_data(&id, &secret_hash, &object(patch)?, 1_000, None)
+            .await
+            .map_err(err)?;
+        let Writing::Written(saved) = written else {
+            return Err(format!("patch {patch} was not written: {written:?}"));
+        };
+        let expected: serde_json::Value =
+            serde_json::from_str(expected).map_err(|e| e.to_string())?;
+        let stored = load(f, &id).await?.ok_or("the patched session was lost")?;
+        let stored: serde_json::Value =
+            serde_json::from_str(stored.session.data.json()).map_err(|e| e.to_string())?;
+        check!(
+            stored == expected,
+            "after {patch}: {stored}, not {expected}"
+        );
+        let answered = saved
+            .data
+            .as_ref()
+            .map(|d| d.json().to_owned())
+            .unwrap_or_default();
+        check!(
+            serde_json::from_str::<serde_json::Value>(&answered).ok() == Some(expected),
+            "the patch answered other data: {answered}"
+        );
+        check!(
+            saved.version == i as i64 + 2,
+            "a patch did not count a version: {saved:?}"
+        );
+    }
+    // A patch renews under the rolling rule, like a save.
+    f.age(&id, TimeDelta::minutes(45)).await?;
+    let renewing = store
+        .patch_data(
+            &id,
+            &secret_hash,
+            &object(r#"{"c":3}"#)?,
+            1_000,
+            Some(rolling(None)),
+        )
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(&renewing, Writing::Written(s) if s.renewed),
+        "a due patch did not renew: {renewing:?}"
+    );
+    let missing = store
+        .patch_data(
+            &SessionId::generate(),
+            &secret_hash,
+            &object("{}")?,
+            1_000,
+            None,
+        )
+        .await
+        .map_err(err)?;
+    check!(
+        missing == Writing::Missing,
+        "a missing session was patched: {missing:?}"
+    );
+    Ok(())
+}
+
+async fn patch_too_large<F: Fixture>(f: &F) -> Verdict {
+    let (id, secret_hash) = fresh(f).await?;
+    let before = load(f, &id).await?;
+    // {"a":1} is 7 bytes; with "b" it would be 20, over a limit of 15.
+    let patch = object(r#"{"b":"123456"}"#)?;
+    for rolling in [None, Some(rolling(None))] {
+        let refused = f
+            .store()
+            .patch_data(&id, &secret_hash, &patch, 15, rolling)
+            .await
+            .map_err(err)?;
+        check!(
+            refused == Writing::TooLarge,
+            "an oversized result was not refused: {refused:?}"
+        );
+    }
+    check!(load(f, &id).await? == before, "a refused patch wrote");
+    let fits = f
+        .store()
+        .patch_data(&id, &secret_hash, &patch, 20, None)
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(fits, Writing::Written(_)),
+        "a result at the limit was refused: {fits:?}"
     );
     Ok(())
 }

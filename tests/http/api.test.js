@@ -186,7 +186,7 @@ describe("POST /sessions", () => {
     });
     expect(response.status).toBe(201);
     const session = await response.json();
-    expect(Object.keys(session)).toEqual(["id", "token", "userId", "data", "createdAt", "expiresAt"]);
+    expect(Object.keys(session)).toEqual(["id", "token", "userId", "data", "createdAt", "expiresAt", "version"]);
     expect(session.token).toMatch(TOKEN_SHAPE);
     expect(session.token.startsWith(`${session.id}.`)).toBe(true);
     expect(response.headers.get("location")).toBe(`/sessions/${session.id}`);
@@ -205,14 +205,14 @@ describe("POST /sessions", () => {
     const created = await response.json();
     const found = await call("GET", response.headers.get("location"));
     expect(found.status).toBe(200);
-    const { token, data, ...listed } = created;
+    const { token, data, version, ...listed } = created;
     expect(await found.json()).toEqual(listed);
   });
 
   it("stores the SHA-256 of the secret, never the token or the secret", async () => {
     const session = await create({ userId: "stored", data: { a: 1 } });
     const stored = await row(session.id);
-    expect(Object.keys(stored).sort()).toEqual(["created_at", "data", "expires_at", "id", "secret_hash", "user_id"]);
+    expect(Object.keys(stored).sort()).toEqual(["created_at", "data", "expires_at", "id", "secret_hash", "user_id", "version"]);
     expect(stored.secret_hash).toBe(await sha256(secretOf(session.token)));
     const text = JSON.stringify(stored);
     expect(text).not.toContain(session.token);
@@ -392,7 +392,8 @@ describe("PUT /session/data", () => {
     const response = await call("PUT", "/session/data", { headers, body: '{"c":[3]}' });
     expect(response.status).toBe(200);
     const { token, ...session } = created;
-    expect(await response.json()).toEqual({ ...session, data: { c: [3] } });
+    expect(await response.json()).toEqual({ ...session, data: { c: [3] }, version: 2 });
+    expect(response.headers.get("etag")).toBe('"2"');
     expect((await (await call("GET", "/session", { headers })).json()).data).toEqual({ c: [3] });
   });
 
@@ -459,6 +460,7 @@ describe("POST /session/rotate", () => {
       data: { cart: [1] },
       createdAt: new Date(Date.parse(session.createdAt) - HOUR).toISOString(),
       expiresAt: rotated.expiresAt,
+      version: 1,
     });
     expect((await row(session.id)).secret_hash).toBe(await sha256(secretOf(rotated.token)));
   });
@@ -691,7 +693,7 @@ describe("routing", () => {
       ["/health", "GET, HEAD"],
       ["/sessions", "POST"],
       ["/session", "GET, HEAD, DELETE"],
-      ["/session/data", "PUT"],
+      ["/session/data", "PUT, PATCH"],
       ["/session/renew", "POST"],
       ["/session/rotate", "POST"],
       [`/sessions/${id}`, "GET, HEAD, DELETE"],
@@ -1010,5 +1012,76 @@ describe("cron purge", () => {
     expect((await call("GET", "/session", { headers: holding(live.token) })).status).toBe(200);
     const lines = log.mock.calls.map(([line]) => JSON.parse(line)).filter((l) => l.housekeeping);
     expect(lines).toEqual([{ housekeeping: "purge_expired", removed: 2_500, error: null }]);
+  });
+});
+
+describe("versions over HTTP: ETag, If-Match and PATCH", () => {
+  it("GET and PUT answer the version as ETag; If-Match saves only on it, else 412 conflict", async () => {
+    const session = await create({ data: { n: 0 } });
+    const headers = holding(session.token, JSON_AUTH);
+    const read = await call("GET", "/session", { headers });
+    expect(read.headers.get("etag")).toBe('"1"');
+    const put = await call("PUT", "/session/data", { headers: { ...headers, "if-match": '"1"' }, body: '{"n":1}' });
+    expect(put.status).toBe(200);
+    expect(put.headers.get("etag")).toBe('"2"');
+    const before = await row(session.id);
+    const stale = await call("PUT", "/session/data", { headers: { ...headers, "if-match": '"1"' }, body: '{"n":99}' });
+    await expectError(stale, 412, "conflict");
+    expect(await row(session.id)).toEqual(before);
+    for (const ifMatch of ["*", undefined]) {
+      const any = { ...headers, ...(ifMatch ? { "if-match": ifMatch } : {}) };
+      expect((await call("PUT", "/session/data", { headers: any, body: '{"n":3}' })).status).toBe(200);
+    }
+    for (const bad of ['W/"4"', "4", '"4", "5"', '"x"']) {
+      await expectError(await call("PUT", "/session/data", { headers: { ...headers, "if-match": bad }, body: "{}" }), 400, "invalid_argument");
+    }
+    // A token that opens nothing is 404 with or without If-Match: not a conflict.
+    await expectError(await call("PUT", "/session/data", { headers: { ...holding(unknownToken(), JSON_AUTH), "if-match": '"1"' }, body: "{}" }), 404, "not_found");
+  });
+
+  it(`${50} concurrent clients doing If-Match retry loops end at the exact total`, async () => {
+    const session = await create({ data: { count: 0 } });
+    const headers = holding(session.token, JSON_AUTH);
+    let attempts = 0;
+    const increment = async () => {
+      for (;;) {
+        attempts += 1;
+        const read = await call("GET", "/session", { headers });
+        const { data } = await read.json();
+        const put = await call("PUT", "/session/data", {
+          headers: { ...headers, "if-match": read.headers.get("etag") },
+          body: JSON.stringify({ count: data.count + 1 }),
+        });
+        if (put.status === 200) return;
+        await expectError(put, 412, "conflict");
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, increment));
+    const final = await (await call("GET", "/session", { headers })).json();
+    expect(final.data.count).toBe(50);
+    expect(final.version).toBe(51);
+    expect(attempts).toBeGreaterThanOrEqual(50);
+  });
+
+  it("PATCH applies a merge patch; 50 concurrent patches of their own keys keep them all", async () => {
+    const session = await create({ data: { keep: 1, drop: 2 } });
+    const headers = holding(session.token, { ...AUTH, "content-type": "application/merge-patch+json" });
+    const patched = await call("PATCH", "/session/data", { headers, body: '{"drop":null,"add":[1]}' });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get("etag")).toBe('"2"');
+    expect((await patched.json()).data).toEqual({ keep: 1, add: [1] });
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => call("PATCH", "/session/data", { headers, body: JSON.stringify({ [`k${i}`]: i }) })),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const { data, version } = await (await call("GET", "/session", { headers: holding(session.token) })).json();
+    expect(Object.keys(data).length).toBe(52);
+    expect(version).toBe(52);
+    // Another media type is 415; a patch whose result is over the limit changes nothing.
+    await expectError(await call("PATCH", "/session/data", { headers: holding(session.token, JSON_AUTH), body: "{}" }), 415, "unsupported_media_type");
+    const before = await row(session.id);
+    const big = JSON.stringify({ big: "x".repeat(999_900) });
+    await expectError(await call("PATCH", "/session/data", { headers, body: big }), 413, "payload_too_large");
+    expect(await row(session.id)).toEqual(before);
   });
 });

@@ -26,6 +26,8 @@ const live = async (method, path, init = {}) => {
 /** `init` sent with a well-formed token that opens nothing. */
 const dead = (init = {}) => ({ ...init, headers: holding(unknownToken(), init.headers) });
 const JSON_BODY = { headers: JSON_AUTH, body: "{}" };
+const PATCH_AUTH = { ...AUTH, "content-type": "application/merge-patch+json" };
+const PATCH_BODY = { headers: PATCH_AUTH, body: "{}" };
 
 /** A request that must draw each documented answer, keyed "METHOD path status". */
 const recipes = {
@@ -68,6 +70,17 @@ const recipes = {
   "put /session/data 415": () => call("PUT", "/session/data", dead({ headers: AUTH, body: "{}" })),
   "put /session/data 500": () => duringTrap("PUT", "/session/data", dead(JSON_BODY)),
   "put /session/data 503": async () => callWith(await emptyDb(), "PUT", "/session/data", dead(JSON_BODY)),
+
+  "put /session/data 412": () => live("PUT", "/session/data", { headers: { ...JSON_AUTH, "if-match": '"9"' }, body: "{}" }),
+
+  "patch /session/data 200": () => live("PATCH", "/session/data", { headers: PATCH_AUTH, body: '{"b":2}' }),
+  "patch /session/data 400": () => live("PATCH", "/session/data", { headers: PATCH_AUTH, body: "[1]" }),
+  "patch /session/data 401": () => call("PATCH", "/session/data", dead({ headers: {} })),
+  "patch /session/data 404": () => call("PATCH", "/session/data", dead(PATCH_BODY)),
+  "patch /session/data 413": () => live("PATCH", "/session/data", { headers: PATCH_AUTH, body: JSON.stringify({ s: "x".repeat(1_000_001) }) }),
+  "patch /session/data 415": () => live("PATCH", "/session/data", { headers: JSON_AUTH, body: "{}" }),
+  "patch /session/data 500": () => duringTrap("PATCH", "/session/data", dead(PATCH_BODY)),
+  "patch /session/data 503": async () => callWith(await emptyDb(), "PATCH", "/session/data", dead(PATCH_BODY)),
 
   "post /session/renew 200": () => live("POST", "/session/renew"),
   "post /session/renew 400": () => call("POST", "/session/renew"),
@@ -149,8 +162,9 @@ describe("openapi.yaml", () => {
 
   it("has schemas that reject a wrong answer (so the checks below can fail)", () => {
     const session = new Validator({ $ref: "#/components/schemas/Session", components: spec.components }, "2020-12", false);
-    const good = { id: crypto.randomUUID(), userId: null, data: {}, createdAt: "2026-01-01T00:00:00.000Z", expiresAt: "2026-01-01T00:00:00.000Z" };
+    const good = { id: crypto.randomUUID(), userId: null, data: {}, createdAt: "2026-01-01T00:00:00.000Z", expiresAt: "2026-01-01T00:00:00.000Z", version: 1 };
     expect(session.validate(good).valid).toBe(true);
+    expect(session.validate({ ...good, version: 0 }).valid).toBe(false);
     expect(session.validate({ ...good, extra: 1 }).valid).toBe(false);
     expect(session.validate({ ...good, createdAt: "yesterday" }).valid).toBe(false);
     expect(session.validate({ id: good.id }).valid).toBe(false);
@@ -161,7 +175,7 @@ describe("openapi.yaml", () => {
     expect(schema("CreatedSession").validate({ ...good, token }).valid).toBe(true);
     expect(schema("CreatedSession").validate(good).valid).toBe(false);
     expect(schema("CreatedSession").validate({ ...good, token: good.id }).valid).toBe(false);
-    const { data, ...info } = good;
+    const { data, version, ...info } = good;
     expect(schema("SessionInfo").validate(info).valid).toBe(true);
     expect(schema("SessionInfo").validate(good).valid).toBe(false);
     expect(schema("SessionInfo").validate({ ...info, token }).valid).toBe(false);

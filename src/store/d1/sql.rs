@@ -19,6 +19,9 @@ use crate::store::MAX_LISTED;
 /// millisecond, and rounding removes the floating-point residue of the conversion.
 const NOW_MS: &str = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
 
+/// The stored data with the patch (?3) applied.
+const PATCHED: &str = "json_patch(data, ?3)";
+
 /// What an absent absolute timeout binds as: no limit (2^53 - 1 ms, so `created_at +` it
 /// stays an exact integer).
 pub const NO_LIMIT_MS: f64 = 9_007_199_254_740_991.0;
@@ -31,16 +34,28 @@ pub const NO_LIMIT_MS: f64 = 9_007_199_254_740_991.0;
 pub struct Sql {
     /// ?1 id, ?2 hash, ?3 user id, ?4 data, ?5 lifetime ms.
     pub insert: JsString,
+    /// ?1 id, ?2 hash: a live session's version, read after a conditional save in the same
+    /// batch, to tell a conflict from a missing session.
+    pub version: JsString,
     /// ?1 id, ?2 due, ?3 absolute.
     pub load: JsString,
     /// ?1 id.
     pub find: JsString,
-    /// ?1 id, ?2 hash, ?3 data.
+    /// ?1 id, ?2 hash, ?3 data, ?4 expected version (0: any).
     pub save: JsString,
-    /// ?1 id, ?2 hash, ?3 data, ?4 due, ?5 absolute, ?6 idle: the renewing half of a save.
+    /// ?1 id, ?2 hash, ?3 data, ?4 expected version, ?5 due, ?6 absolute, ?7 idle: the
+    /// renewing half of a save.
     pub save_if_due: JsString,
-    /// ?1 id, ?2 hash, ?3 data, ?4 due, ?5 absolute: the other half.
+    /// ?1 id, ?2 hash, ?3 data, ?4 expected version, ?5 due, ?6 absolute: the other half.
     pub save_if_not_due: JsString,
+    /// ?1 id, ?2 hash, ?3 patch, ?4 most bytes; the halves as for a save, with ?4 the most
+    /// bytes in place of the version.
+    pub patch: JsString,
+    pub patch_if_due: JsString,
+    pub patch_if_not_due: JsString,
+    /// ?1 id, ?2 hash, ?3 patch: the patched data's size, read after a patch in the same
+    /// batch, to tell a result over the limit from a missing session.
+    pub patched_size: JsString,
     /// ?1 id, ?2 hash, ?3 idle, ?4 absolute.
     pub set_expiry: JsString,
     /// ?1 id, ?2 hash, ?3 new hash, ?4 idle, ?5 absolute.
@@ -67,6 +82,19 @@ impl Sql {
         // A renewal's expiry: idle from now, never past creation + absolute.
         let renewed =
             |idle: &str, absolute: &str| format!("MIN({now} + {idle}, created_at + {absolute})");
+        // A data write: the data, and the version one on.
+        let write = |data: &str| format!("data = {data}, version = version + 1");
+        // A compare-and-swap's condition: 0 expects any version (versions start at 1).
+        let expected = |version: &str| format!("({version} = 0 OR version = {version})");
+        // Rolling renewal: due when less than `due` is left and a renewal would extend it.
+        let due = |due: &str, absolute: &str| {
+            format!("expires_at < {now} + {due} AND expires_at < created_at + {absolute}")
+        };
+        let not_due = |due: &str, absolute: &str| {
+            format!("(expires_at >= {now} + {due} OR expires_at >= created_at + {absolute})")
+        };
+        let fits = |max: &str| format!("length(CAST({PATCHED} AS BLOB)) <= {max}");
+        let saved = "user_id, created_at, expires_at, version";
         let live = format!("id = ?1 AND secret_hash = ?2 AND expires_at > {now}");
         Sql {
             insert: sql(format!(
@@ -74,10 +102,11 @@ impl Sql {
                  VALUES (?1, ?2, ?3, ?4, {now}, {now} + ?5) ON CONFLICT (id) DO NOTHING \
                  RETURNING created_at, expires_at"
             )),
+            version: sql(format!("SELECT version FROM {t} WHERE {live}")),
             // Due: less than `due` left, and a renewal would extend it (it is not at its
             // absolute limit), so a session at its limit is not written on every read.
             load: sql(format!(
-                "SELECT secret_hash, user_id, data, created_at, expires_at, \
+                "SELECT secret_hash, user_id, data, created_at, expires_at, version, \
                  expires_at < {now} + ?2 AND expires_at < created_at + ?3 AS due \
                  FROM {t} WHERE id = ?1 AND expires_at > {now}"
             )),
@@ -86,7 +115,9 @@ impl Sql {
                  WHERE id = ?1 AND expires_at > {now}"
             )),
             save: sql(format!(
-                "UPDATE {t} SET data = ?3 WHERE {live} RETURNING user_id, created_at, expires_at"
+                "UPDATE {t} SET {write} WHERE {live} AND {expected} RETURNING {saved}",
+                write = write("?3"),
+                expected = expected("?4"),
             )),
             // A renewing save is these two in one batch (one round trip, one transaction).
             // SQLite's RETURNING sees only new values, so which statement matched says
@@ -95,15 +126,45 @@ impl Sql {
             // its own 'now', so an expiry that falls due in the millisecond between them
             // lets both match, and then the second's row (renewed) is the answer.
             save_if_not_due: sql(format!(
-                "UPDATE {t} SET data = ?3 WHERE {live} \
-                 AND (expires_at >= {now} + ?4 OR expires_at >= created_at + ?5) \
-                 RETURNING user_id, created_at, expires_at"
+                "UPDATE {t} SET {write} WHERE {live} AND {expected} AND {not_due} \
+                 RETURNING {saved}",
+                write = write("?3"),
+                expected = expected("?4"),
+                not_due = not_due("?5", "?6"),
             )),
             save_if_due: sql(format!(
-                "UPDATE {t} SET data = ?3, expires_at = {} WHERE {live} \
-                 AND expires_at < {now} + ?4 AND expires_at < created_at + ?5 \
-                 RETURNING user_id, created_at, expires_at",
-                renewed("?6", "?5")
+                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {expected} \
+                 AND {due} RETURNING {saved}",
+                write = write("?3"),
+                expected = expected("?4"),
+                renewal = renewed("?7", "?6"),
+                due = due("?5", "?6"),
+            )),
+            // A patch is applied by SQLite's json_patch (RFC 7396) inside the write, so two
+            // patches of different keys each see the other's result. The size rule holds for
+            // the result, counted in UTF-8 bytes as a save counts its data.
+            patch: sql(format!(
+                "UPDATE {t} SET {write} WHERE {live} AND {fits} RETURNING data, {saved}",
+                write = write(PATCHED),
+                fits = fits("?4"),
+            )),
+            patch_if_not_due: sql(format!(
+                "UPDATE {t} SET {write} WHERE {live} AND {fits} AND {not_due} \
+                 RETURNING data, {saved}",
+                write = write(PATCHED),
+                fits = fits("?4"),
+                not_due = not_due("?5", "?6"),
+            )),
+            patch_if_due: sql(format!(
+                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {fits} \
+                 AND {due} RETURNING data, {saved}",
+                write = write(PATCHED),
+                fits = fits("?4"),
+                renewal = renewed("?7", "?6"),
+                due = due("?5", "?6"),
+            )),
+            patched_size: sql(format!(
+                "SELECT length(CAST({PATCHED} AS BLOB)) AS size FROM {t} WHERE {live}"
             )),
             set_expiry: sql(format!(
                 "UPDATE {t} SET expires_at = {} WHERE {live} AND created_at + ?4 > {now} \

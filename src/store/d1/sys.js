@@ -52,6 +52,14 @@ export function batch(db, first, second) {
   }
 }
 
+export function batch3(db, first, second, third) {
+  try {
+    return db.batch([first, second, third]);
+  } catch (e) {
+    thrown = e;
+  }
+}
+
 export function takeThrown() {
   const e = thrown;
   thrown = undefined;

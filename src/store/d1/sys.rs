@@ -15,6 +15,10 @@ extern "C" {
     #[wasm_bindgen(js_name = batch)]
     fn js_batch(db: &JsValue, first: &JsValue, second: &JsValue) -> JsValue;
 
+    /// The same with three statements.
+    #[wasm_bindgen(js_name = batch3)]
+    fn js_batch3(db: &JsValue, first: &JsValue, second: &JsValue, third: &JsValue) -> JsValue;
+
     // `bind`, once per shape of parameters the statements take: each value crosses as
     // itself (a number as a number, a string as a string), with no JS array built value by
     // value. Named by what they bind: `s` a string, `t` a number, `v` any value.
@@ -29,6 +33,22 @@ extern "C" {
 
     #[wasm_bindgen(js_name = bind)]
     fn js_bind_stt(statement: &JsValue, a: &str, t1: f64, t2: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = bind)]
+    fn js_bind_ssst(statement: &JsValue, a: &str, b: &str, c: &str, t: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = bind)]
+    #[allow(clippy::too_many_arguments)]
+    fn js_bind_ssstttt(
+        statement: &JsValue,
+        a: &str,
+        b: &str,
+        c: &str,
+        t1: f64,
+        t2: f64,
+        t3: f64,
+        t4: f64,
+    ) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
     fn js_bind_sstt(statement: &JsValue, a: &str, b: &str, t1: f64, t2: f64) -> JsValue;
@@ -118,12 +138,12 @@ impl D1Database {
     }
 
     /// Answers a promise for a real binding; checked by the caller, since a wrapped one may not.
-    pub fn batch(
-        &self,
-        first: &D1PreparedStatement,
-        second: &D1PreparedStatement,
-    ) -> Result<JsValue, JsValue> {
-        answered(js_batch(&self.0, &first.0, &second.0))
+    pub fn batch(&self, statements: &[D1PreparedStatement]) -> Result<JsValue, JsValue> {
+        match statements {
+            [a, b] => answered(js_batch(&self.0, &a.0, &b.0)),
+            [a, b, c] => answered(js_batch3(&self.0, &a.0, &b.0, &c.0)),
+            _ => Err(JsValue::from_str("a batch is two or three statements")),
+        }
     }
 }
 
@@ -148,6 +168,15 @@ impl D1PreparedStatement {
 
     pub fn bind_stt(&self, a: &str, t1: f64, t2: f64) -> Bound {
         Self::bound(js_bind_stt(&self.0, a, t1, t2))
+    }
+
+    pub fn bind_ssst(&self, a: &str, b: &str, c: &str, t: f64) -> Bound {
+        Self::bound(js_bind_ssst(&self.0, a, b, c, t))
+    }
+
+    pub fn bind_ssstttt(&self, a: &str, b: &str, c: &str, t: [f64; 4]) -> Bound {
+        let [t1, t2, t3, t4] = t;
+        Self::bound(js_bind_ssstttt(&self.0, a, b, c, t1, t2, t3, t4))
     }
 
     pub fn bind_sstt(&self, a: &str, b: &str, t1: f64, t2: f64) -> Bound {

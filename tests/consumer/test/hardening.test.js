@@ -310,7 +310,7 @@ describe("the step protocol", () => {
     await expectCode(longHash.getSession(token), "db_error");
     // The same forged row, of ordinary size, is taken: the sizes were what was refused.
     const fine = new SessionManager(
-      forgingDb(async () => ({ secret_hash, data: '{"a":1}', user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
+      forgingDb(async () => ({ secret_hash, data: '{"a":1}', user_id: "u", created_at: 1, expires_at: 2, version: 1, due: 0 })),
     );
     expect(await fine.getSession(token)).toMatchObject({ userId: "u", data: { a: 1 } });
     expect(usage().memory - before.memory).toBeLessThan(1 << 20);

@@ -13,10 +13,33 @@ const byName = (prefix) => {
   return found;
 };
 
+const ALL = ["0001_create_sessions.sql", "0002_hashed_tokens.sql", "0003_session_versions.sql"];
+
+describe("a database migrated from 0002 with live sessions in it", () => {
+  it("applies 0003: the sessions keep working, at version 1, and count on from there", async () => {
+    const db = env.DB_V2;
+    await applyD1Migrations(db, [...byName("0001"), ...byName("0002")]);
+    // A live session as the 0002 package wrote it (no version column).
+    const secret = "S".repeat(43);
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    await db
+      .prepare("INSERT INTO sessions (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, ?2, 'u', '{\"n\":1}', ?3, ?4)")
+      .bind(id, await sha256Base64Url(secret), now, now + 86_400_000)
+      .run();
+    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+    const manager = new SessionManager(db);
+    const token = `${id}.${secret}`;
+    expect(await manager.getSession(token)).toMatchObject({ id, data: { n: 1 }, version: 1 });
+    expect(await manager.saveSessionData(token, { n: 2 }, { ifVersion: 1 })).toBe(true);
+    expect((await manager.getSession(token)).version).toBe(2);
+  });
+});
+
 describe("a database migrated from 0001 with live sessions in it", () => {
   it("applies 0002 cleanly, ends the old sessions, and has the new schema, which works", async () => {
     const db = env.DB_LEGACY;
-    expect(env.TEST_MIGRATIONS.map((m) => m.name)).toEqual(["0001_create_sessions.sql", "0002_hashed_tokens.sql"]);
+    expect(env.TEST_MIGRATIONS.map((m) => m.name)).toEqual(ALL);
     await applyD1Migrations(db, byName("0001"));
     const before = await db.prepare("SELECT sql FROM sqlite_master WHERE name = 'sessions'").first();
     expect(before.sql).not.toMatch(/secret_hash/);
@@ -33,10 +56,10 @@ describe("a database migrated from 0001 with live sessions in it", () => {
     );
     expect((await db.prepare("SELECT count(*) AS n FROM sessions").first()).n).toBe(3);
 
-    // The upgrade: everything applied so far is skipped, 0002 runs.
+    // The upgrade: everything applied so far is skipped, 0002 and 0003 run.
     await applyD1Migrations(db, env.TEST_MIGRATIONS);
     const applied = await db.prepare("SELECT name FROM d1_migrations ORDER BY id").all();
-    expect(applied.results.map((r) => r.name)).toEqual(["0001_create_sessions.sql", "0002_hashed_tokens.sql"]);
+    expect(applied.results.map((r) => r.name)).toEqual(ALL);
 
     // The old sessions are gone, and nothing an old client holds opens anything.
     expect((await db.prepare("SELECT count(*) AS n FROM sessions").first()).n).toBe(0);
@@ -58,6 +81,7 @@ describe("a database migrated from 0001 with live sessions in it", () => {
       ["data", "TEXT", 1, 0],
       ["created_at", "INTEGER", 1, 0],
       ["expires_at", "INTEGER", 1, 0],
+      ["version", "INTEGER", 1, 0],
     ]);
     const schema = await db
       .prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY type, name")

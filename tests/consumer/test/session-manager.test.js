@@ -192,6 +192,7 @@ describe("saveSessionData", () => {
     expect(events.find((e) => e.type === "session_data_saved").detail).toEqual({
       sessionId: session.id,
       savedKeys: ["c"],
+      version: 2,
     });
   });
 

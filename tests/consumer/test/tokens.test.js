@@ -36,7 +36,7 @@ describe("what D1 holds", () => {
     issued.push(a.token, b.token);
 
     const stored = await row(a.id);
-    expect(Object.keys(stored).sort()).toEqual(["created_at", "data", "expires_at", "id", "secret_hash", "user_id"]);
+    expect(Object.keys(stored).sort()).toEqual(["created_at", "data", "expires_at", "id", "secret_hash", "user_id", "version"]);
     expect(stored.id).toBe(a.id);
     expect(stored.secret_hash).toBe(await sha256Base64Url(secretOf(a.token)));
     expect(stored.secret_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
