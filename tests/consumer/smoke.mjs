@@ -29,13 +29,14 @@ test("wrangler applies the packaged migrations to a local D1", () => {
   });
   assert.match(out, /0001_create_sessions\.sql/);
   assert.match(out, /0002_hashed_tokens\.sql/);
+  assert.match(out, /0003_session_versions\.sql/);
   const tables = execFileSync(
     wrangler,
     ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", "SELECT name FROM pragma_table_info('sessions')"],
     { cwd: here, encoding: "utf8" },
   );
   const columns = JSON.parse(tables)[0].results.map((r) => r.name);
-  assert.deepEqual(columns, ["id", "secret_hash", "user_id", "data", "created_at", "expires_at"]);
+  assert.deepEqual(columns, ["id", "secret_hash", "user_id", "data", "created_at", "expires_at", "version"]);
 });
 
 test("wrangler bundles the Worker with the .wasm as a module", () => {
