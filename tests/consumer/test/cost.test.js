@@ -107,6 +107,19 @@ describe("what each operation costs in D1 rows", () => {
     expect(renewingSave).toEqual({ trips: 1, rowsRead: 4, rowsWritten: 2 });
   });
 
+  it("a compare-and-swap save and a merge patch are one round trip each", async () => {
+    const meter = metered(env.DB);
+    const m = new SessionManager(meter.db, { timeout: 3600 });
+    const s = await m.createSession(user(), { a: 1 });
+    const cas = await cost(meter, () => m.saveSessionData(s.token, { a: 2 }, { ifVersion: 1 }));
+    const conflict = await cost(meter, () => m.saveSessionData(s.token, { a: 3 }, { ifVersion: 1 }).catch(() => null));
+    const patch = await cost(meter, () => m.patchSessionData(s.token, { b: 2 }));
+    // The batch's check read is what tells a conflict from a missing session.
+    expect(cas).toEqual({ trips: 1, rowsRead: 5, rowsWritten: 1 });
+    expect(conflict).toEqual({ trips: 1, rowsRead: 5, rowsWritten: 0 });
+    expect(patch).toEqual({ trips: 1, rowsRead: 5, rowsWritten: 1 });
+  });
+
   it("a rotation that binds a user, a revoke by id and a purge", async () => {
     const meter = metered(env.DB);
     const m = new SessionManager(meter.db, { timeout: 3600 });
