@@ -1,5 +1,6 @@
 // The implementations under test. Each op takes the round's state for one session
-// (`s.token`, `s.user`) and may update it (create sets the token, rotate replaces it).
+// (`s.token`, `s.user`, `s.version`) and may update it (create sets the token and version,
+// rotate replaces the token, data writes count the version).
 import { D1Adapter } from "@auth/d1-adapter";
 import { SessionManager } from "d1-session-manager";
 
@@ -7,6 +8,8 @@ export const TIMEOUT_S = 86_400;
 export const OURS_TABLE = "bench_ours";
 export const PLAIN_TABLE = "bench_plain";
 export const KB = { blob: "x".repeat(990) }; // 1 KB of JSON
+/** What the patch op merges in: one small key, the common case (a cart item, a flag). */
+export const PATCH = { flag: true };
 /** Sessions per user: list and revoke-all run on users with this many live sessions. */
 export const PER_USER = 5;
 export const userOf = (i) => `bench-user-${Math.floor(i / PER_USER)}`;
@@ -16,10 +19,21 @@ export function ours(db, table = OURS_TABLE) {
   const m = new SessionManager(db, { timeout: TIMEOUT_S, tableName: table });
   return {
     create: async (s) => {
-      s.token = (await m.createSession(s.user, { n: 1 })).token;
+      ({ token: s.token, version: s.version } = await m.createSession(s.user, { n: 1 }));
     },
     get: (s) => m.getSessionData(s.token),
-    save: (s) => m.saveSessionData(s.token, KB),
+    save: async (s) => {
+      await m.saveSessionData(s.token, KB);
+      s.version += 1;
+    },
+    casSave: async (s) => {
+      await m.saveSessionData(s.token, KB, { ifVersion: s.version });
+      s.version += 1;
+    },
+    patch: async (s) => {
+      await m.patchSessionData(s.token, PATCH);
+      s.version += 1;
+    },
     renew: (s) => m.renewSession(s.token),
     rotate: async (s) => {
       s.token = (await m.rotateSession(s.token)).token;
@@ -51,11 +65,24 @@ export function plain(db, table = PLAIN_TABLE) {
   // No absolute timeout in the bench: the package binds 2^53 - 1 for "no limit".
   const abs = Number.MAX_SAFE_INTEGER;
   const renewed = (idle) => `MIN(${now} + ${idle}, created_at + ${abs})`;
+  // The package's pieces: a data write counts the version; ?4 is the expected version (0:
+  // any) or, for a patch, the most bytes; ?5 due, ?6 absolute, ?7 idle.
+  const write = (data) => `data = ${data}, version = version + 1`;
+  const expected = "(?4 = 0 OR version = ?4)";
+  const notDue = `(expires_at >= ${now} + ?5 OR expires_at >= created_at + ?6)`;
+  const due = `expires_at < ${now} + ?5 AND expires_at < created_at + ?6`;
+  const patched = "json_patch(data, ?3)";
+  const fits = `length(CAST(${patched} AS BLOB)) <= ?4`;
+  const saved = "user_id, created_at, expires_at, version";
   const sql = {
     insert: `INSERT INTO ${t} (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ${now}, ${now} + ?5) ON CONFLICT (id) DO NOTHING RETURNING created_at, expires_at`,
     load: `SELECT secret_hash, user_id, data, created_at, expires_at, expires_at < ${now} + ?2 AND expires_at < created_at + ${abs} AS due FROM ${t} WHERE id = ?1 AND expires_at > ${now}`,
-    saveIfNotDue: `UPDATE ${t} SET data = ?3 WHERE ${live} AND (expires_at >= ${now} + ?4 OR expires_at >= created_at + ${abs}) RETURNING user_id, created_at, expires_at`,
-    saveIfDue: `UPDATE ${t} SET data = ?3, expires_at = ${renewed("?5")} WHERE ${live} AND expires_at < ${now} + ?4 AND expires_at < created_at + ${abs} RETURNING user_id, created_at, expires_at`,
+    saveIfNotDue: `UPDATE ${t} SET ${write("?3")} WHERE ${live} AND ${expected} AND ${notDue} RETURNING ${saved}`,
+    saveIfDue: `UPDATE ${t} SET ${write("?3")}, expires_at = ${renewed("?7")} WHERE ${live} AND ${expected} AND ${due} RETURNING ${saved}`,
+    version: `SELECT version FROM ${t} WHERE ${live}`,
+    patchIfNotDue: `UPDATE ${t} SET ${write(patched)} WHERE ${live} AND ${fits} AND ${notDue} RETURNING data, ${saved}`,
+    patchIfDue: `UPDATE ${t} SET ${write(patched)}, expires_at = ${renewed("?7")} WHERE ${live} AND ${fits} AND ${due} RETURNING data, ${saved}`,
+    patchedSize: `SELECT length(CAST(${patched} AS BLOB)) AS size FROM ${t} WHERE ${live}`,
     setExpiry: `UPDATE ${t} SET expires_at = ${renewed("?3")} WHERE ${live} AND created_at + ${abs} > ${now} RETURNING expires_at`,
     rotate: `UPDATE ${t} SET secret_hash = ?3, expires_at = ${renewed("?4")} WHERE ${live} AND created_at + ${abs} > ${now} RETURNING user_id, expires_at`,
     list: `SELECT id, created_at, expires_at FROM ${t} WHERE user_id = ?1 AND expires_at > ${now} ORDER BY created_at DESC, id DESC LIMIT 100`,
@@ -63,6 +90,19 @@ export function plain(db, table = PLAIN_TABLE) {
     revokeAll: `DELETE FROM ${t} WHERE user_id = ?1 AND id != ?2 AND expires_at > ${now} RETURNING id`,
   };
   const ttl = TIMEOUT_S * 1000;
+  const MAX_BYTES = 1_000_000;
+  /** A data write: the pair of conditional updates, then `check` when the caller needs it. */
+  const dataWrite = async (s, notDue, due, fourth, payload, check) => {
+    const [id, secret] = split(s.token);
+    const hash = await sha256(secret);
+    const statements = [
+      db.prepare(notDue).bind(id, hash, payload, fourth, ttl / 2, abs),
+      db.prepare(due).bind(id, hash, payload, fourth, ttl / 2, abs, ttl),
+    ];
+    if (check) statements.push(db.prepare(check).bind(id, hash, ...(check === sql.version ? [] : [payload])));
+    const [a, b] = await db.batch(statements);
+    return a.results.length + b.results.length > 0;
+  };
   return {
     async create(s) {
       const id = crypto.randomUUID();
@@ -70,6 +110,7 @@ export function plain(db, table = PLAIN_TABLE) {
       const hash = await sha256(secret);
       await db.prepare(sql.insert).bind(id, hash, s.user, JSON.stringify({ n: 1 }), ttl).first();
       s.token = `${id}.${secret}`;
+      s.version = 1;
     },
     async get(s) {
       const [id, secret] = split(s.token);
@@ -81,14 +122,19 @@ export function plain(db, table = PLAIN_TABLE) {
       return data;
     },
     async save(s) {
-      const [id, secret] = split(s.token);
-      const hash = await sha256(secret);
-      const data = JSON.stringify(KB);
-      const [notDue, due] = await db.batch([
-        db.prepare(sql.saveIfNotDue).bind(id, hash, data, ttl / 2),
-        db.prepare(sql.saveIfDue).bind(id, hash, data, ttl / 2, ttl),
-      ]);
-      return notDue.results.length + due.results.length > 0;
+      const saved = await dataWrite(s, sql.saveIfNotDue, sql.saveIfDue, 0, JSON.stringify(KB));
+      if (saved) s.version += 1;
+      return saved;
+    },
+    async casSave(s) {
+      const saved = await dataWrite(s, sql.saveIfNotDue, sql.saveIfDue, s.version, JSON.stringify(KB), sql.version);
+      if (saved) s.version += 1;
+      return saved;
+    },
+    async patch(s) {
+      const patched = await dataWrite(s, sql.patchIfNotDue, sql.patchIfDue, MAX_BYTES, JSON.stringify(PATCH), sql.patchedSize);
+      if (patched) s.version += 1;
+      return patched;
     },
     async renew(s) {
       const [id, secret] = split(s.token);
@@ -143,6 +189,4 @@ export const USER_AUTHJS = "bench-user";
 
 export const IMPLS = { ours, plain, authjs };
 /** In the order a round runs them: revokeAll runs on sessions made again for it. */
-export const OPS = ["create", "get", "save", "renew", "rotate", "list", "delete", "revokeAll"];
-/** Operations Auth.js has no equivalent of. */
-export const OURS_ONLY = new Set(["rotate", "list", "revokeAll"]);
+export const OPS = ["create", "get", "save", "casSave", "patch", "renew", "rotate", "list", "delete", "revokeAll"];

@@ -114,7 +114,7 @@ async function overhead(env, n) {
  */
 function cannedD1(hop, hash) {
   const at = Date.now();
-  const row = { id: crypto.randomUUID(), secret_hash: hash, user_id: "canned", data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, due: 0 };
+  const row = { id: crypto.randomUUID(), secret_hash: hash, user_id: "canned", data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, version: 1, due: 0 };
   const wait = hop ? () => hop.prepare("SELECT 1").first() : async () => {};
   const statement = {
     bind: () => statement,
@@ -126,7 +126,7 @@ function cannedD1(hop, hash) {
 }
 
 /** Ops over a canned binding (list and revokeAll see one row). */
-const CANNED_OPS = ["create", "get", "save", "renew", "rotate", "list", "delete", "revokeAll"];
+const CANNED_OPS = ["create", "get", "save", "casSave", "patch", "renew", "rotate", "list", "delete", "revokeAll"];
 
 /**
  * Per-op cost (µs) of ours and plain over a canned binding, taking turns per op. Every op
@@ -142,11 +142,47 @@ async function canned(k, hop) {
     for (const name of k % 2 ? ["plain", "ours"] : ["ours", "plain"]) {
       const impl = impls[name];
       const start = now();
-      for (let i = 0; i < k; i++) await impl[op]({ token, user: "canned" });
+      for (let i = 0; i < k; i++) await impl[op]({ token, user: "canned", version: 1 });
       result[name][op] = ((now() - start) / k) * 1000;
     }
   }
   return result;
+}
+
+/**
+ * Contention: `n` writers increment one counter at once. Ours with updateSessionData
+ * (compare-and-swap, retried): the wall time, and attempts per success (calls of `update`).
+ * Plain replace (read, then save whatever was read): the wall time, and how many of the n
+ * increments were lost.
+ */
+async function contention(db, n) {
+  const m = new SessionManager(db, { timeout: TIMEOUT_S, tableName: OURS_TABLE });
+  const cas = await m.createSession("contention", { count: 0 });
+  let attempts = 0;
+  const increment = (data) => {
+    attempts += 1;
+    return { count: data.count + 1 };
+  };
+  let start = now();
+  await Promise.all(Array.from({ length: n }, () => m.updateSessionData(cas.token, increment, { retries: n })));
+  const casMs = now() - start;
+  const casFinal = (await m.getSessionData(cas.token)).count;
+  const replace = await m.createSession("contention", { count: 0 });
+  start = now();
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      const data = await m.getSessionData(replace.token);
+      await m.saveSessionData(replace.token, { count: data.count + 1 });
+    }),
+  );
+  const replaceMs = now() - start;
+  const replaceFinal = (await m.getSessionData(replace.token)).count;
+  await m.deleteSession(cas.token);
+  await m.deleteSession(replace.token);
+  return {
+    cas: { ms: casMs, attemptsPerSuccess: attempts / n, final: casFinal },
+    replace: { ms: replaceMs, lost: n - replaceFinal, final: replaceFinal },
+  };
 }
 
 /** What plain pays to hash: one WebCrypto SHA-256 of a secret, awaited (µs, mean of k). */
@@ -231,6 +267,8 @@ export default {
         return json(await overhead(env, k));
       case "/canned":
         return json(await canned(k, url.searchParams.has("hop") ? env.DB : undefined));
+      case "/contention":
+        return json(await contention(env.DB, k));
       case "/hash":
         return json(await hashing(k));
       case "/instantiate":
