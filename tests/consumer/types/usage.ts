@@ -100,6 +100,26 @@ export async function readme(): Promise<void> {
   await sessions.createSession(null, {});
   void [created, asSession, cart, whole, saved, until, next, rotatedUntil, listedAt, revoked, count, deleted, purged];
 
+  // Versions, compare-and-swap, patches.
+  const version: number = s.version;
+  const cas: boolean = await sessions.saveSessionData(token, { cart: [] }, { ifVersion: version });
+  const patched: boolean = await sessions.patchSessionData(token, { cart: null, flag: true });
+  const updated: { count: number } | null = await sessions.updateSessionData<{ count: number }>(
+    token,
+    (data) => ({ count: data.count + 1 }),
+    { retries: 10 },
+  );
+  await sessions.updateSessionData(token, async (data) => ({ ...data }));
+  sessions.addEventListener("session_data_saved", (e) => {
+    const after: number = e.detail.version;
+    void after;
+  });
+  void [cas, patched, updated];
+  // @ts-expect-error: ifVersion is a number
+  await sessions.saveSessionData(token, {}, { ifVersion: "1" });
+  // @ts-expect-error: update returns the new object
+  await sessions.updateSessionData(token, () => 5);
+
   // @ts-expect-error: a user id is a string or null
   await sessions.createSession(42);
   // @ts-expect-error: session data is an object, not an array
