@@ -46,7 +46,7 @@ export interface Session<D extends SessionData = SessionData> {
   createdAt: Date;
   expiresAt: Date;
   /**
-   * 1 at creation, one more with every data write (save, patch), not with a renewal or a
+   * 1 at creation, raised by every data write (save, patch; see the README), not by a renewal or a
    * rotation. Pass it back as `ifVersion` to save only if no one wrote since.
    */
   version: number;
@@ -169,7 +169,7 @@ export declare class SessionManager extends EventTarget {
    */
   updateSessionData<D extends SessionData = SessionData>(
     token: string,
-    update: (data: D) => SessionData | Promise<SessionData>,
+    update: (data: D) => D | Promise<D>,
     options?: { retries?: number },
   ): Promise<D | null>;
   /**

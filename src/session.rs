@@ -113,7 +113,15 @@ impl SessionData {
             return Err(Error::PayloadTooLarge { limit: max_bytes });
         }
         check_shape(&json)?;
-        let keys = top_level_keys(&json)?;
+        let (keys, duplicated) = top_level_keys(&json)?;
+        // Parsers disagree on which of two equal names wins (JavaScript keeps the last,
+        // SQLite's json_patch replaces the first), so a patch of a duplicated key could
+        // vanish for a JS reader: refused. (Only text input, an HTTP body, can hold one.)
+        if duplicated {
+            return Err(Error::InvalidData(
+                "session data has a top-level key twice".to_owned(),
+            ));
+        }
         Ok(SessionData { json, keys })
     }
 
@@ -123,7 +131,7 @@ impl SessionData {
     /// [`Error::Db`] when the stored text is not a JSON object (a row written by other means).
     pub fn from_stored(json: String) -> Result<Self, Error> {
         match top_level_keys(&json) {
-            Ok(keys) => Ok(SessionData { json, keys }),
+            Ok((keys, _)) => Ok(SessionData { json, keys }),
             Err(e) => Err(Error::Db(format!("stored session data is unreadable: {e}"))),
         }
     }
@@ -189,9 +197,10 @@ fn check_shape(json: &str) -> Result<(), Error> {
 }
 
 /// Parses only the outer object: values are skipped, not built, so the cost is one pass, and
-/// skipping does not recurse, so no nesting depth can exhaust the (small) wasm stack.
-fn top_level_keys(json: &str) -> Result<Vec<String>, Error> {
-    struct Keys(Vec<String>);
+/// skipping does not recurse, so no nesting depth can exhaust the (small) wasm stack. The
+/// keys once each, in order, and whether one was there twice.
+fn top_level_keys(json: &str) -> Result<(Vec<String>, bool), Error> {
+    struct Keys(Vec<String>, bool);
 
     impl<'de> Deserialize<'de> for Keys {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -211,18 +220,21 @@ fn top_level_keys(json: &str) -> Result<Vec<String>, Error> {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
             let mut keys = Vec::new();
             let mut seen = HashSet::new();
+            let mut duplicated = false;
             while let Some(key) = map.next_key::<String>()? {
                 map.next_value::<IgnoredAny>()?;
                 if seen.insert(key.clone()) {
                     keys.push(key);
+                } else {
+                    duplicated = true;
                 }
             }
-            Ok(Keys(keys))
+            Ok(Keys(keys, duplicated))
         }
     }
 
     match serde_json::from_str::<Keys>(json) {
-        Ok(Keys(keys)) => Ok(keys),
+        Ok(Keys(keys, duplicated)) => Ok((keys, duplicated)),
         // serde's message would quote the value: session data must never reach a log.
         Err(e) if e.is_data() => Err(Error::InvalidData(
             "session data must be a JSON object".to_owned(),
@@ -239,7 +251,8 @@ pub struct Session {
     pub data: SessionData,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    /// 1 at creation, one more with every data write (not with a renewal or rotation).
+    /// 1 at creation, raised by every data write (by one, rarely two: see `store::d1::sql`),
+    /// not by a renewal or rotation.
     pub version: i64,
 }
 
@@ -289,9 +302,14 @@ mod tests {
     }
 
     #[test]
-    fn data_keeps_top_level_keys_in_order_once() {
-        let data = SessionData::from_json(r#"{"b":1,"a":{"x":[1,2]},"b":3}"#.into(), 100).unwrap();
+    fn data_keeps_top_level_keys_in_order_and_refuses_one_twice() {
+        let data = SessionData::from_json(r#"{"b":1,"a":{"x":[1,2]}}"#.into(), 100).unwrap();
         assert_eq!(data.keys(), ["b", "a"]);
+        let twice = SessionData::from_json(r#"{"b":1,"a":2,"b":3}"#.into(), 100).unwrap_err();
+        assert_eq!(twice.code(), "invalid_data");
+        // What the store holds is read as it is, once each.
+        let stored = SessionData::from_stored(r#"{"b":1,"b":3}"#.into()).unwrap();
+        assert_eq!(stored.keys(), ["b"]);
     }
 
     #[test]

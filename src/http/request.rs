@@ -39,11 +39,13 @@ pub fn if_match(value: Option<&str>) -> Result<Option<f64>, ApiError> {
     if value == "*" {
         return Ok(None);
     }
+    // Written exactly as `etag` writes a version (no leading zero), and one this API can give.
     value
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
-        .filter(|v| !v.is_empty() && v.len() <= 16 && v.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|v| !v.starts_with('0') && v.len() <= 16 && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&v| (1..=MAX_SAFE_INTEGER).contains(&v))
         .map(|v| Some(v as f64))
         .ok_or_else(|| {
             ApiError::from(Error::InvalidArgument(
@@ -51,6 +53,9 @@ pub fn if_match(value: Option<&str>) -> Result<Option<f64>, ApiError> {
             ))
         })
 }
+
+/// The largest version a JS number holds exactly.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// The `ETag` of a session at `version`: a strong tag, `"N"`.
 pub fn etag(version: i64) -> String {
@@ -227,6 +232,9 @@ mod tests {
             "\"\"",
             "\"x\"",
             "\"-1\"",
+            "\"0\"",
+            "\"01\"",
+            "\"9007199254740992\"",
             "\"99999999999999999\"",
         ] {
             assert_eq!(if_match(Some(bad)).unwrap_err().status, 400, "{bad}");

@@ -16,6 +16,7 @@ use super::request::{
 };
 use super::route::{is_public, route, Route};
 use crate::config::{Config, ConfigInput};
+use crate::error::Error;
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::session::Session;
@@ -179,6 +180,13 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         }
         Route::PatchData => {
             let token = token()?;
+            // A patch of independent keys needs no version check; one sent anyway is refused
+            // rather than ignored, so a client relying on it never gets an unchecked write.
+            if if_match(header(&headers, "if-match").as_deref())?.is_some() {
+                return Err(ApiError::from(Error::InvalidArgument(
+                    "PATCH takes no If-Match: use PUT with If-Match for a checked write".to_owned(),
+                )));
+            }
             let body = read_body(request, &headers, limit, false, MERGE_PATCH).await?;
             match settle(drive(manager.patch(token, DataArg::Json(body))).await)? {
                 Some(session) => Ok(Reply::session(&session)),

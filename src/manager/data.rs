@@ -52,7 +52,8 @@ impl<S: Store> Manager<S> {
                         .to_owned(),
                 ),
             ),
-            Ok(Writing::Missing | Writing::TooLarge) => not_saved(shown),
+            Ok(Writing::Missing) => not_saved(shown),
+            Ok(Writing::TooLarge) => save_failed(shown, impossible("a save answered too large")),
             Err(error) => save_failed(shown, error.into()),
         }
     }
@@ -98,7 +99,8 @@ impl<S: Store> Manager<S> {
                 ),
             },
             Ok(Writing::TooLarge) => save_failed(shown, Error::PayloadTooLarge { limit }),
-            Ok(Writing::Missing | Writing::Conflict) => not_saved(shown),
+            Ok(Writing::Missing) => not_saved(shown),
+            Ok(Writing::Conflict) => save_failed(shown, impossible("a patch answered a conflict")),
             Err(error) => save_failed(shown, error.into()),
         }
     }
@@ -106,18 +108,23 @@ impl<S: Store> Manager<S> {
 
 /// A compare-and-swap's expected version: absent, or a whole number from 1.
 fn check_version(version: Arg<Option<f64>>) -> Result<Option<i64>, Error> {
-    let refused = || {
-        Error::InvalidArgument(format!(
-            "ifVersion must be a whole number from 1 to {MAX_VERSION}"
-        ))
-    };
+    let rule = format!("ifVersion must be a whole number from 1 to {MAX_VERSION}");
     match version {
         Arg::Given(None) => Ok(None),
         Arg::Given(Some(v)) if v.fract() == 0.0 && (1.0..=MAX_VERSION).contains(&v) => {
             Ok(Some(v as i64))
         }
-        _ => Err(refused()),
+        Arg::Given(Some(v)) => Err(Error::InvalidArgument(format!("{rule}, got {v}"))),
+        Arg::WrongType { shown } | Arg::Malformed { shown } => {
+            Err(Error::InvalidArgument(format!("{rule}, got {shown}")))
+        }
     }
+}
+
+/// A store answer no write of this kind can give: a bug in the store, never a missing
+/// session.
+fn impossible(what: &str) -> Error {
+    Error::Internal(what.to_owned())
 }
 
 fn not_saved<T>(shown: String) -> Outcome<Option<T>> {

@@ -379,7 +379,7 @@ impl Store for D1Store {
                 ]
             }
         };
-        let check = self.statement(&self.sql.patched_size, |s| s.bind_sss(id, hash, json))?;
+        let check = self.statement(&self.sql.version, |s| s.bind_ss(id, hash))?;
         self.write_data(writes, Some(check), Writing::TooLarge, true)
             .await
     }

@@ -1077,6 +1077,13 @@ describe("versions over HTTP: ETag, If-Match and PATCH", () => {
     const { data, version } = await (await call("GET", "/session", { headers: holding(session.token) })).json();
     expect(Object.keys(data).length).toBe(52);
     expect(version).toBe(52);
+    // If-Match on a patch is refused, never ignored: nothing is written.
+    const versionBefore = (await row(session.id)).version;
+    await expectError(await call("PATCH", "/session/data", { headers: { ...headers, "if-match": '"1"' }, body: '{"z":1}' }), 400, "invalid_argument");
+    expect((await row(session.id)).version).toBe(versionBefore);
+    // A top-level key twice is refused: JSON parsers disagree on which one a patch would hit.
+    await expectError(await call("PATCH", "/session/data", { headers, body: '{"z":1,"z":2}' }), 400, "invalid_data");
+    await expectError(await call("PUT", "/session/data", { headers: holding(session.token, JSON_AUTH), body: '{"z":1,"z":2}' }), 400, "invalid_data");
     // Another media type is 415; a patch whose result is over the limit changes nothing.
     await expectError(await call("PATCH", "/session/data", { headers: holding(session.token, JSON_AUTH), body: "{}" }), 415, "unsupported_media_type");
     const before = await row(session.id);

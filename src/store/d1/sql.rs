@@ -34,8 +34,9 @@ pub const NO_LIMIT_MS: f64 = 9_007_199_254_740_991.0;
 pub struct Sql {
     /// ?1 id, ?2 hash, ?3 user id, ?4 data, ?5 lifetime ms.
     pub insert: JsString,
-    /// ?1 id, ?2 hash: a live session's version, read after a conditional save in the same
-    /// batch, to tell a conflict from a missing session.
+    /// ?1 id, ?2 hash: whether a live session is there, read after a conditional write in
+    /// the same batch, to tell a refused write (a conflict, a patch over the limit) from a
+    /// missing session.
     pub version: JsString,
     /// ?1 id, ?2 due, ?3 absolute.
     pub load: JsString,
@@ -53,9 +54,7 @@ pub struct Sql {
     pub patch: JsString,
     pub patch_if_due: JsString,
     pub patch_if_not_due: JsString,
-    /// ?1 id, ?2 hash, ?3 patch: the patched data's size, read after a patch in the same
-    /// batch, to tell a result over the limit from a missing session.
-    pub patched_size: JsString,
+
     /// ?1 id, ?2 hash, ?3 idle, ?4 absolute.
     pub set_expiry: JsString,
     /// ?1 id, ?2 hash, ?3 new hash, ?4 idle, ?5 absolute.
@@ -148,23 +147,21 @@ impl Sql {
                 write = write(PATCHED),
                 fits = fits("?4"),
             )),
+            // The time conditions first: they are cheap, the patched size is not.
             patch_if_not_due: sql(format!(
-                "UPDATE {t} SET {write} WHERE {live} AND {fits} AND {not_due} \
+                "UPDATE {t} SET {write} WHERE {live} AND {not_due} AND {fits} \
                  RETURNING data, {saved}",
                 write = write(PATCHED),
                 fits = fits("?4"),
                 not_due = not_due("?5", "?6"),
             )),
             patch_if_due: sql(format!(
-                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {fits} \
-                 AND {due} RETURNING data, {saved}",
+                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {due} \
+                 AND {fits} RETURNING data, {saved}",
                 write = write(PATCHED),
                 fits = fits("?4"),
                 renewal = renewed("?7", "?6"),
                 due = due("?5", "?6"),
-            )),
-            patched_size: sql(format!(
-                "SELECT length(CAST({PATCHED} AS BLOB)) AS size FROM {t} WHERE {live}"
             )),
             set_expiry: sql(format!(
                 "UPDATE {t} SET expires_at = {} WHERE {live} AND created_at + ?4 > {now} \

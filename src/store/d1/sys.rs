@@ -29,9 +29,6 @@ extern "C" {
     fn js_bind_ss(statement: &JsValue, a: &str, b: &str) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
-    fn js_bind_sss(statement: &JsValue, a: &str, b: &str, c: &str) -> JsValue;
-
-    #[wasm_bindgen(js_name = bind)]
     fn js_bind_stt(statement: &JsValue, a: &str, t1: f64, t2: f64) -> JsValue;
 
     #[wasm_bindgen(js_name = bind)]
@@ -160,10 +157,6 @@ impl D1PreparedStatement {
 
     pub fn bind_ss(&self, a: &str, b: &str) -> Bound {
         Self::bound(js_bind_ss(&self.0, a, b))
-    }
-
-    pub fn bind_sss(&self, a: &str, b: &str, c: &str) -> Bound {
-        Self::bound(js_bind_sss(&self.0, a, b, c))
     }
 
     pub fn bind_stt(&self, a: &str, t1: f64, t2: f64) -> Bound {
