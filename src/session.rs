@@ -13,6 +13,10 @@ use crate::error::Error;
 /// Length of the canonical hyphenated UUID text this crate issues.
 const ID_LEN: usize = 36;
 
+/// The largest whole number a JS number holds exactly (2^53 - 1): the most a version, or a
+/// time in milliseconds, may be, so each crosses to JS unchanged.
+pub const MAX_EXACT: i64 = (1 << 53) - 1;
+
 /// The most characters a user id may have.
 pub const MAX_USER_ID_CHARS: usize = 256;
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::error::ApiError;
 use crate::error::Error;
 use crate::manager::{Arg, DataArg};
+use crate::session::MAX_EXACT;
 
 /// Room for `userId` and the wrapping object around `data` in a create body.
 pub const CREATE_BODY_OVERHEAD: usize = 4096;
@@ -45,7 +46,7 @@ pub fn if_match(value: Option<&str>) -> Result<Option<f64>, ApiError> {
         .and_then(|v| v.strip_suffix('"'))
         .filter(|v| !v.starts_with('0') && v.len() <= 16 && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<u64>().ok())
-        .filter(|&v| (1..=MAX_SAFE_INTEGER).contains(&v))
+        .filter(|&v| (1..=MAX_EXACT.unsigned_abs()).contains(&v))
         .map(|v| Some(v as f64))
         .ok_or_else(|| {
             ApiError::from(Error::InvalidArgument(
@@ -53,9 +54,6 @@ pub fn if_match(value: Option<&str>) -> Result<Option<f64>, ApiError> {
             ))
         })
 }
-
-/// The largest version a JS number holds exactly.
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// The `ETag` of a session at `version`: a strong tag, `"N"`.
 pub fn etag(version: i64) -> String {

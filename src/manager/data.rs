@@ -5,12 +5,12 @@
 use super::{check_token, save_failed, Arg, DataArg, Manager, Outcome};
 use crate::error::Error;
 use crate::events::{Event, NOT_FOUND};
-use crate::session::{Session, SessionData};
+use crate::session::{Session, SessionData, MAX_EXACT};
 use crate::store::{Saved, Store, Writing};
 use crate::token::Token;
 
 /// The largest version a caller may name: beyond it a JS number is no longer exact.
-const MAX_VERSION: f64 = 9_007_199_254_740_991.0;
+const MAX_VERSION: f64 = MAX_EXACT as f64;
 
 impl<S: Store> Manager<S> {
     /// Replaces a live session's data. With `if_version`, only if the session's version is

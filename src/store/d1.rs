@@ -15,7 +15,7 @@ use super::{
     Writing,
 };
 use crate::jsval::{error_text, field, item};
-use crate::session::{Session, SessionData, SessionId, MAX_USER_ID_CHARS};
+use crate::session::{Session, SessionData, SessionId, MAX_EXACT, MAX_USER_ID_CHARS};
 use crate::token::SecretHash;
 use crate::wait::wait;
 pub use sql::{statements_kept, table_handle};
@@ -25,6 +25,15 @@ mod sql;
 mod sys;
 #[cfg(feature = "store-suite")]
 mod testing;
+
+/// A data write's statements: one, or the not-due and due halves of one that may renew.
+enum Writes {
+    Plain(D1PreparedStatement),
+    Renewing {
+        not_due: D1PreparedStatement,
+        due: D1PreparedStatement,
+    },
+}
 
 /// Sessions in one D1 table, for one operation: made per call, it holds only handles.
 pub struct D1Store {
@@ -114,28 +123,55 @@ impl D1Store {
         Ok((0..statements.len() as u32).map(first_row).collect())
     }
 
-    /// A data write, in one round trip: `writes` is one statement, or the not-due and due
-    /// halves of a renewing write (see `sql.rs`); `check`, when given, reads the live row
-    /// after them in the same batch, so a write that matched nothing is told apart:
-    /// `refused` when the row is there, [`Writing::Missing`] when not. `with_data`: the
-    /// statements return the data written, which the answer carries.
+    /// The statements of a data write: `sql` is its plain statement and its not-due and due
+    /// halves (see `sql.rs`), bound to the id, hash, payload (data or patch) and `fourth`
+    /// (an expected version, or the most bytes); the halves when `rolling` may renew.
+    fn data_writes(
+        &self,
+        [plain, not_due, due]: [&JsString; 3],
+        [id, hash, payload]: [&str; 3],
+        fourth: f64,
+        rolling: Option<Rolling>,
+    ) -> Result<Writes, StoreError> {
+        let Some(rolling) = rolling else {
+            let statement = self.statement(plain, |s| s.bind_ssst(id, hash, payload, fourth))?;
+            return Ok(Writes::Plain(statement));
+        };
+        let (within, absolute) = rolling_ms(Some(rolling));
+        let idle = millis(rolling.lifetime.idle);
+        Ok(Writes::Renewing {
+            not_due: self.statement(not_due, |s| {
+                s.bind_sssttt(id, hash, payload, fourth, within, absolute)
+            })?,
+            due: self.statement(due, |s| {
+                s.bind_ssstttt(id, hash, payload, [fourth, within, absolute, idle])
+            })?,
+        })
+    }
+
+    /// A data write, in one round trip. `check`, when given, reads the live row after the
+    /// write in the same batch, so a write that matched nothing is told apart: `refused`
+    /// when the row is there, [`Writing::Missing`] when not. `with_data`: the statements
+    /// return the data written, which the answer carries.
     async fn write_data(
         &self,
-        writes: Vec<D1PreparedStatement>,
+        writes: Writes,
         check: Option<D1PreparedStatement>,
         refused: Writing,
         with_data: bool,
     ) -> Result<Writing, StoreError> {
-        let renewing = writes.len() == 2;
-        let count = writes.len();
-        let mut statements = writes;
+        let (mut statements, renewing) = match writes {
+            Writes::Plain(statement) => (vec![statement], false),
+            Writes::Renewing { not_due, due } => (vec![not_due, due], true),
+        };
+        let count = statements.len();
         statements.extend(check);
         let rows = match statements.as_slice() {
             [only] => vec![self.first_of(only).await?],
             all => self.batch(all).await?,
         };
         // The due half is the last write: when both matched (see `sql.rs`), its row is the
-        // answer.
+        // answer, and it renewed.
         let written = rows
             .iter()
             .take(count)
@@ -225,7 +261,7 @@ fn saved(row: &JsValue, renewed: bool, with_data: bool) -> Result<Saved, StoreEr
 fn version_column(row: &JsValue) -> Result<i64, StoreError> {
     field(row, "version")
         .and_then(|v| v.as_f64())
-        .filter(|v| v.fract() == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(v))
+        .filter(|v| v.fract() == 0.0 && (1.0..=MAX_EXACT as f64).contains(v))
         .map(|v| v as i64)
         .ok_or_else(|| unexpected("version"))
 }
@@ -325,29 +361,19 @@ impl Store for D1Store {
         rolling: Option<Rolling>,
         if_version: Option<i64>,
     ) -> Result<Writing, StoreError> {
-        let (id, hash, json) = (id.as_str(), hash.as_str(), data.json());
+        let (id, hash) = (id.as_str(), hash.as_str());
+        let sql = &self.sql;
         // 0 expects any version (versions start at 1).
         let expected = if_version.map_or(0.0, |v| v as f64);
-        let writes = match rolling {
-            None => {
-                vec![self.statement(&self.sql.save, |s| s.bind_ssst(id, hash, json, expected))?]
-            }
-            Some(rolling) => {
-                let (due, absolute) = rolling_ms(Some(rolling));
-                let idle = millis(rolling.lifetime.idle);
-                vec![
-                    self.statement(&self.sql.save_if_not_due, |s| {
-                        s.bind_sssttt(id, hash, json, expected, due, absolute)
-                    })?,
-                    self.statement(&self.sql.save_if_due, |s| {
-                        s.bind_ssstttt(id, hash, json, [expected, due, absolute, idle])
-                    })?,
-                ]
-            }
-        };
+        let writes = self.data_writes(
+            [&sql.save, &sql.save_if_not_due, &sql.save_if_due],
+            [id, hash, data.json()],
+            expected,
+            rolling,
+        )?;
         // Only a compare-and-swap can fail with the row there: only it needs the check.
         let check = match if_version {
-            Some(_) => Some(self.statement(&self.sql.version, |s| s.bind_ss(id, hash))?),
+            Some(_) => Some(self.statement(&sql.version, |s| s.bind_ss(id, hash))?),
             None => None,
         };
         self.write_data(writes, check, Writing::Conflict, false)
@@ -362,24 +388,15 @@ impl Store for D1Store {
         max_bytes: usize,
         rolling: Option<Rolling>,
     ) -> Result<Writing, StoreError> {
-        let (id, hash, json) = (id.as_str(), hash.as_str(), patch.json());
-        let max = max_bytes as f64;
-        let writes = match rolling {
-            None => vec![self.statement(&self.sql.patch, |s| s.bind_ssst(id, hash, json, max))?],
-            Some(rolling) => {
-                let (due, absolute) = rolling_ms(Some(rolling));
-                let idle = millis(rolling.lifetime.idle);
-                vec![
-                    self.statement(&self.sql.patch_if_not_due, |s| {
-                        s.bind_sssttt(id, hash, json, max, due, absolute)
-                    })?,
-                    self.statement(&self.sql.patch_if_due, |s| {
-                        s.bind_ssstttt(id, hash, json, [max, due, absolute, idle])
-                    })?,
-                ]
-            }
-        };
-        let check = self.statement(&self.sql.version, |s| s.bind_ss(id, hash))?;
+        let (id, hash) = (id.as_str(), hash.as_str());
+        let sql = &self.sql;
+        let writes = self.data_writes(
+            [&sql.patch, &sql.patch_if_not_due, &sql.patch_if_due],
+            [id, hash, patch.json()],
+            max_bytes as f64,
+            rolling,
+        )?;
+        let check = self.statement(&sql.version, |s| s.bind_ss(id, hash))?;
         self.write_data(writes, Some(check), Writing::TooLarge, true)
             .await
     }

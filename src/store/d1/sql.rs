@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use js_sys::JsString;
 
+use crate::session::MAX_EXACT;
 use crate::store::MAX_LISTED;
 
 /// Epoch milliseconds by the database's clock. `julianday('now')` is in every SQLite
@@ -24,7 +25,7 @@ const PATCHED: &str = "json_patch(data, ?3)";
 
 /// What an absent absolute timeout binds as: no limit (2^53 - 1 ms, so `created_at +` it
 /// stays an exact integer).
-pub const NO_LIMIT_MS: f64 = 9_007_199_254_740_991.0;
+pub const NO_LIMIT_MS: f64 = MAX_EXACT as f64;
 
 /// The statements for one table, as JS strings (made once, so no statement text crosses
 /// into JS per call). Parameters: `id` the public id, `hash` the secret's hash, `idle` and

@@ -44,17 +44,9 @@ export function all(statement) {
   }
 }
 
-export function batch(db, first, second) {
+export function batch(db, ...statements) {
   try {
-    return db.batch([first, second]);
-  } catch (e) {
-    thrown = e;
-  }
-}
-
-export function batch3(db, first, second, third) {
-  try {
-    return db.batch([first, second, third]);
+    return db.batch(statements);
   } catch (e) {
     thrown = e;
   }

@@ -16,7 +16,7 @@ extern "C" {
     fn js_batch(db: &JsValue, first: &JsValue, second: &JsValue) -> JsValue;
 
     /// The same with three statements.
-    #[wasm_bindgen(js_name = batch3)]
+    #[wasm_bindgen(js_name = batch)]
     fn js_batch3(db: &JsValue, first: &JsValue, second: &JsValue, third: &JsValue) -> JsValue;
 
     // `bind`, once per shape of parameters the statements take: each value crosses as
