@@ -80,9 +80,8 @@ export function plain(db, table = PLAIN_TABLE) {
     saveIfNotDue: `UPDATE ${t} SET ${write("?3")} WHERE ${live} AND ${expected} AND ${notDue} RETURNING ${saved}`,
     saveIfDue: `UPDATE ${t} SET ${write("?3")}, expires_at = ${renewed("?7")} WHERE ${live} AND ${expected} AND ${due} RETURNING ${saved}`,
     version: `SELECT version FROM ${t} WHERE ${live}`,
-    patchIfNotDue: `UPDATE ${t} SET ${write(patched)} WHERE ${live} AND ${fits} AND ${notDue} RETURNING data, ${saved}`,
-    patchIfDue: `UPDATE ${t} SET ${write(patched)}, expires_at = ${renewed("?7")} WHERE ${live} AND ${fits} AND ${due} RETURNING data, ${saved}`,
-    patchedSize: `SELECT length(CAST(${patched} AS BLOB)) AS size FROM ${t} WHERE ${live}`,
+    patchIfNotDue: `UPDATE ${t} SET ${write(patched)} WHERE ${live} AND ${notDue} AND ${fits} RETURNING data, ${saved}`,
+    patchIfDue: `UPDATE ${t} SET ${write(patched)}, expires_at = ${renewed("?7")} WHERE ${live} AND ${due} AND ${fits} RETURNING data, ${saved}`,
     setExpiry: `UPDATE ${t} SET expires_at = ${renewed("?3")} WHERE ${live} AND created_at + ${abs} > ${now} RETURNING expires_at`,
     rotate: `UPDATE ${t} SET secret_hash = ?3, expires_at = ${renewed("?4")} WHERE ${live} AND created_at + ${abs} > ${now} RETURNING user_id, expires_at`,
     list: `SELECT id, created_at, expires_at FROM ${t} WHERE user_id = ?1 AND expires_at > ${now} ORDER BY created_at DESC, id DESC LIMIT 100`,
@@ -99,7 +98,7 @@ export function plain(db, table = PLAIN_TABLE) {
       db.prepare(notDue).bind(id, hash, payload, fourth, ttl / 2, abs),
       db.prepare(due).bind(id, hash, payload, fourth, ttl / 2, abs, ttl),
     ];
-    if (check) statements.push(db.prepare(check).bind(id, hash, ...(check === sql.version ? [] : [payload])));
+    if (check) statements.push(db.prepare(check).bind(id, hash));
     const [a, b] = await db.batch(statements);
     return a.results.length + b.results.length > 0;
   };
@@ -132,7 +131,7 @@ export function plain(db, table = PLAIN_TABLE) {
       return saved;
     },
     async patch(s) {
-      const patched = await dataWrite(s, sql.patchIfNotDue, sql.patchIfDue, MAX_BYTES, JSON.stringify(PATCH), sql.patchedSize);
+      const patched = await dataWrite(s, sql.patchIfNotDue, sql.patchIfDue, MAX_BYTES, JSON.stringify(PATCH), sql.version);
       if (patched) s.version += 1;
       return patched;
     },
