@@ -35,10 +35,13 @@ export interface SessionManagerOptions {
   operationTimeout?: number;
 }
 
-/** Session data: a JSON object. */
+/** Session data: a JSON object. Data declared with an `interface` is accepted too. */
 export type SessionData = Record<string, unknown>;
 
-export interface Session<D extends SessionData = SessionData> {
+/** `D`, unless it is an array: session data is an object (arrays are refused at run time). */
+export type NotArray<D> = D extends readonly unknown[] ? never : D;
+
+export interface Session<D extends object = SessionData> {
   /** The public id: a UUID v4 from the platform CSPRNG. Safe to log and to show. */
   id: string;
   userId: string | null;
@@ -57,7 +60,7 @@ export interface Session<D extends SessionData = SessionData> {
  * cookie, say). Only `createSession` and `rotateSession` ever reveal one; the database keeps
  * only the SHA-256 of the secret.
  */
-export interface CreatedSession<D extends SessionData = SessionData> extends Session<D> {
+export interface CreatedSession<D extends object = SessionData> extends Session<D> {
   token: string;
 }
 
@@ -85,11 +88,26 @@ export type SessionErrorCode =
   | "db_error"
   | "internal";
 
-/** What every rejected promise of a `SessionManager` carries. */
-export interface SessionError extends Error {
-  name: "SessionError";
+/** What every rejected promise of a `SessionManager` carries: `err instanceof SessionError`. */
+export declare class SessionError extends Error {
+  private constructor();
+  readonly name: "SessionError";
   /** Stable: branch on this, not on the message. */
-  code: SessionErrorCode;
+  readonly code: SessionErrorCode;
+}
+
+/**
+ * A listener's options, declared here so the types need neither the DOM library nor a
+ * particular version of `@cloudflare/workers-types`.
+ */
+/** A listener for an event of any other type: a function or an object with `handleEvent`. */
+export type PlainListener = ((event: Event) => void) | { handleEvent(event: Event): void };
+
+export interface ListenerOptions {
+  capture?: boolean;
+  once?: boolean;
+  passive?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface SessionEventDetailMap {
@@ -140,34 +158,38 @@ export declare class SessionManager extends EventTarget {
   readonly ready: Promise<void>;
 
   /** Creates a session for `userId` (1 to 256 characters) or an anonymous one, with its token. */
-  createSession<D extends SessionData = SessionData>(
+  createSession<D extends object = SessionData>(
     userId?: string | null,
-    data?: D,
+    data?: NotArray<D>,
   ): Promise<CreatedSession<D>>;
   /** The whole live session the token opens, or `null` when missing, expired or a wrong token. */
-  getSession<D extends SessionData = SessionData>(token: string): Promise<Session<D> | null>;
+  getSession<D extends object = SessionData>(token: string): Promise<Session<D> | null>;
   /** The live session's data, or `null` when not found. */
-  getSessionData<D extends SessionData = SessionData>(token: string): Promise<D | null>;
+  getSessionData<D extends object = SessionData>(token: string): Promise<D | null>;
   /**
    * Replaces the data: `true` when saved, `false` when not found. With `ifVersion`, only if
    * the session's version is still that one, checked in the same write; otherwise nothing is
    * written and it rejects with code `conflict`.
    */
-  saveSessionData(token: string, data: SessionData, options?: { ifVersion?: number }): Promise<boolean>;
+  saveSessionData<D extends object = SessionData>(
+    token: string,
+    data: NotArray<D>,
+    options?: { ifVersion?: number },
+  ): Promise<boolean>;
   /**
    * Applies an RFC 7396 merge patch on the database in one write: each key replaces the
    * stored one, `null` removes it, objects merge. Concurrent patches of different keys never
    * lose one another. `true` when applied, `false` when not found; `payload_too_large` when
    * the result would be over `maxDataBytes` (nothing is written).
    */
-  patchSessionData(token: string, patch: SessionData): Promise<boolean>;
+  patchSessionData<P extends object>(token: string, patch: NotArray<P>): Promise<boolean>;
   /**
    * Reads the data, calls `update(data)` for the new object, and saves it only if no one
    * wrote since the read; on a conflict, reads and tries again, at most `retries` (default
    * 5, at most 100) more times. Resolves the saved data; `null` when not found; rejects with
    * `conflict` when the retries run out. `update` may be called more than once.
    */
-  updateSessionData<D extends SessionData = SessionData>(
+  updateSessionData<D extends object = SessionData>(
     token: string,
     update: (data: D) => D | Promise<D>,
     options?: { retries?: number },
@@ -208,21 +230,21 @@ export declare class SessionManager extends EventTarget {
   addEventListener<K extends SessionEventType>(
     type: K,
     listener: (event: SessionEvent<K>) => void,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
+  /**
+   * Any other type, as `EventTarget` allows. Its listener gets a plain `Event`, so a
+   * misspelled signal name whose listener reads `event.detail` is a type error.
+   */
+  addEventListener(type: string, listener: PlainListener | null, options?: boolean | ListenerOptions): void;
   removeEventListener<K extends SessionEventType>(
     type: K,
     listener: (event: SessionEvent<K>) => void,
-    options?: boolean | EventListenerOptions,
+    options?: boolean | Pick<ListenerOptions, "capture">,
   ): void;
   removeEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
+    listener: PlainListener | null,
+    options?: boolean | Pick<ListenerOptions, "capture">,
   ): void;
 }

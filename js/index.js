@@ -44,11 +44,16 @@ const rotation = (r) => r && { ...r, expiresAt: new Date(r.expiresAt) };
 const sessions = (list) => list.map(session);
 
 /** The Error a caller catches: name "SessionError" and the stable `code`. */
+export class SessionError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "SessionError";
+    this.code = code;
+  }
+}
+
 function sessionError({ code, message }) {
-  const error = new Error(message);
-  error.name = "SessionError";
-  error.code = code;
-  return error;
+  return new SessionError(code, message);
 }
 
 /**

@@ -26,6 +26,9 @@ bash scripts/pack.sh
 (cd tests/consumer && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 # The hand-written types, as the installed package exposes them to a TypeScript user.
 tsc -p tests/consumer/tsconfig.json
+# The same with @cloudflare/workers-types as the only types and no DOM library, as a Worker
+# project is set up.
+tsc -p tests/consumer/tsconfig.workers.json
 vitest run --config tests/consumer/vitest.config.js
 node --test tests/consumer/smoke.mjs
 

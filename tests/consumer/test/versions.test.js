@@ -2,7 +2,7 @@
 // patches, through the packed package in workerd with a real local D1. The concurrent tests
 // start every writer at once in one isolate: their D1 calls interleave on the one database.
 import { env } from "cloudflare:workers";
-import { SessionManager } from "d1-session-manager";
+import { SessionError, SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";
 import { countRoundTrips, record, row } from "./helpers.js";
 
@@ -41,6 +41,9 @@ describe("saveSessionData with ifVersion", () => {
     const trips = counter.trips;
     const error = await m.saveSessionData(s.token, { n: 99 }, { ifVersion: 1 }).catch((e) => e);
     expect(error).toMatchObject({ name: "SessionError", code: "conflict" });
+    // A class of the package's: `instanceof` tells its errors from any other.
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toBeInstanceOf(Error);
     expect(counter.trips - trips).toBe(1);
     expect(await row(s.id)).toEqual(before);
     const failed = events.at(-1);

@@ -7,7 +7,7 @@ import {
   type D1Binding,
   type RotatedSession,
   type Session,
-  type SessionError,
+  SessionError,
   type SessionEventType,
   type SessionManagerOptions,
   type SessionSummary,
@@ -140,4 +140,38 @@ export async function readme(): Promise<void> {
   await sessions.revokeUserSessions("user-42", { except: 7 });
   // @ts-expect-error: a token is a string
   await sessions.getSessionData(s);
+}
+
+// Data declared with an interface (no index signature) is accepted, and types the writes.
+interface Cart {
+  items: number[];
+  owner?: string;
+}
+
+export async function typedData(token: string): Promise<void> {
+  const created = await sessions.createSession<Cart>(null, { items: [] });
+  const items: number[] = created.data.items;
+  await sessions.saveSessionData<Cart>(token, { items: [1] });
+  // @ts-expect-error: the data's type is checked
+  await sessions.saveSessionData<Cart>(token, { items: ["one"] });
+  const cart: Cart | null = await sessions.getSessionData<Cart>(token);
+  await sessions.updateSessionData<Cart>(token, (c) => ({ ...c, items: [...c.items, 2] }));
+  await sessions.patchSessionData(token, { owner: null });
+  // @ts-expect-error: a patch is an object too
+  await sessions.patchSessionData(token, [1]);
+  void [items, cart];
+
+  // A misspelled signal: its listener gets a plain Event, so reading `detail` is an error.
+  // @ts-expect-error: "sesion_created" is no signal
+  sessions.addEventListener("sesion_created", (e) => e.detail.sessionId);
+
+  // SessionError is a class: `instanceof` narrows a caught value.
+  try {
+    await sessions.getSession(token);
+  } catch (e) {
+    if (e instanceof SessionError) {
+      const code: "conflict" | "db_error" | string = e.code;
+      void code;
+    }
+  }
 }
