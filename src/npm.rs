@@ -176,7 +176,7 @@ pub fn start(
             let token = token_arg(&a);
             let patch = data_arg(&b, setup.max_bytes());
             begin(operation, async move {
-                let outcome = setup.manager()?.patch(token, patch).await;
+                let outcome = setup.manager()?.patch(token, patch, false).await;
                 Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
             })
         }

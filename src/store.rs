@@ -123,7 +123,7 @@ pub struct Saved {
     pub version: i64,
     /// Whether the [`Rolling`] renewal applied.
     pub renewed: bool,
-    /// The data now stored, for a patch (a save's caller has it already).
+    /// The data now stored, for a patch asked to answer it (a save's caller has it already).
     pub data: Option<SessionData>,
 }
 
@@ -196,7 +196,8 @@ pub trait Store {
     /// Applies an RFC 7396 merge patch to a live session's data and adds one to its version,
     /// applying `rolling`, in one write on the database, unless the result would take more
     /// than `max_bytes` of UTF-8 ([`Writing::TooLarge`]). Concurrent patches never lose one
-    /// another.
+    /// another. `with_data`: answer the patched data ([`Saved::data`]).
+    #[allow(clippy::too_many_arguments)]
     async fn patch_data(
         &self,
         id: &SessionId,
@@ -204,6 +205,7 @@ pub trait Store {
         patch: &SessionData,
         max_bytes: usize,
         rolling: Option<Rolling>,
+        with_data: bool,
     ) -> Result<Writing, StoreError>;
 
     /// Renews a live session by `lifetime`; the new expiry, `None` when no live session has
@@ -286,9 +288,10 @@ impl<S: Store> Store for &S {
         patch: &SessionData,
         max_bytes: usize,
         rolling: Option<Rolling>,
+        with_data: bool,
     ) -> Result<Writing, StoreError> {
         (**self)
-            .patch_data(id, hash, patch, max_bytes, rolling)
+            .patch_data(id, hash, patch, max_bytes, rolling, with_data)
             .await
     }
     async fn set_expiry(

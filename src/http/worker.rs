@@ -188,7 +188,7 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
                 )));
             }
             let body = read_body(request, &headers, limit, false, MERGE_PATCH).await?;
-            match settle(drive(manager.patch(token, DataArg::Json(body))).await)? {
+            match settle(drive(manager.patch(token, DataArg::Json(body), true)).await)? {
                 Some(session) => Ok(Reply::session(&session)),
                 None => Err(ApiError::token_not_found()),
             }

@@ -61,12 +61,19 @@ impl<S: Store> Manager<S> {
     /// Applies an RFC 7396 merge patch to a live session's data on the database: each key
     /// of `patch` replaces the stored one (`null` removes it, objects merge), so concurrent
     /// patches of different keys never lose one another. The result must stay within
-    /// `maxDataBytes`, checked in the same write. `None` when not found.
+    /// `maxDataBytes`, checked in the same write. `None` when not found. With `with_data`
+    /// the session answered holds the patched data; without, its data is the patch (for a
+    /// caller that answers only whether it applied: the data then never crosses back).
     ///
     /// # Errors
     /// `invalid_argument`, `invalid_data` or `payload_too_large` for a bad patch or a result
     /// over the limit (nothing is written), `db_error` when the store fails.
-    pub async fn patch(&self, token: Arg<String>, patch: DataArg) -> Outcome<Option<Session>> {
+    pub async fn patch(
+        &self,
+        token: Arg<String>,
+        patch: DataArg,
+        with_data: bool,
+    ) -> Outcome<Option<Session>> {
         let checked = check_token(token).and_then(|(shown, token)| {
             let patch = self.check_data(patch).map_err(|e| (shown.clone(), e))?;
             Ok((shown, token, patch))
@@ -80,23 +87,21 @@ impl<S: Store> Manager<S> {
         };
         let hash = token.hash();
         let limit = self.config.max_data_bytes;
-        let write = self
-            .store
-            .patch_data(token.id(), &hash, &patch, limit, self.rolling());
+        let write =
+            self.store
+                .patch_data(token.id(), &hash, &patch, limit, self.rolling(), with_data);
         match write.await {
-            Ok(Writing::Written(mut saved)) => match saved.data.take() {
+            Ok(Writing::Written(mut saved)) => match (saved.data.take(), with_data) {
                 // The signal names the patch's keys: what this write set or removed.
-                Some(data) => {
+                (Some(data), true) => {
                     let mut outcome = written(shown, &token, patch, saved);
                     if let Ok(Some(session)) = outcome.result.as_mut() {
                         session.data = data;
                     }
                     outcome
                 }
-                None => save_failed(
-                    shown,
-                    Error::Db("the patched data was not answered".to_owned()),
-                ),
+                (None, false) => written(shown, &token, patch, saved),
+                _ => save_failed(shown, impossible("a patch answered other data than asked")),
             },
             Ok(Writing::TooLarge) => save_failed(shown, Error::PayloadTooLarge { limit }),
             Ok(Writing::Missing) => not_saved(shown),

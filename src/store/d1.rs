@@ -123,12 +123,15 @@ impl D1Store {
         Ok((0..statements.len() as u32).map(first_row).collect())
     }
 
-    /// The statements of a data write: `sql` is its plain statement and its not-due and due
-    /// halves (see `sql.rs`), bound to the id, hash, payload (data or patch) and `fourth`
+    /// The statements of a data write (see `sql.rs`), bound to the id, hash, payload (data or patch) and `fourth`
     /// (an expected version, or the most bytes); the halves when `rolling` may renew.
     fn data_writes(
         &self,
-        [plain, not_due, due]: [&JsString; 3],
+        sql::DataWrite {
+            plain,
+            not_due,
+            due,
+        }: &sql::DataWrite,
         [id, hash, payload]: [&str; 3],
         fourth: f64,
         rolling: Option<Rolling>,
@@ -365,12 +368,7 @@ impl Store for D1Store {
         let sql = &self.sql;
         // 0 expects any version (versions start at 1).
         let expected = if_version.map_or(0.0, |v| v as f64);
-        let writes = self.data_writes(
-            [&sql.save, &sql.save_if_not_due, &sql.save_if_due],
-            [id, hash, data.json()],
-            expected,
-            rolling,
-        )?;
+        let writes = self.data_writes(&sql.save, [id, hash, data.json()], expected, rolling)?;
         // Only a compare-and-swap can fail with the row there: only it needs the check.
         let check = match if_version {
             Some(_) => Some(self.statement(&sql.version, |s| s.bind_ss(id, hash))?),
@@ -387,17 +385,21 @@ impl Store for D1Store {
         patch: &SessionData,
         max_bytes: usize,
         rolling: Option<Rolling>,
+        with_data: bool,
     ) -> Result<Writing, StoreError> {
         let (id, hash) = (id.as_str(), hash.as_str());
         let sql = &self.sql;
         let writes = self.data_writes(
-            [&sql.patch, &sql.patch_if_not_due, &sql.patch_if_due],
+            match with_data {
+                true => &sql.patch_answering,
+                false => &sql.patch,
+            },
             [id, hash, patch.json()],
             max_bytes as f64,
             rolling,
         )?;
         let check = self.statement(&sql.version, |s| s.bind_ss(id, hash))?;
-        self.write_data(writes, Some(check), Writing::TooLarge, true)
+        self.write_data(writes, Some(check), Writing::TooLarge, with_data)
             .await
     }
 

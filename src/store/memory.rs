@@ -238,6 +238,7 @@ impl Store for MemoryStore {
         patch: &SessionData,
         max_bytes: usize,
         rolling: Option<Rolling>,
+        with_data: bool,
     ) -> Result<Writing, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
@@ -251,7 +252,7 @@ impl Store for MemoryStore {
             return Ok(Writing::TooLarge);
         }
         let data = SessionData::from_stored(text).unwrap();
-        Ok(Writing::Written(write(row, data, rolling, now, true)))
+        Ok(Writing::Written(write(row, data, rolling, now, with_data)))
     }
 
     async fn set_expiry(

@@ -384,7 +384,7 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
             );
         }
         let patched = store
-            .patch_data(&id, &wrong, &new, 1_000, rolling)
+            .patch_data(&id, &wrong, &new, 1_000, rolling, true)
             .await
             .map_err(err)?;
         check!(
@@ -844,7 +844,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
     ];
     for (i, (patch, expected)) in steps.iter().enumerate() {
         let written = store
-            .patch_data(&id, &secret_hash, &object(patch)?, 1_000, None)
+            .patch_data(&id, &secret_hash, &object(patch)?, 1_000, None, true)
             .await
             .map_err(err)?;
         let Writing::Written(saved) = written else {
@@ -873,6 +873,27 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
             "a patch did not count a version: {saved:?}"
         );
     }
+    // Asked not to answer the data, it still patches.
+    let quiet = store
+        .patch_data(
+            &id,
+            &secret_hash,
+            &object(r#"{"q":1}"#)?,
+            1_000,
+            None,
+            false,
+        )
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(&quiet, Writing::Written(s) if s.data.is_none() && s.version == 6),
+        "a quiet patch answered {quiet:?}"
+    );
+    let stored = load(f, &id).await?.ok_or("the patched session was lost")?;
+    check!(
+        stored.session.data.keys().contains(&"q".to_owned()),
+        "a quiet patch wrote nothing"
+    );
     // A patch renews under the rolling rule, like a save.
     f.age(&id, TimeDelta::minutes(45)).await?;
     let renewing = store
@@ -882,6 +903,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
             &object(r#"{"c":3}"#)?,
             1_000,
             Some(rolling(None)),
+            true,
         )
         .await
         .map_err(err)?;
@@ -896,6 +918,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
             &object("{}")?,
             1_000,
             None,
+            true,
         )
         .await
         .map_err(err)?;
@@ -914,7 +937,7 @@ async fn patch_too_large<F: Fixture>(f: &F) -> Verdict {
     for rolling in [None, Some(rolling(None))] {
         let refused = f
             .store()
-            .patch_data(&id, &secret_hash, &patch, 15, rolling)
+            .patch_data(&id, &secret_hash, &patch, 15, rolling, true)
             .await
             .map_err(err)?;
         check!(
@@ -925,7 +948,7 @@ async fn patch_too_large<F: Fixture>(f: &F) -> Verdict {
     check!(load(f, &id).await? == before, "a refused patch wrote");
     let fits = f
         .store()
-        .patch_data(&id, &secret_hash, &patch, 20, None)
+        .patch_data(&id, &secret_hash, &patch, 20, None, true)
         .await
         .map_err(err)?;
     check!(

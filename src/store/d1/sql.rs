@@ -43,18 +43,14 @@ pub struct Sql {
     pub load: JsString,
     /// ?1 id.
     pub find: JsString,
-    /// ?1 id, ?2 hash, ?3 data, ?4 expected version (0: any).
-    pub save: JsString,
-    /// ?1 id, ?2 hash, ?3 data, ?4 expected version, ?5 due, ?6 absolute, ?7 idle: the
-    /// renewing half of a save.
-    pub save_if_due: JsString,
-    /// ?1 id, ?2 hash, ?3 data, ?4 expected version, ?5 due, ?6 absolute: the other half.
-    pub save_if_not_due: JsString,
-    /// ?1 id, ?2 hash, ?3 patch, ?4 most bytes; the halves as for a save, with ?4 the most
-    /// bytes in place of the version.
-    pub patch: JsString,
-    pub patch_if_due: JsString,
-    pub patch_if_not_due: JsString,
+    /// ?1 id, ?2 hash, ?3 data, ?4 expected version (0: any); the halves add ?5 due,
+    /// ?6 absolute, and (the due half) ?7 idle.
+    pub save: DataWrite,
+    /// A patch's statements, answering the row's times and version; and the same answering
+    /// the patched data too (a caller that shows it; the npm package's does not, so the data
+    /// is neither sent back by D1 nor copied into wasm for it).
+    pub patch: DataWrite,
+    pub patch_answering: DataWrite,
 
     /// ?1 id, ?2 hash, ?3 idle, ?4 absolute.
     pub set_expiry: JsString,
@@ -72,6 +68,13 @@ pub struct Sql {
     pub delete_user: JsString,
     /// ?1 limit.
     pub purge: JsString,
+}
+
+/// A data write's statements: plain, and the not-due and due halves of one that may renew.
+pub struct DataWrite {
+    pub plain: JsString,
+    pub not_due: JsString,
+    pub due: JsString,
 }
 
 impl Sql {
@@ -96,6 +99,30 @@ impl Sql {
         let fits = |max: &str| format!("length(CAST({PATCHED} AS BLOB)) <= {max}");
         let saved = "user_id, created_at, expires_at, version";
         let live = format!("id = ?1 AND secret_hash = ?2 AND expires_at > {now}");
+        // ?1 id, ?2 hash, ?3 patch, ?4 most bytes; the halves as for a save, with ?4 the
+        // most bytes in place of the version.
+        let patch = |returning: &str| DataWrite {
+            plain: sql(format!(
+                "UPDATE {t} SET {write} WHERE {live} AND {fits} RETURNING {returning}",
+                write = write(PATCHED),
+                fits = fits("?4"),
+            )),
+            not_due: sql(format!(
+                "UPDATE {t} SET {write} WHERE {live} AND {not_due} AND {fits} \
+                 RETURNING {returning}",
+                write = write(PATCHED),
+                fits = fits("?4"),
+                not_due = not_due("?5", "?6"),
+            )),
+            due: sql(format!(
+                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {due} \
+                 AND {fits} RETURNING {returning}",
+                write = write(PATCHED),
+                fits = fits("?4"),
+                renewal = renewed("?7", "?6"),
+                due = due("?5", "?6"),
+            )),
+        };
         Sql {
             insert: sql(format!(
                 "INSERT INTO {t} (id, secret_hash, user_id, data, created_at, expires_at) \
@@ -114,56 +141,37 @@ impl Sql {
                 "SELECT user_id, created_at, expires_at FROM {t} \
                  WHERE id = ?1 AND expires_at > {now}"
             )),
-            save: sql(format!(
-                "UPDATE {t} SET {write} WHERE {live} AND {expected} RETURNING {saved}",
-                write = write("?3"),
-                expected = expected("?4"),
-            )),
-            // A renewing save is these two in one batch (one round trip, one transaction).
+            // A renewing save is its halves in one batch (one round trip, one transaction).
             // SQLite's RETURNING sees only new values, so which statement matched says
             // whether the renewal applied. Their conditions are each other's complement among
             // live rows at one instant, and the first leaves the expiry as it was; each reads
             // its own 'now', so an expiry that falls due in the millisecond between them
             // lets both match, and then the second's row (renewed) is the answer.
-            save_if_not_due: sql(format!(
-                "UPDATE {t} SET {write} WHERE {live} AND {expected} AND {not_due} \
-                 RETURNING {saved}",
-                write = write("?3"),
-                expected = expected("?4"),
-                not_due = not_due("?5", "?6"),
-            )),
-            save_if_due: sql(format!(
-                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {expected} \
-                 AND {due} RETURNING {saved}",
-                write = write("?3"),
-                expected = expected("?4"),
-                renewal = renewed("?7", "?6"),
-                due = due("?5", "?6"),
-            )),
-            // A patch is applied by SQLite's json_patch (RFC 7396) inside the write, so two
-            // patches of different keys each see the other's result. The size rule holds for
-            // the result, counted in UTF-8 bytes as a save counts its data.
-            patch: sql(format!(
-                "UPDATE {t} SET {write} WHERE {live} AND {fits} RETURNING data, {saved}",
-                write = write(PATCHED),
-                fits = fits("?4"),
-            )),
+            save: DataWrite {
+                plain: sql(format!(
+                    "UPDATE {t} SET {write} WHERE {live} AND {expected} RETURNING {saved}",
+                    write = write("?3"),
+                    expected = expected("?4"),
+                )),
+                not_due: sql(format!(
+                    "UPDATE {t} SET {write} WHERE {live} AND {expected} AND {not_due} \
+                     RETURNING {saved}",
+                    write = write("?3"),
+                    expected = expected("?4"),
+                    not_due = not_due("?5", "?6"),
+                )),
+                due: sql(format!(
+                    "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} \
+                     AND {expected} AND {due} RETURNING {saved}",
+                    write = write("?3"),
+                    expected = expected("?4"),
+                    renewal = renewed("?7", "?6"),
+                    due = due("?5", "?6"),
+                )),
+            },
             // The time conditions first: they are cheap, the patched size is not.
-            patch_if_not_due: sql(format!(
-                "UPDATE {t} SET {write} WHERE {live} AND {not_due} AND {fits} \
-                 RETURNING data, {saved}",
-                write = write(PATCHED),
-                fits = fits("?4"),
-                not_due = not_due("?5", "?6"),
-            )),
-            patch_if_due: sql(format!(
-                "UPDATE {t} SET {write}, expires_at = {renewal} WHERE {live} AND {due} \
-                 AND {fits} RETURNING data, {saved}",
-                write = write(PATCHED),
-                fits = fits("?4"),
-                renewal = renewed("?7", "?6"),
-                due = due("?5", "?6"),
-            )),
+            patch: patch(saved),
+            patch_answering: patch(&format!("data, {saved}")),
             set_expiry: sql(format!(
                 "UPDATE {t} SET expires_at = {} WHERE {live} AND created_at + ?4 > {now} \
                  RETURNING expires_at",
