@@ -12,6 +12,7 @@ import {
   type SessionManagerOptions,
   type SessionSummary,
 } from "d1-session-manager";
+import { cookieSession, type SessionHandle } from "d1-session-manager/cookie";
 
 declare const db: D1Binding;
 
@@ -174,4 +175,17 @@ export async function typedData(token: string): Promise<void> {
       void code;
     }
   }
+}
+
+// The cookie helper: a handle typed by the session's data.
+export async function cookies(request: Request): Promise<Response> {
+  const session: SessionHandle<Cart> = cookieSession<Cart>(sessions, request, { sameSite: "strict" });
+  const cart: Cart | null = await session.get();
+  await session.patch({ owner: "me" });
+  const next: Cart = await session.update((c) => ({ ...c, items: [...c.items, 3] }));
+  await session.login("user-42");
+  // @ts-expect-error: sameSite is lax, strict or none
+  cookieSession(sessions, request, { sameSite: "always" });
+  void [cart, next];
+  return session.commit(new Response("ok"));
 }

@@ -1,0 +1,234 @@
+// Cookie sessions for a plain Worker: a session handle over a SessionManager that reads the
+// token from the request's cookie, lazily, and writes the Set-Cookie the response needs.
+// Cookies are parsed and written by the `cookie` package; every session rule stays in the
+// manager (and so in the Rust core).
+import { parseCookie, stringifySetCookie } from "cookie";
+
+// A token is 80 characters; a longer cookie value cannot be one, and is not even copied.
+const MAX_TOKEN_CHARS = 128;
+const SAME_SITE = new Set(["lax", "strict", "none"]);
+
+/**
+ * The cookie's attributes, checked once: secure defaults (HttpOnly, Secure, SameSite=Lax,
+ * Path=/, no Domain, a `__Host-` name), and the combinations browsers refuse are refused
+ * here, so a misconfiguration fails at set-up rather than as a cookie that never sticks.
+ */
+function cookieOptions(options = {}) {
+  if (options === null || typeof options !== "object") throw new TypeError("cookie options must be an object");
+  const secure = options.secure ?? true;
+  const httpOnly = options.httpOnly ?? true;
+  const sameSite = options.sameSite ?? "lax";
+  const path = options.path ?? "/";
+  const domain = options.domain;
+  const name = options.name ?? (secure ? "__Host-session" : "session");
+  for (const [key, value] of [["secure", secure], ["httpOnly", httpOnly]]) {
+    if (typeof value !== "boolean") throw new TypeError(`${key} must be a boolean`);
+  }
+  if (!SAME_SITE.has(sameSite)) throw new RangeError('sameSite must be "lax", "strict" or "none"');
+  if (typeof path !== "string" || !path.startsWith("/")) throw new RangeError("path must start with /");
+  if (domain !== undefined && typeof domain !== "string") throw new TypeError("domain must be a string");
+  if (typeof name !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new RangeError("name must be a cookie name (an RFC 6265 token)");
+  }
+  if (sameSite === "none" && !secure) throw new RangeError("sameSite none needs secure: browsers refuse it otherwise");
+  if (name.startsWith("__Secure-") && !secure) throw new RangeError("a __Secure- cookie must be secure");
+  if (name.startsWith("__Host-") && (!secure || path !== "/" || domain !== undefined)) {
+    throw new RangeError("a __Host- cookie must be secure, with path / and no domain");
+  }
+  return { name, secure, httpOnly, sameSite, path, domain };
+}
+
+/** RFC 7396 applied to `{}`: the patch without its `null`s, at every depth. */
+function patchOfNothing(patch) {
+  const out = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) continue;
+    out[key] = typeof value === "object" && !Array.isArray(value) ? patchOfNothing(value) : value;
+  }
+  return out;
+}
+
+class CookieSession {
+  #manager;
+  #request;
+  #options;
+  // The request's token: undefined until read, then a string or null.
+  #incoming;
+  // The token the session has now (after a create or a login), and its expiry.
+  #token;
+  #id;
+  #expiresAt;
+  // What the response must say: nothing, a cookie to set, or one to clear.
+  #change = "none";
+
+  constructor(manager, request, options) {
+    this.#manager = manager;
+    this.#request = request;
+    this.#options = options;
+  }
+
+  /** The token the request carries: null for none, or for anything that cannot be one. */
+  #requestToken() {
+    if (this.#incoming !== undefined) return this.#incoming;
+    this.#incoming = null;
+    const header = this.#request.headers.get("cookie");
+    if (!header) return null;
+    const { name } = this.#options;
+    // Two cookies of one name (one planted for a sub-path, say): neither is trusted.
+    const named = header.split(";").filter((pair) => pair.trim().startsWith(`${name}=`));
+    if (named.length !== 1) return null;
+    let value;
+    try {
+      value = parseCookie(header)[name];
+    } catch {
+      return null;
+    }
+    if (typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_CHARS) this.#incoming = value;
+    return this.#incoming;
+  }
+
+  #current() {
+    return this.#token ?? (this.#change === "clear" ? null : this.#requestToken());
+  }
+
+  /** Runs `operation`, noting a rolling renewal of this session so the cookie follows it. */
+  async #watching(operation) {
+    const renewed = (event) => {
+      if (event.detail.sessionId !== this.#id) return;
+      this.#expiresAt = event.detail.expiresAt;
+      this.#token = this.#current();
+      this.#change = "set";
+    };
+    this.#manager.addEventListener("session_renewed", renewed);
+    try {
+      return await operation();
+    } finally {
+      this.#manager.removeEventListener("session_renewed", renewed);
+    }
+  }
+
+  /** The session named by the token, `null` when there is none: a cookie that opens nothing is cleared. */
+  async getSession() {
+    const token = this.#current();
+    if (!token) return null;
+    this.#id = token.slice(0, token.indexOf("."));
+    const session = await this.#watching(() => this.#manager.getSession(token));
+    if (session === null) this.#forget();
+    return session;
+  }
+
+  async get() {
+    return (await this.getSession())?.data ?? null;
+  }
+
+  /** An RFC 7396 merge patch; a session is created first when there is none. */
+  async patch(patch) {
+    const token = this.#current();
+    if (token) {
+      this.#id = token.slice(0, token.indexOf("."));
+      if (await this.#watching(() => this.#manager.patchSessionData(token, patch))) return true;
+      this.#forget();
+    }
+    // The patch applied to nothing is the new session's data: one write, not two.
+    const data = patch !== null && typeof patch === "object" && !Array.isArray(patch) ? patchOfNothing(patch) : patch;
+    await this.#start(null, data);
+    return true;
+  }
+
+  /** A version-checked read-modify-write; a session is created when there is none. */
+  async update(update, options) {
+    const token = this.#current();
+    if (token) {
+      this.#id = token.slice(0, token.indexOf("."));
+      const saved = await this.#watching(() => this.#manager.updateSessionData(token, update, options));
+      if (saved !== null) return saved;
+      this.#forget();
+    }
+    const data = await update({});
+    return (await this.#start(null, data)).data;
+  }
+
+  /**
+   * Binds the session to `userId` and gives it a new secret in one step, keeping its data (a
+   * cart gathered before login); a token planted before login is dead after it. Creates a
+   * user session when there is none.
+   */
+  async login(userId) {
+    const token = this.#current();
+    if (token) {
+      const rotated = await this.#manager.rotateSession(token, { userId });
+      if (rotated) {
+        this.#set(rotated.token, rotated.expiresAt);
+        return rotated;
+      }
+      this.#forget();
+    }
+    const created = await this.#start(userId, {});
+    return { id: created.id, token: created.token, userId: created.userId, expiresAt: created.expiresAt };
+  }
+
+  /** Deletes the session and clears the cookie. */
+  async logout() {
+    const token = this.#current();
+    const deleted = token ? await this.#manager.deleteSession(token) : false;
+    this.#forget();
+    return deleted;
+  }
+
+  /** Revokes every session of this session's user, this one included; how many. */
+  async logoutEverywhere() {
+    const session = await this.getSession();
+    if (session === null) return 0;
+    const token = this.#current();
+    const count = session.userId === null ? Number(await this.#manager.deleteSession(token)) : await this.#manager.revokeUserSessions(session.userId);
+    this.#forget();
+    return count;
+  }
+
+  /** `response` with the Set-Cookie this request needs; the same response when nothing changed. */
+  commit(response) {
+    if (this.#change === "none") return response;
+    const { name, secure, httpOnly, sameSite, path, domain } = this.#options;
+    const attributes = { name, secure, httpOnly, sameSite, path, domain };
+    const cookie =
+      this.#change === "clear"
+        ? stringifySetCookie({ ...attributes, value: "", maxAge: 0, expires: new Date(0) })
+        : stringifySetCookie({
+            ...attributes,
+            value: this.#token,
+            maxAge: Math.max(0, Math.round((this.#expiresAt.getTime() - Date.now()) / 1000)),
+            expires: this.#expiresAt,
+          });
+    // A fetched Response has immutable headers: answer a copy that can take the cookie.
+    const committed = new Response(response.body, response);
+    committed.headers.append("Set-Cookie", cookie);
+    return committed;
+  }
+
+  async #start(userId, data) {
+    const created = await this.#manager.createSession(userId, data);
+    this.#set(created.token, created.expiresAt);
+    return created;
+  }
+
+  #set(token, expiresAt) {
+    this.#token = token;
+    this.#id = token.slice(0, token.indexOf("."));
+    this.#expiresAt = expiresAt;
+    this.#change = "set";
+  }
+
+  /** No session any more: the response clears the cookie if the request sent one. */
+  #forget() {
+    this.#token = undefined;
+    this.#change = this.#requestToken() !== null ? "clear" : "none";
+  }
+}
+
+/**
+ * A session handle for one request: no D1 call until it is asked for the session, and the
+ * `Set-Cookie` the response needs from `commit(response)`.
+ */
+export function cookieSession(manager, request, options) {
+  return new CookieSession(manager, request, cookieOptions(options));
+}
