@@ -1,4 +1,4 @@
-import type { RotatedSession, Session, SessionData, SessionManager } from "./index.js";
+import type { Session, SessionData, SessionManager } from "./index.js";
 
 export interface CookieOptions {
   /** Default `__Host-session` when the cookie is secure, else `session`. */
@@ -24,8 +24,12 @@ export interface SessionHandle<D extends object = SessionData> {
   patch(patch: object): Promise<true>;
   /** A version-checked read-modify-write; creates a session when there is none. */
   update(update: (data: D) => D | Promise<D>, options?: { retries?: number }): Promise<D>;
-  /** Binds the session to the user with a new secret (the old token dies); creates one when there is none. */
-  login(userId: string): Promise<RotatedSession>;
+  /**
+   * Binds an anonymous session (or the user's own) to the user with a new secret (the old
+   * token dies, the data is kept); another user's session is ended and a fresh one made.
+   * No token in the answer: the cookie carries it.
+   */
+  login(userId: string): Promise<{ id: string; userId: string | null; expiresAt: Date }>;
   /** Deletes the session and clears the cookie. */
   logout(): Promise<boolean>;
   /** Revokes every session of this session's user, this one included; how many. */

@@ -31,11 +31,20 @@ function cookieOptions(options = {}) {
     throw new RangeError("name must be a cookie name (an RFC 6265 token)");
   }
   if (sameSite === "none" && !secure) throw new RangeError("sameSite none needs secure: browsers refuse it otherwise");
-  if (name.startsWith("__Secure-") && !secure) throw new RangeError("a __Secure- cookie must be secure");
-  if (name.startsWith("__Host-") && (!secure || path !== "/" || domain !== undefined)) {
+  // Browsers match the prefixes whatever their case.
+  const lower = name.toLowerCase();
+  if (lower.startsWith("__secure-") && !secure) throw new RangeError("a __Secure- cookie must be secure");
+  if (lower.startsWith("__host-") && (!secure || path !== "/" || domain !== undefined)) {
     throw new RangeError("a __Host- cookie must be secure, with path / and no domain");
   }
-  return { name, secure, httpOnly, sameSite, path, domain };
+  const checked = { name, secure, httpOnly, sameSite, path, domain };
+  // Written once now, so a path or domain the cookie package refuses fails here, not in commit.
+  try {
+    stringifySetCookie({ ...checked, value: "x" });
+  } catch (e) {
+    throw new RangeError(`cookie options: ${e.message}`);
+  }
+  return checked;
 }
 
 /** RFC 7396 applied to `{}`: the patch without its `null`s, at every depth. */
@@ -43,7 +52,9 @@ function patchOfNothing(patch) {
   const out = {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) continue;
-    out[key] = typeof value === "object" && !Array.isArray(value) ? patchOfNothing(value) : value;
+    const kept = typeof value === "object" && !Array.isArray(value) ? patchOfNothing(value) : value;
+    // Defined, not assigned: a key named __proto__ is data here, as it is in the store.
+    Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -74,8 +85,9 @@ class CookieSession {
     const header = this.#request.headers.get("cookie");
     if (!header) return null;
     const { name } = this.#options;
-    // Two cookies of one name (one planted for a sub-path, say): neither is trusted.
-    const named = header.split(";").filter((pair) => pair.trim().startsWith(`${name}=`));
+    // Two cookies of one name (one planted for a sub-path, say): neither is trusted. Names are
+    // compared trimmed, as the parser reads them.
+    const named = header.split(";").filter((pair) => pair.includes("=") && pair.slice(0, pair.indexOf("=")).trim() === name);
     if (named.length !== 1) return null;
     let value;
     try {
@@ -150,21 +162,26 @@ class CookieSession {
 
   /**
    * Binds the session to `userId` and gives it a new secret in one step, keeping its data (a
-   * cart gathered before login); a token planted before login is dead after it. Creates a
-   * user session when there is none.
+   * cart gathered before login); a token planted before login is dead after it. A session of
+   * another user is ended instead, and a fresh one made: one user's data never passes to
+   * another. Creates a user session when there is none. Answers no token: the cookie
+   * carries it, out of the page's reach.
    */
   async login(userId) {
+    const current = await this.getSession();
     const token = this.#current();
-    if (token) {
+    if (current !== null && (current.userId === null || current.userId === userId)) {
       const rotated = await this.#manager.rotateSession(token, { userId });
       if (rotated) {
         this.#set(rotated.token, rotated.expiresAt);
-        return rotated;
+        return { id: rotated.id, userId: rotated.userId, expiresAt: rotated.expiresAt };
       }
-      this.#forget();
+    } else if (current !== null) {
+      await this.#manager.deleteSession(token);
     }
+    this.#forget();
     const created = await this.#start(userId, {});
-    return { id: created.id, token: created.token, userId: created.userId, expiresAt: created.expiresAt };
+    return { id: created.id, userId: created.userId, expiresAt: created.expiresAt };
   }
 
   /** Deletes the session and clears the cookie. */

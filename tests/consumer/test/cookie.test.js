@@ -82,15 +82,39 @@ describe("cookieSession", () => {
     expect(after.value).toMatchObject({ userId: "alice", data: { cart: ["x"] } });
   });
 
+  it("login never passes one user's session to another: a fresh session instead", async () => {
+    const m = new SessionManager(env.DB);
+    const alice = await visit(m, undefined, (s) => s.login("alice"));
+    await visit(m, alice.cookie, (s) => s.patch({ secret: "alice's" }));
+    const bob = await visit(m, alice.cookie, (s) => s.login("bob"));
+    expect(bob.value).not.toHaveProperty("token");
+    const after = await visit(m, bob.cookie, (s) => s.getSession());
+    expect(after.value).toMatchObject({ userId: "bob", data: {} });
+    // Alice's session was ended, not handed over.
+    expect((await visit(m, alice.cookie, (s) => s.get())).value).toBeNull();
+    // Logging in again as the same user keeps the data.
+    await visit(m, bob.cookie, (s) => s.patch({ cart: [1] }));
+    const again = await visit(m, bob.cookie, (s) => s.login("bob"));
+    expect((await visit(m, again.cookie, (s) => s.get())).value).toEqual({ cart: [1] });
+  });
+
+  it("a patch that creates a session keeps a key named __proto__ as data", async () => {
+    const m = new SessionManager(env.DB);
+    const created = await visit(m, undefined, (s) => s.patch(JSON.parse('{"__proto__":{"x":1},"a":null}')));
+    const data = (await visit(m, created.cookie, (s) => s.get())).value;
+    expect(Object.keys(data)).toEqual(["__proto__"]);
+  });
+
   it("logout clears the cookie; logoutEverywhere ends the user's other devices too", async () => {
     const m = new SessionManager(env.DB);
-    const laptop = await visit(m, undefined, (s) => s.login("bob"));
-    const phone = await visit(m, undefined, (s) => s.login("bob"));
+    const bob = `bob-${crypto.randomUUID()}`;
+    const laptop = await visit(m, undefined, (s) => s.login(bob));
+    const phone = await visit(m, undefined, (s) => s.login(bob));
     const everywhere = await visit(m, phone.cookie, (s) => s.logoutEverywhere());
     expect(everywhere.value).toBe(2);
     expect(everywhere.cookie).toBeNull();
     expect((await visit(m, laptop.cookie, (s) => s.get())).value).toBeNull();
-    const again = await visit(m, undefined, (s) => s.login("bob"));
+    const again = await visit(m, undefined, (s) => s.login(bob));
     const out = await visit(m, again.cookie, (s) => s.logout());
     expect(out.value).toBe(true);
     expect(out.cookie).toBeNull();
@@ -107,12 +131,17 @@ describe("cookieSession", () => {
       const visitOf = await visit(m, cookie, (s) => s.get());
       expect(visitOf.value, cookie).toBeNull();
     }
+    expect(counter.trips).toBe(trips);
     const real = await visit(m, undefined, (s) => s.patch({ a: 1 }));
     const before = counter.trips;
-    const twice = await visit(m, `${real.cookie}; ${real.cookie}`, (s) => s.get());
-    expect(twice.value).toBeNull();
+    const [, token] = real.cookie.split("=");
+    // The same name twice, however spaced: neither is trusted.
+    for (const cookie of [`${real.cookie}; ${real.cookie}`, `${NAME} =evil; ${real.cookie}`, `${real.cookie};${NAME}=${token}`]) {
+      expect((await visit(m, cookie, (s) => s.get())).value, cookie).toBeNull();
+    }
     expect(counter.trips).toBe(before);
-    expect(trips).toBeGreaterThan(0);
+    // A name that merely ends like ours is another cookie.
+    expect((await visit(m, `x${real.cookie}; ${real.cookie}`, (s) => s.get())).value).toEqual({ a: 1 });
   });
 
   it("50 concurrent cart additions from one browser are all kept", async () => {
@@ -142,6 +171,8 @@ describe("cookieSession", () => {
       [{ sameSite: "sometimes" }, RangeError],
       [{ name: "a b" }, RangeError],
       [{ secure: "yes" }, TypeError],
+      [{ secure: false, name: "__host-x" }, RangeError],
+      [{ path: "/a;b" }, RangeError],
     ];
     for (const [options, type] of bad) {
       expect(() => cookieSession(m, request(), options), JSON.stringify(options)).toThrow(type);
