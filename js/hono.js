@@ -1,0 +1,20 @@
+// A Hono middleware over the cookie helper: `c.get("session")` is the request's session
+// handle, committed to the response after the handler. Hono is an optional peer dependency:
+// only this entry needs it, and it imports nothing of Hono's at run time.
+import { cookieSession } from "./cookie.js";
+
+/**
+ * `managerFor(c)` gives the SessionManager for a request (one per request costs nothing:
+ * constructing one makes no D1 call); `options` are the cookie's, checked here once.
+ */
+export function sessions(managerFor, options) {
+  if (typeof managerFor !== "function") throw new TypeError("sessions(managerFor): managerFor must be a function of the context");
+  // Checked once at set-up, as the cookie helper checks them, with a stand-in request.
+  cookieSession(null, new Request("https://check.invalid/"), options);
+  return async (c, next) => {
+    const session = cookieSession(managerFor(c), c.req.raw, options);
+    c.set("session", session);
+    await next();
+    c.res = session.commit(c.res);
+  };
+}
