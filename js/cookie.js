@@ -71,6 +71,9 @@ class CookieSession {
   #expiresAt;
   // What the response must say: nothing, a cookie to set, or one to clear.
   #change = "none";
+  // The calls made so far, in order: each waits for the one before, so two first writes of
+  // a cookieless request make one session, not two.
+  #queue = Promise.resolve();
 
   constructor(manager, request, options) {
     this.#manager = manager;
@@ -119,8 +122,43 @@ class CookieSession {
     }
   }
 
+  /** Runs `call` after every call made before it on this handle. */
+  #inTurn(call) {
+    const turn = this.#queue.then(call, call);
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  getSession() {
+    return this.#inTurn(() => this.#getSession());
+  }
+
+  get() {
+    return this.#inTurn(async () => (await this.#getSession())?.data ?? null);
+  }
+
+  patch(patch) {
+    return this.#inTurn(() => this.#patch(patch));
+  }
+
+  update(update, options) {
+    return this.#inTurn(() => this.#update(update, options));
+  }
+
+  login(userId) {
+    return this.#inTurn(() => this.#login(userId));
+  }
+
+  logout() {
+    return this.#inTurn(() => this.#logout());
+  }
+
+  logoutEverywhere() {
+    return this.#inTurn(() => this.#logoutEverywhere());
+  }
+
   /** The session named by the token, `null` when there is none: a cookie that opens nothing is cleared. */
-  async getSession() {
+  async #getSession() {
     const token = this.#current();
     if (!token) return null;
     this.#id = token.slice(0, token.indexOf("."));
@@ -129,12 +167,8 @@ class CookieSession {
     return session;
   }
 
-  async get() {
-    return (await this.getSession())?.data ?? null;
-  }
-
   /** An RFC 7396 merge patch; a session is created first when there is none. */
-  async patch(patch) {
+  async #patch(patch) {
     const token = this.#current();
     if (token) {
       this.#id = token.slice(0, token.indexOf("."));
@@ -148,7 +182,7 @@ class CookieSession {
   }
 
   /** A version-checked read-modify-write; a session is created when there is none. */
-  async update(update, options) {
+  async #update(update, options) {
     const token = this.#current();
     if (token) {
       this.#id = token.slice(0, token.indexOf("."));
@@ -167,8 +201,8 @@ class CookieSession {
    * another. Creates a user session when there is none. Answers no token: the cookie
    * carries it, out of the page's reach.
    */
-  async login(userId) {
-    const current = await this.getSession();
+  async #login(userId) {
+    const current = await this.#getSession();
     const token = this.#current();
     if (current !== null && (current.userId === null || current.userId === userId)) {
       const rotated = await this.#manager.rotateSession(token, { userId });
@@ -185,7 +219,7 @@ class CookieSession {
   }
 
   /** Deletes the session and clears the cookie. */
-  async logout() {
+  async #logout() {
     const token = this.#current();
     const deleted = token ? await this.#manager.deleteSession(token) : false;
     this.#forget();
@@ -193,8 +227,8 @@ class CookieSession {
   }
 
   /** Revokes every session of this session's user, this one included; how many. */
-  async logoutEverywhere() {
-    const session = await this.getSession();
+  async #logoutEverywhere() {
+    const session = await this.#getSession();
     if (session === null) return 0;
     const token = this.#current();
     const count = session.userId === null ? Number(await this.#manager.deleteSession(token)) : await this.#manager.revokeUserSessions(session.userId);

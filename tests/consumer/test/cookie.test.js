@@ -152,6 +152,13 @@ describe("cookieSession", () => {
     expect(Object.keys(value.cart).length).toBe(50);
   });
 
+  it("calls on one handle run in turn: two first writes of a cookieless request make one session", async () => {
+    const m = new SessionManager(env.DB);
+    const { cookie } = await visit(m, undefined, (s) => Promise.all([s.patch({ a: 1 }), s.patch({ b: 2 }), s.login(`in-turn-${crypto.randomUUID()}`)]));
+    const { value } = await visit(m, cookie, (s) => s.get());
+    expect(value).toEqual({ a: 1, b: 2 });
+  });
+
   it("update is version-checked, and creates a session when there is none", async () => {
     const m = new SessionManager(env.DB);
     const created = await visit(m, undefined, (s) => s.update((d) => ({ count: (d.count ?? 0) + 1 })));
