@@ -1,0 +1,13 @@
+import { Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { SessionManager } from "d1-session-manager";
+import { sessions } from "d1-session-manager/hono";
+
+const app = new Hono();
+app.use(csrf());   // refuses cross-origin form posts, login included (see CSRF below)
+app.use(sessions((c) => new SessionManager(c.env.DB, { timeout: 3600 })));
+app.post("/login", async (c) => { await c.get("session").login("user-42"); return c.text("ok"); });
+app.get("/me", async (c) => c.json(await c.get("session").get()));
+app.post("/cart", async (c) => { await c.get("session").patch({ ["item-" + crypto.randomUUID()]: 1 }); return c.text("ok"); });
+app.post("/logout", async (c) => { await c.get("session").logout(); return c.text("bye"); });
+export default app;
