@@ -39,6 +39,15 @@ export interface SessionHandle<D extends object = SessionData> {
 }
 
 /**
+ * A maker of session handles with `options` checked once, for a caller that makes one per
+ * request.
+ * @throws {TypeError | RangeError} for cookie options browsers would refuse.
+ */
+export declare function cookieSessions<D extends object = SessionData>(
+  options?: CookieOptions,
+): (manager: SessionManager, request: Request) => SessionHandle<D>;
+
+/**
  * A session handle for `request`: no D1 call until it is asked for the session.
  * @throws {TypeError | RangeError} for cookie options browsers would refuse.
  */

@@ -277,9 +277,18 @@ class CookieSession {
 }
 
 /**
+ * A maker of session handles with `options` checked once, for a caller that makes one per
+ * request (the Hono middleware): `(manager, request) => handle`.
+ */
+export function cookieSessions(options) {
+  const checked = cookieOptions(options);
+  return (manager, request) => new CookieSession(manager, request, checked);
+}
+
+/**
  * A session handle for one request: no D1 call until it is asked for the session, and the
  * `Set-Cookie` the response needs from `commit(response)`.
  */
 export function cookieSession(manager, request, options) {
-  return new CookieSession(manager, request, cookieOptions(options));
+  return cookieSessions(options)(manager, request);
 }

@@ -1,7 +1,7 @@
 // A Hono middleware over the cookie helper: `c.get("session")` is the request's session
 // handle, committed to the response after the handler. Hono is an optional peer dependency:
 // only this entry needs it, and it imports nothing of Hono's at run time.
-import { cookieSession } from "./cookie.js";
+import { cookieSessions } from "./cookie.js";
 
 /**
  * `managerFor(c)` gives the SessionManager for a request (one per request costs nothing:
@@ -9,10 +9,10 @@ import { cookieSession } from "./cookie.js";
  */
 export function sessions(managerFor, options) {
   if (typeof managerFor !== "function") throw new TypeError("sessions(managerFor): managerFor must be a function of the context");
-  // Checked once at set-up, as the cookie helper checks them, with a stand-in request.
-  cookieSession(null, new Request("https://check.invalid/"), options);
+  // The cookie options are checked here, once, not on every request.
+  const handleFor = cookieSessions(options);
   return async (c, next) => {
-    const session = cookieSession(managerFor(c), c.req.raw, options);
+    const session = handleFor(managerFor(c), c.req.raw);
     c.set("session", session);
     await next();
     c.res = session.commit(c.res);

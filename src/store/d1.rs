@@ -76,14 +76,7 @@ impl D1Store {
     }
 
     /// The first row a statement returns, if any.
-    async fn first(&self, statement: D1PreparedStatement) -> Result<Option<JsValue>, StoreError> {
-        self.first_of(&statement).await
-    }
-
-    async fn first_of(
-        &self,
-        statement: &D1PreparedStatement,
-    ) -> Result<Option<JsValue>, StoreError> {
+    async fn first(&self, statement: &D1PreparedStatement) -> Result<Option<JsValue>, StoreError> {
         let row = settled(statement.first()).await?;
         Ok(Some(row).filter(|row| !row.is_null() && !row.is_undefined()))
     }
@@ -170,7 +163,7 @@ impl D1Store {
         let count = statements.len();
         statements.extend(check);
         let rows = match statements.as_slice() {
-            [only] => vec![self.first_of(only).await?],
+            [only] => vec![self.first(only).await?],
             all => self.batch(all).await?,
         };
         // The due half is the last write: when both matched (see `sql.rs`), its row is the
@@ -306,7 +299,7 @@ impl Store for D1Store {
                 millis(lifetime),
             )
         })?;
-        let Some(row) = self.first(statement).await? else {
+        let Some(row) = self.first(&statement).await? else {
             return Ok(None);
         };
         Ok(Some(Stamps {
@@ -323,7 +316,7 @@ impl Store for D1Store {
         let (due, absolute) = rolling_ms(rolling);
         let statement =
             self.statement(&self.sql.load, |s| s.bind_stt(id.as_str(), due, absolute))?;
-        let Some(row) = self.first(statement).await? else {
+        let Some(row) = self.first(&statement).await? else {
             return Ok(None);
         };
         let data =
@@ -345,7 +338,7 @@ impl Store for D1Store {
 
     async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError> {
         let statement = self.statement(&self.sql.find, |s| s.bind_s(id.as_str()))?;
-        let Some(row) = self.first(statement).await? else {
+        let Some(row) = self.first(&statement).await? else {
             return Ok(None);
         };
         Ok(Some(Listed {
@@ -417,7 +410,7 @@ impl Store for D1Store {
                 absolute(lifetime),
             )
         })?;
-        self.first(statement)
+        self.first(&statement)
             .await?
             .map(|row| time_column(&row, "expires_at"))
             .transpose()
@@ -441,7 +434,7 @@ impl Store for D1Store {
                 s.bind_sssstt(id, hash, new_hash, user, idle, absolute)
             })?,
         };
-        let Some(row) = self.first(statement).await? else {
+        let Some(row) = self.first(&statement).await? else {
             return Ok(None);
         };
         Ok(Some(Rotated {
