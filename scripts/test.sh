@@ -30,7 +30,7 @@ tsc -p tests/consumer/tsconfig.json
 # project is set up.
 tsc -p tests/consumer/tsconfig.workers.json
 vitest run --config tests/consumer/vitest.config.js
-node --test tests/consumer/smoke.mjs tests/consumer/cli.mjs
+node --test tests/consumer/smoke.mjs tests/consumer/cli.mjs tests/consumer/newproject.mjs
 
 echo "== the Worker: HTTP API in workerd"
 bash scripts/build.sh --worker

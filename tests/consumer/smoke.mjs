@@ -2,24 +2,15 @@
 // node_modules to a local D1, bundles the Worker (the .wasm as CompiledWasm), and
 // `wrangler dev` serves the README example. Run by `node --test`.
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { test } from "node:test";
+import { startDev } from "./dev-server.mjs";
 
 const here = import.meta.dirname;
 const wrangler = path.join(here, "../../node_modules/.bin/wrangler");
 const state = path.join(here, ".wrangler-smoke");
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test("wrangler applies the packaged migrations to a local D1", () => {
   rmSync(state, { recursive: true, force: true });
@@ -49,22 +40,9 @@ test("wrangler bundles the Worker with the .wasm as a module", () => {
 });
 
 test("wrangler dev serves the README example on the local D1", async () => {
-  const port = await freePort();
-  const dev = spawn(
-    wrangler,
-    ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state],
-    { cwd: here, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  let log = "";
-  dev.stdout.on("data", (chunk) => (log += chunk));
-  dev.stderr.on("data", (chunk) => (log += chunk));
+  const dev = await startDev(wrangler, ["dev", "--local", "--ip", "127.0.0.1", "--persist-to", state], { cwd: here });
   try {
-    let response;
-    for (let attempt = 0; attempt < 120 && !response; attempt++) {
-      response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
-      if (!response) await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.ok(response, `wrangler dev did not answer:\n${log}`);
+    const response = await fetch(`${dev.origin}/`);
     const body = await response.json();
     assert.deepEqual(body.data, { cart: [] });
     assert.deepEqual(body.saved, { cart: [7] });
@@ -87,6 +65,6 @@ test("wrangler dev serves the README example on the local D1", async () => {
       Array(5).fill(body.id),
     );
   } finally {
-    process.kill(-dev.pid, "SIGTERM");
+    dev.stop();
   }
 });

@@ -10,4 +10,5 @@ app.post("/login", async (c) => { await c.get("session").login("user-42"); retur
 app.get("/me", async (c) => c.json(await c.get("session").get()));
 app.post("/cart", async (c) => { await c.get("session").patch({ ["item-" + crypto.randomUUID()]: 1 }); return c.text("ok"); });
 app.post("/logout", async (c) => { await c.get("session").logout(); return c.text("bye"); });
+app.post("/logout-everywhere", async (c) => c.text(`ended ${await c.get("session").logoutEverywhere()}`));
 export default app;

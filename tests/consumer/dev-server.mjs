@@ -1,0 +1,39 @@
+// `wrangler dev` for the node tests: a free loopback port, a wait until it answers, and a
+// stop that ends its whole process group (wrangler starts workerd as a child).
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `command ...args --port P` in `cwd` and waits (up to 60 s) for it to answer `/`.
+ * Resolves `{ origin, stop }`; rejects with wrangler's log when it never answers.
+ */
+export async function startDev(command, args, { cwd, env = process.env, host = "127.0.0.1" } = {}) {
+  const port = await freePort();
+  const dev = spawn(command, [...args, "--port", String(port)], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let log = "";
+  dev.stdout.on("data", (chunk) => (log += chunk));
+  dev.stderr.on("data", (chunk) => (log += chunk));
+  const stop = () => {
+    try {
+      process.kill(-dev.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  };
+  const origin = `http://${host}:${port}`;
+  for (let attempt = 0; attempt < 240; attempt++) {
+    if (await fetch(`${origin}/`).then(() => true, () => false)) return { origin, port, stop };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stop();
+  throw new Error(`wrangler dev did not answer on ${origin}:\n${log}`);
+}
