@@ -1,7 +1,8 @@
-// The deployed Worker: routes requests and cron runs into the wasm core (src/http). A trap
+// The deployed Worker: hands requests and cron runs to the wasm core's workers-rs entry
+// points (`#[event(fetch)]`, `#[event(scheduled)]` in src/http/worker.rs). A trap
 // in the core (with panic=abort, a Rust panic is `unreachable`) ends only the calls running
 // in that instance, each with a 500, and the next call gets a fresh instance.
-import { __wbg_reset_state, initSync, handleFetch, handleScheduled } from "./pkg/d1_session_manager.js";
+import { __wbg_reset_state, initSync, fetch as handleFetch, scheduled as handleScheduled } from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -65,15 +66,15 @@ addEventListener("error", (event) => {
 });
 
 export default {
-  fetch(request, env) {
+  fetch(request, env, ctx) {
     const internal = () =>
       new Response(request.method === "HEAD" ? null : INTERNAL, {
         status: 500,
         headers: { "content-type": "application/json" },
       });
-    return contained(() => handleFetch(request, env), internal);
+    return contained(() => handleFetch(request, env, ctx), internal);
   },
   scheduled(controller, env, ctx) {
-    ctx.waitUntil(contained(() => handleScheduled(env), () => undefined));
+    ctx.waitUntil(contained(() => handleScheduled(controller, env, ctx), () => undefined));
   },
 };

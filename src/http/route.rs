@@ -38,42 +38,88 @@ pub fn is_public(path: &str) -> bool {
     path == "/health"
 }
 
-/// `HEAD` reaches whatever `GET` reaches (the Worker answers it without the body), and
-/// every `Allow` that names `GET` names `HEAD` too.
-///
-/// # Errors
-/// 404 `not_found` for an unknown path, 405 `method_not_allowed` (with `Allow`) for a
-/// known path and another method.
-pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
-    let method = match method {
-        "HEAD" => "GET",
-        other => other,
-    };
-    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    let (allow, found) = match (segments.as_slice(), method) {
-        (["health"], "GET") => return Ok(Route::Health),
-        (["health"], _) => ("GET, HEAD", None),
-        (["sessions"], "POST") => return Ok(Route::Create),
-        (["sessions"], _) => ("POST", None),
-        (["session"], "GET") => return Ok(Route::Get),
-        (["session"], "DELETE") => return Ok(Route::Delete),
-        (["session"], _) => ("GET, HEAD, DELETE", None),
-        (["session", "data"], "PUT") => return Ok(Route::SaveData),
-        (["session", "data"], "PATCH") => return Ok(Route::PatchData),
-        (["session", "data"], _) => ("PUT, PATCH", None),
-        (["session", "renew"], "POST") => return Ok(Route::Renew),
-        (["session", "renew"], _) => ("POST", None),
-        (["session", "rotate"], "POST") => return Ok(Route::Rotate),
-        (["session", "rotate"], _) => ("POST", None),
-        (["sessions", id], "GET") => return Ok(Route::Find(id)),
-        (["sessions", id], "DELETE") => return Ok(Route::Revoke(id)),
-        (["sessions", _], _) => ("GET, HEAD, DELETE", None),
-        (["users", user, "sessions"], "GET") => return Ok(Route::ListUser(user)),
-        (["users", user, "sessions"], "DELETE") => return Ok(Route::RevokeUser(user)),
-        (["users", _, "sessions"], _) => ("GET, HEAD, DELETE", None),
-        _ => ("", Some(ApiError::not_found("no such route"))),
-    };
-    Err(found.unwrap_or_else(|| ApiError::method_not_allowed(allow)))
+/// A path the API serves, as the `worker` crate's `Router` matches it. The Router picks the
+/// endpoint by path alone; the endpoint picks the route by method, so that a known path
+/// with another method is answered as every refusal is (the error envelope, with `Allow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    Sessions,
+    Session,
+    SessionData,
+    SessionRenew,
+    SessionRotate,
+    /// `/sessions/:id`.
+    SessionById,
+    /// `/users/:user/sessions`.
+    UserSessions,
+}
+
+/// The name of the one parameter a pattern has.
+pub const PARAM: &str = "p";
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 8] = [
+        Endpoint::Health,
+        Endpoint::Sessions,
+        Endpoint::Session,
+        Endpoint::SessionData,
+        Endpoint::SessionRenew,
+        Endpoint::SessionRotate,
+        Endpoint::SessionById,
+        Endpoint::UserSessions,
+    ];
+
+    /// The Router's pattern (matchit syntax; the parameter is [`PARAM`]).
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Endpoint::Health => "/health",
+            Endpoint::Sessions => "/sessions",
+            Endpoint::Session => "/session",
+            Endpoint::SessionData => "/session/data",
+            Endpoint::SessionRenew => "/session/renew",
+            Endpoint::SessionRotate => "/session/rotate",
+            Endpoint::SessionById => "/sessions/:p",
+            Endpoint::UserSessions => "/users/:p/sessions",
+        }
+    }
+
+    /// The route `method` reaches here; `param` is the path's parameter as written (a user
+    /// id still percent-encoded: the handler decodes it, and the core decides whether it
+    /// can name anything). `HEAD` reaches whatever `GET` reaches (the Worker answers it
+    /// without the body), and every `Allow` that names `GET` names `HEAD` too.
+    ///
+    /// # Errors
+    /// 405 `method_not_allowed`, with `Allow`, for a method this path does not serve.
+    pub fn route<'a>(self, method: &str, param: &'a str) -> Result<Route<'a>, ApiError> {
+        let method = match method {
+            "HEAD" => "GET",
+            other => other,
+        };
+        let (found, allow) = match (self, method) {
+            (Endpoint::Health, "GET") => (Some(Route::Health), ""),
+            (Endpoint::Health, _) => (None, "GET, HEAD"),
+            (Endpoint::Sessions, "POST") => (Some(Route::Create), ""),
+            (Endpoint::Sessions, _) => (None, "POST"),
+            (Endpoint::Session, "GET") => (Some(Route::Get), ""),
+            (Endpoint::Session, "DELETE") => (Some(Route::Delete), ""),
+            (Endpoint::Session, _) => (None, "GET, HEAD, DELETE"),
+            (Endpoint::SessionData, "PUT") => (Some(Route::SaveData), ""),
+            (Endpoint::SessionData, "PATCH") => (Some(Route::PatchData), ""),
+            (Endpoint::SessionData, _) => (None, "PUT, PATCH"),
+            (Endpoint::SessionRenew, "POST") => (Some(Route::Renew), ""),
+            (Endpoint::SessionRenew, _) => (None, "POST"),
+            (Endpoint::SessionRotate, "POST") => (Some(Route::Rotate), ""),
+            (Endpoint::SessionRotate, _) => (None, "POST"),
+            (Endpoint::SessionById, "GET") => (Some(Route::Find(param)), ""),
+            (Endpoint::SessionById, "DELETE") => (Some(Route::Revoke(param)), ""),
+            (Endpoint::SessionById, _) => (None, "GET, HEAD, DELETE"),
+            (Endpoint::UserSessions, "GET") => (Some(Route::ListUser(param)), ""),
+            (Endpoint::UserSessions, "DELETE") => (Some(Route::RevokeUser(param)), ""),
+            (Endpoint::UserSessions, _) => (None, "GET, HEAD, DELETE"),
+        };
+        found.ok_or_else(|| ApiError::method_not_allowed(allow))
+    }
 }
 
 #[cfg(test)]
@@ -83,89 +129,68 @@ mod tests {
     #[test]
     fn each_route_is_reached_by_its_method() {
         let cases = [
-            ("GET", "/health", Route::Health),
-            ("HEAD", "/health", Route::Health),
-            ("POST", "/sessions", Route::Create),
-            ("GET", "/session", Route::Get),
-            ("HEAD", "/session", Route::Get),
-            ("DELETE", "/session", Route::Delete),
-            ("PUT", "/session/data", Route::SaveData),
-            ("PATCH", "/session/data", Route::PatchData),
-            ("POST", "/session/renew", Route::Renew),
-            ("POST", "/session/rotate", Route::Rotate),
-            ("GET", "/sessions/abc", Route::Find("abc")),
-            ("HEAD", "/sessions/abc", Route::Find("abc")),
-            ("DELETE", "/sessions/abc", Route::Revoke("abc")),
-            ("GET", "/users/u%201/sessions", Route::ListUser("u%201")),
-            ("HEAD", "/users/u/sessions", Route::ListUser("u")),
-            ("DELETE", "/users/u/sessions", Route::RevokeUser("u")),
-            // An empty user id reaches the handler, which refuses it as a bad argument.
-            ("GET", "/users//sessions", Route::ListUser("")),
+            ("GET", Endpoint::Health, Route::Health),
+            ("HEAD", Endpoint::Health, Route::Health),
+            ("POST", Endpoint::Sessions, Route::Create),
+            ("GET", Endpoint::Session, Route::Get),
+            ("HEAD", Endpoint::Session, Route::Get),
+            ("DELETE", Endpoint::Session, Route::Delete),
+            ("PUT", Endpoint::SessionData, Route::SaveData),
+            ("PATCH", Endpoint::SessionData, Route::PatchData),
+            ("POST", Endpoint::SessionRenew, Route::Renew),
+            ("POST", Endpoint::SessionRotate, Route::Rotate),
+            ("GET", Endpoint::SessionById, Route::Find("abc")),
+            ("HEAD", Endpoint::SessionById, Route::Find("abc")),
+            ("DELETE", Endpoint::SessionById, Route::Revoke("abc")),
+            ("GET", Endpoint::UserSessions, Route::ListUser("abc")),
+            ("HEAD", Endpoint::UserSessions, Route::ListUser("abc")),
+            ("DELETE", Endpoint::UserSessions, Route::RevokeUser("abc")),
         ];
-        for (method, path, expected) in cases {
-            assert_eq!(route(method, path), Ok(expected), "{method} {path}");
+        for (method, endpoint, expected) in cases {
+            assert_eq!(
+                endpoint.route(method, "abc"),
+                Ok(expected),
+                "{method} {endpoint:?}"
+            );
         }
     }
 
     #[test]
     fn other_methods_get_405_with_allow() {
         let cases = [
-            ("POST", "/health", "GET, HEAD"),
-            ("OPTIONS", "/health", "GET, HEAD"),
-            ("GET", "/sessions", "POST"),
-            ("HEAD", "/sessions", "POST"),
-            ("PUT", "/sessions/abc", "GET, HEAD, DELETE"),
-            ("TRACE", "/sessions/abc", "GET, HEAD, DELETE"),
-            ("POST", "/session", "GET, HEAD, DELETE"),
-            ("PUT", "/session", "GET, HEAD, DELETE"),
-            ("GET", "/session/data", "PUT, PATCH"),
-            ("POST", "/session/data", "PUT, PATCH"),
-            ("HEAD", "/session/renew", "POST"),
-            ("PROPFIND", "/session/renew", "POST"),
-            ("GET", "/session/rotate", "POST"),
-            ("POST", "/users/u/sessions", "GET, HEAD, DELETE"),
-            ("PUT", "/users/%zz/sessions", "GET, HEAD, DELETE"),
+            ("POST", Endpoint::Health, "GET, HEAD"),
+            ("OPTIONS", Endpoint::Health, "GET, HEAD"),
+            ("GET", Endpoint::Sessions, "POST"),
+            ("HEAD", Endpoint::Sessions, "POST"),
+            ("PUT", Endpoint::SessionById, "GET, HEAD, DELETE"),
+            ("TRACE", Endpoint::SessionById, "GET, HEAD, DELETE"),
+            ("POST", Endpoint::Session, "GET, HEAD, DELETE"),
+            ("PUT", Endpoint::Session, "GET, HEAD, DELETE"),
+            ("GET", Endpoint::SessionData, "PUT, PATCH"),
+            ("POST", Endpoint::SessionData, "PUT, PATCH"),
+            ("HEAD", Endpoint::SessionRenew, "POST"),
+            ("PROPFIND", Endpoint::SessionRenew, "POST"),
+            ("GET", Endpoint::SessionRotate, "POST"),
+            ("POST", Endpoint::UserSessions, "GET, HEAD, DELETE"),
+            // Methods are case-sensitive (RFC 9110): `get` is not `GET`.
+            ("get", Endpoint::Session, "GET, HEAD, DELETE"),
         ];
-        for (method, path, allow) in cases {
-            let error = route(method, path).unwrap_err();
+        for (method, endpoint, allow) in cases {
+            let error = endpoint.route(method, "abc").unwrap_err();
             assert_eq!(
                 (error.status, error.allow),
                 (405, Some(allow)),
-                "{method} {path}"
+                "{method} {endpoint:?}"
             );
         }
     }
 
     #[test]
-    fn unknown_paths_are_404() {
-        for path in [
-            "/",
-            "/nope",
-            "/sessions/a/b/c",
-            "/health/x",
-            // The token routes of the old API, which took the credential in the URL.
-            "/sessions/a/data",
-            "/sessions/a/renew",
-            "/session/other",
-            "/session/data/x",
-            "/users",
-            "/users/u",
-            "/users/u/other",
-            "/users/u/sessions/x",
-        ] {
-            for method in ["GET", "HEAD", "PUT", "POST", "OPTIONS", "PROPFIND"] {
-                assert_eq!(
-                    route(method, path).unwrap_err().status,
-                    404,
-                    "{method} {path}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn only_health_is_public() {
-        assert!(is_public("/health"));
+    fn patterns_are_distinct_and_only_health_is_public() {
+        let patterns: std::collections::HashSet<_> =
+            Endpoint::ALL.iter().map(|e| e.pattern()).collect();
+        assert_eq!(patterns.len(), Endpoint::ALL.len());
+        assert!(is_public(Endpoint::Health.pattern()));
         for path in ["/sessions", "/session", "/", "/nope", "/health/"] {
             assert!(!is_public(path), "{path}");
         }

@@ -1,11 +1,18 @@
-//! The Worker's entry points (`handleFetch`, `handleScheduled`, called by `worker/index.js`)
-//! and the JS I/O they need: env, headers, the body stream, responses, log lines.
+//! The Worker's entry points on the `worker` crate (workers-rs): `#[event(fetch)]` and
+//! `#[event(scheduled)]`, called by `worker/index.js`, with its `Router`, `Env`, `Request`
+//! and `Response`. The session rules and the D1 store are the crate's own, as for the npm
+//! package: workers-rs serves the HTTP side only.
 
-use js_sys::{Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_util::StreamExt;
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, ReadableStreamDefaultReader, Request, Response, ResponseInit, Url};
+use worker::{
+    event, ByteStream, Context, Env, Headers, Request, Response, RouteContext, Router,
+    ScheduleContext, ScheduledEvent,
+};
 
 use super::auth::authorize;
 use super::error::ApiError;
@@ -14,7 +21,7 @@ use super::request::{
     create_args, declared_too_large, decode_segment, etag, if_match, is_media, rotate_args,
     session_token, CREATE_BODY_OVERHEAD, JSON, MERGE_PATCH, ROTATE_BODY_LIMIT, SESSION_TOKEN,
 };
-use super::route::{is_public, route, Route};
+use super::route::{is_public, Endpoint, Route, PARAM};
 use crate::config::{Config, ConfigInput};
 use crate::error::Error;
 use crate::json::{self, Times};
@@ -68,15 +75,17 @@ fn health() -> Reply {
     Reply::json(200, r#"{"status":"ok"}"#.to_owned())
 }
 
-/// Answers one request. Never rejects: every failure is an `ApiError` response, and one
-/// with a detail for the operator also writes a log line.
-#[wasm_bindgen(js_name = handleFetch)]
-pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
+/// Answers one request. Never fails: every failure is an `ApiError` response, and one with
+/// a detail for the operator also writes a log line.
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    // The method as sent: the crate's `Method` reads an unknown method as GET.
+    let method = request.inner().method();
     // A HEAD answer has GET's status and headers and no body. workerd drops a body on HEAD
     // itself, but only on the wire: the Response a caller of this module gets is ours.
-    let head = request.method() == "HEAD";
-    match serve(&request, &env).await {
-        Ok(reply) => respond(reply.status, reply.body.as_deref(), head, |h| {
+    let head = method == "HEAD";
+    Ok(match serve(request, env, method).await {
+        Ok(reply) => respond(reply.status, reply.body, head, |h| {
             if let Some(location) = &reply.location {
                 let _ = h.set("Location", location);
             }
@@ -88,7 +97,8 @@ pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
             if let Some(line) = error.log_line() {
                 log(&line);
             }
-            respond(error.status, Some(&error.body()), head, |h| {
+            let body = Some(error.body());
+            respond(error.status, body, head, |h| {
                 if let Some(allow) = error.allow {
                     let _ = h.set("Allow", allow);
                 }
@@ -97,12 +107,12 @@ pub async fn handle_fetch(request: Request, env: JsValue) -> Response {
                 }
             })
         }
-    }
+    })
 }
 
 /// The cron trigger: removes expired sessions in bounded batches and logs how many.
-#[wasm_bindgen(js_name = handleScheduled)]
-pub async fn handle_scheduled(env: JsValue) {
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let manager = match manager_from(&env) {
         Ok(manager) => manager,
         Err(error) => return log(&purge_line(0, Some(&error))),
@@ -134,29 +144,58 @@ fn purge_line(removed: u32, error: Option<&ApiError>) -> String {
         .to_string()
 }
 
-async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
-    let url = Url::new(&request.url()).map_err(|_| ApiError::not_found("unreadable URL"))?;
-    let path = url.pathname();
-    if is_public(&path) {
-        route(&request.method(), &path)?;
+/// What a handler answered, handed back out of the Router: the answer is written once, in
+/// [`fetch`], for every route alike.
+type Answer = Rc<RefCell<Option<Result<Reply, ApiError>>>>;
+
+async fn serve(request: Request, env: Env, method: String) -> Result<Reply, ApiError> {
+    if !is_public(&request.path()) {
+        let bearer = request.headers().get("authorization").ok().flatten();
+        authorize(secret(&env, "API_TOKEN").as_deref(), bearer.as_deref())?;
+    }
+    let answer = Answer::default();
+    let method = method.as_str();
+    let router =
+        Endpoint::ALL
+            .into_iter()
+            .fold(Router::with_data(answer.clone()), |router, endpoint| {
+                router.on_async(endpoint.pattern(), move |request, ctx| async move {
+                    let answered = handle(endpoint, method, request, &ctx).await;
+                    ctx.data.replace(Some(answered));
+                    Response::empty()
+                })
+            });
+    // The Router answers by itself only when no pattern matches the path (its plain 404):
+    // then nothing was handed back, and the answer is ours.
+    let _ = router.run(request, env).await;
+    answer
+        .take()
+        .unwrap_or_else(|| Err(ApiError::not_found("no such route")))
+}
+
+async fn handle(
+    endpoint: Endpoint,
+    method: &str,
+    mut request: Request,
+    ctx: &RouteContext<Answer>,
+) -> Result<Reply, ApiError> {
+    let param = ctx.param(PARAM).map_or("", String::as_str);
+    let route = endpoint.route(method, param)?;
+    if route == Route::Health {
         return Ok(health());
     }
-    let headers = request.headers();
-    authorize(
-        string_binding(env, "API_TOKEN").as_deref(),
-        header(&headers, "authorization").as_deref(),
-    )?;
-    let route = route(&request.method(), &path)?;
+    let headers = request.headers().clone();
+    let header = |name: &str| headers.get(name).ok().flatten();
     // Each session route asks for it first, before reading a body or asking D1. The value
     // is a credential: it is handed to the core and never logged nor echoed.
-    let token = || session_token(header(&headers, SESSION_TOKEN)).map(Arg::Given);
-    let manager = manager_from(env)?;
+    let token = || session_token(header(SESSION_TOKEN)).map(Arg::Given);
+    let manager = manager_from(&ctx.env)?;
     let limit = manager.config().max_data_bytes;
     match route {
         Route::Health => Ok(health()),
         Route::Create => {
-            let body =
-                read_body(request, &headers, limit + CREATE_BODY_OVERHEAD, true, JSON).await?;
+            let limit = limit + CREATE_BODY_OVERHEAD;
+            let body = read_body(&mut request, &headers, limit, true, JSON).await?;
             let (user_id, data) = create_args(&body)?;
             let created = settle(drive(manager.create(user_id, data)).await)?;
             Ok(Reply {
@@ -171,8 +210,8 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         },
         Route::SaveData => {
             let token = token()?;
-            let expected = Arg::Given(if_match(header(&headers, "if-match").as_deref())?);
-            let body = read_body(request, &headers, limit, false, JSON).await?;
+            let expected = Arg::Given(if_match(header("if-match").as_deref())?);
+            let body = read_body(&mut request, &headers, limit, false, JSON).await?;
             match settle(drive(manager.save(token, DataArg::Json(body), expected)).await)? {
                 Some(session) => Ok(Reply::session(&session)),
                 None => Err(ApiError::token_not_found()),
@@ -182,12 +221,12 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
             let token = token()?;
             // A patch of independent keys needs no version check; one sent anyway is refused
             // rather than ignored, so a client relying on it never gets an unchecked write.
-            if if_match(header(&headers, "if-match").as_deref())?.is_some() {
+            if if_match(header("if-match").as_deref())?.is_some() {
                 return Err(ApiError::from(Error::InvalidArgument(
                     "PATCH takes no If-Match: use PUT with If-Match for a checked write".to_owned(),
                 )));
             }
-            let body = read_body(request, &headers, limit, false, MERGE_PATCH).await?;
+            let body = read_body(&mut request, &headers, limit, false, MERGE_PATCH).await?;
             match settle(drive(manager.patch(token, DataArg::Json(body), true)).await)? {
                 Some(session) => Ok(Reply::session(&session)),
                 None => Err(ApiError::token_not_found()),
@@ -204,7 +243,7 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         }
         Route::Rotate => {
             let token = token()?;
-            let body = read_body(request, &headers, ROTATE_BODY_LIMIT, true, JSON).await?;
+            let body = read_body(&mut request, &headers, ROTATE_BODY_LIMIT, true, JSON).await?;
             let user_id = rotate_args(&body)?;
             match settle(drive(manager.rotate(token, user_id)).await)? {
                 Some(rotation) => Ok(Reply::json(200, json::rotation(&rotation, Times::Iso))),
@@ -233,8 +272,13 @@ async fn serve(request: &Request, env: &JsValue) -> Result<Reply, ApiError> {
         Route::RevokeUser(user) => {
             let user = Arg::Given(Some(decode_segment(user)?));
             // The query's own decoding (`+` is a space there), as any client encodes it.
-            let except = Arg::Given(url.search_params().get("except"));
-            let revoked = settle(drive(manager.revoke_user(user, except)).await)?;
+            let url = request.inner().url();
+            let query = url.split_once('?').map_or("", |(_, query)| query);
+            let query = query.split('#').next().unwrap_or_default();
+            let except = form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "except")
+                .map(|(_, value)| value.into_owned());
+            let revoked = settle(drive(manager.revoke_user(user, Arg::Given(except))).await)?;
             Ok(Reply::json(200, render::revoked(revoked)))
         }
     }
@@ -250,7 +294,8 @@ fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
     outcome.result.map_err(ApiError::from)
 }
 
-fn manager_from(env: &JsValue) -> Result<Manager<D1Store>, ApiError> {
+fn manager_from(env: &Env) -> Result<Manager<D1Store>, ApiError> {
+    // The binding as it is: the store makes its own calls (src/store/d1), not the crate's.
     let db = Reflect::get(env, &"DB".into()).unwrap_or(JsValue::UNDEFINED);
     let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
     if !has_prepare {
@@ -272,44 +317,57 @@ fn manager_from(env: &JsValue) -> Result<Manager<D1Store>, ApiError> {
     Ok(Manager::new(store, config))
 }
 
-/// A var that holds a number (wrangler's `[vars]` are strings); `None` when it is not set.
-fn number_var(env: &JsValue, name: &'static str) -> Result<Option<f64>, ApiError> {
-    match Reflect::get(env, &name.into()) {
-        Ok(v) if v.is_undefined() => Ok(None),
-        Ok(v) => v
-            .as_f64()
-            .or_else(|| v.as_string().and_then(|s| s.trim().parse().ok()))
-            .map(Some)
-            .ok_or_else(|| ApiError::not_configured(format!("{name} must be a number"))),
-        Err(_) => Ok(None),
+/// Whether `env` has `name` set to anything but `undefined` or `null`. The crate's typed
+/// getters tell a binding's type by its constructor, which `null` has not: asked about one,
+/// the JS exception would unwind through wasm.
+fn is_set(env: &Env, name: &str) -> bool {
+    Reflect::get(env, &name.into()).is_ok_and(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// A secret (or a var holding one) as text; `None` when it is not set or not a string.
+fn secret(env: &Env, name: &str) -> Option<String> {
+    is_set(env, name)
+        .then(|| env.secret(name).ok())
+        .flatten()
+        .map(|s| s.to_string())
+}
+
+/// A var that holds a number: a string in `[vars]` (`"3600"`), or a TOML number, which
+/// reaches the Worker as a JS number; `None` when it is not set.
+fn number_var(env: &Env, name: &'static str) -> Result<Option<f64>, ApiError> {
+    if !is_set(env, name) {
+        return Ok(None);
     }
-}
-
-fn string_binding(env: &JsValue, name: &str) -> Option<String> {
-    Reflect::get(env, &name.into()).ok()?.as_string()
-}
-
-fn header(headers: &Headers, name: &str) -> Option<String> {
-    headers.get(name).ok().flatten()
+    let number = match env.var(name) {
+        Ok(text) => text.to_string().trim().parse().ok(),
+        Err(_) => Reflect::get(env, &name.into())
+            .ok()
+            .and_then(|v| v.as_f64()),
+    };
+    number
+        .map(Some)
+        .ok_or_else(|| ApiError::not_configured(format!("{name} must be a number")))
 }
 
 /// The body as text, refusing (413) as soon as it is known to exceed `limit`: from
 /// `Content-Length` before reading, or from the bytes read so far, so no more than `limit`
 /// bytes are ever held.
 async fn read_body(
-    request: &Request,
+    request: &mut Request,
     headers: &Headers,
     limit: usize,
     may_be_empty: bool,
     media: &str,
 ) -> Result<String, ApiError> {
-    let Some(stream) = request.body() else {
+    // The crate answers a request with no body with an error; that is all it can mean here.
+    let Ok(stream) = request.stream() else {
         return match may_be_empty {
             true => Ok(String::new()),
             false => Err(ApiError::unsupported_media_type(media)),
         };
     };
-    let content_type = header(headers, "content-type");
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let content_type = header("content-type");
     if !is_media(content_type.as_deref(), media) {
         // `curl -X POST` with no data sends no content type, and workerd hands the Worker
         // an empty stream rather than no body: an empty create body is still welcome.
@@ -319,36 +377,23 @@ async fn read_body(
             false => Err(ApiError::unsupported_media_type(media)),
         };
     }
-    if declared_too_large(header(headers, "content-length").as_deref(), limit) {
+    if declared_too_large(header("content-length").as_deref(), limit) {
         return Err(ApiError::payload_too_large(limit));
     }
     let bytes = read_bytes(stream, limit).await?;
     String::from_utf8(bytes).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))
 }
 
-/// The bytes of a body stream, refusing (413) as soon as they are over `limit`.
-async fn read_bytes(stream: web_sys::ReadableStream, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let unreadable = |_| ApiError::invalid_json("the body could not be read");
+/// The bytes of a body stream, refusing (413) as soon as they are over `limit`. Dropping
+/// the stream cancels it, which stops the upload.
+async fn read_bytes(mut stream: ByteStream, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-        if Reflect::get(&chunk, &"done".into()).map_or(true, |d| d.is_truthy()) {
-            break;
-        }
-        let value = Reflect::get(&chunk, &"value".into()).map_err(unreadable)?;
-        let value = value.dyn_into::<Uint8Array>().map_err(unreadable)?;
-        let len = value.length() as usize;
-        if bytes.len() + len > limit {
-            // Stop the upload; the answer does not depend on whether cancelling worked.
-            let _ = reader.cancel();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::invalid_json("the body could not be read"))?;
+        if bytes.len() + chunk.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
-        let start = bytes.len();
-        bytes.resize(start + len, 0);
-        if let Some(tail) = bytes.get_mut(start..) {
-            value.copy_to(tail);
-        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
 }
@@ -357,28 +402,27 @@ async fn read_bytes(stream: web_sys::ReadableStream, limit: usize) -> Result<Vec
 /// for HEAD, the same status and headers with no body.
 fn respond(
     status: u16,
-    body: Option<&str>,
+    body: Option<String>,
     head: bool,
     headers: impl FnOnce(&Headers),
 ) -> Response {
-    let init = ResponseInit::new();
-    init.set_status(status);
-    if let Ok(h) = Headers::new() {
-        if body.is_some() {
-            let _ = h.set("Content-Type", "application/json");
-        }
-        // Every answer is one session's state, and two carry its token: no cache, shared or
-        // private, may keep one.
-        let _ = h.set("Cache-Control", "no-store");
-        headers(&h);
-        init.set_headers(&h);
+    let h = Headers::new();
+    if body.is_some() {
+        let _ = h.set("Content-Type", "application/json");
     }
-    let body = body.filter(|_| !head);
-    Response::new_with_opt_str_and_init(body, &init)
-        .or_else(|_| Response::new_with_opt_str_and_init(None, &init))
-        .unwrap_or_else(|_| Response::error())
+    // Every answer is one session's state, and two carry its token: no cache, shared or
+    // private, may keep one.
+    let _ = h.set("Cache-Control", "no-store");
+    headers(&h);
+    let response = match body.filter(|_| !head) {
+        Some(body) => Response::from_bytes(body.into_bytes()),
+        None => Response::empty(),
+    };
+    // Neither constructor can fail for a byte body; the fallback keeps that a non-issue.
+    let response = response.unwrap_or_else(|_| Response::builder().empty());
+    response.with_status(status).with_headers(h)
 }
 
 fn log(line: &str) {
-    web_sys::console::log_1(&line.into());
+    worker::console_log!("{line}");
 }
