@@ -4,6 +4,7 @@
 // protocol with the core is described in src/npm.rs.
 import * as core from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
+import { date, rotation, same, session, sessions, toJson } from "./values.js";
 
 // Bundlers for Workers (wrangler's CompiledWasm rule) hand us a compiled module, so the
 // instance is ready synchronously at import time: no init call for the user.
@@ -34,14 +35,9 @@ const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [nam
 // The core numbers its operations; the names are its manager's methods.
 const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name, i) => [name, i]));
 
-const same = (value) => value;
 // updateSessionData's attempts after the first, by default and at most.
 const DEFAULT_RETRIES = 5;
 const MAX_RETRIES = 100;
-const date = (ms) => (ms === null ? null : new Date(ms));
-const session = (s) => s && { ...s, createdAt: new Date(s.createdAt), expiresAt: new Date(s.expiresAt) };
-const rotation = (r) => r && { ...r, expiresAt: new Date(r.expiresAt) };
-const sessions = (list) => list.map(session);
 
 /** The Error a caller catches: name "SessionError" and the stable `code`. */
 export class SessionError extends Error {
@@ -78,30 +74,6 @@ function configure(db, options) {
     throw name === "TypeError" ? new TypeError(message) : new RangeError(message);
   }
   return checked;
-}
-
-/**
- * Session data as the core takes it: its JSON text by the engine's own JSON.stringify,
- * `undefined` when absent, or `{ error }` when it has no JSON form. Made here, not in wasm:
- * an exception caught inside wasm costs a slot of wasm-bindgen's externref table that is
- * never given back, and data that will not serialise is an ordinary caller mistake.
- */
-function toJson(data) {
-  if (data === undefined) return undefined;
-  try {
-    return JSON.stringify(data) ?? { error: `${typeof data} has no JSON form` };
-  } catch (e) {
-    return { error: reason(e) };
-  }
-}
-
-/** Why `e` was thrown, as text, whatever `e` is (its getters may throw too). */
-function reason(e) {
-  try {
-    return String(e instanceof Error ? e.message : e);
-  } catch {
-    return "an error with no readable message";
-  }
 }
 
 /**

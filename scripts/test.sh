@@ -35,3 +35,7 @@ node --test tests/consumer/smoke.mjs tests/consumer/cli.mjs tests/consumer/newpr
 echo "== the Worker: HTTP API in workerd"
 bash scripts/build.sh --worker
 vitest run --config tests/http/vitest.config.js
+
+echo "== the Worker's RPC service: a caller Worker bound to it, in workerd"
+vitest run --config tests/rpc/vitest.config.js
+node --test tests/rpc/two-workers.mjs

@@ -5,6 +5,9 @@
 //! the D1 store, `npm` the npm package's surface and `http` the Worker's; they exist only
 //! on wasm.
 
+// The operations under the npm API's names, for the npm surface and the Worker's RPC.
+#[cfg(all(target_arch = "wasm32", not(feature = "store-suite")))]
+pub mod calls;
 pub mod config;
 pub mod error;
 pub mod events;

@@ -21,10 +21,10 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
+use crate::calls::{self, args::token_arg, args::user_id_arg, Answer};
 use crate::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
 use crate::error::Error;
 use crate::events::{self, Event};
@@ -33,12 +33,9 @@ use crate::jsval::bounded_string;
 use crate::manager::{initialized, Manager, Operation, Outcome};
 use crate::store::d1::{statements_kept, table_handle, D1Store};
 use crate::wait::{Stalled, Step, Task};
-use args::{
-    config_from, data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_arg,
-    ConfigRefusal,
-};
+use options::{config_from, ConfigRefusal};
 
-mod args;
+mod options;
 
 /// The signal names in the core's order: a manager's set of heard types is a bit mask
 /// over this list (see [`outcome_to_js`]).
@@ -90,30 +87,9 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
     ))
 }
 
-/// The operation names in the core's order: the wrapper names an operation to [`start`]
-/// by its index here.
-#[wasm_bindgen(js_name = operationNames)]
-pub fn operation_names() -> String {
-    json::to_text(&Operation::ALL.map(Operation::name))
-}
-
-/// Starts an operation (its index in [`operation_names`]) for the manager whose binding and
-/// checked options these are; answers its handle, for [`step`]. `a` and `b` are its
-/// arguments, and its value when it finishes:
-/// - create (user id, data): the new session with its token;
-/// - get (token, whether to answer the whole session): the session or only its data,
-///   `null` when not found;
-/// - save (token, data, options with `ifVersion`): `true` when saved, `false` when not
-///   found;
-/// - patch (token, merge patch): `true` when applied, `false` when not found;
-/// - renew (token): the new expiry (epoch ms), `null` when not found;
-/// - rotate (token, options with `userId`): `{id, token, userId, expiresAt}`, `null` when
-///   not found;
-/// - delete (token), revoke (public id): `true` when a live session was removed;
-/// - find (public id): `{id, userId, createdAt, expiresAt}`, `null` when not found;
-/// - listUser (user id): a list of those, newest first;
-/// - revokeUser (user id, options with `except`): how many sessions were removed;
-/// - purge (limit): how many expired sessions were removed.
+/// Starts an operation (its index in [`calls::operation_names`]) for the manager whose
+/// binding and checked options these are; answers its handle, for [`step`]. `a`, `b` and
+/// `c` are its arguments, as [`calls::call`] lists them with each operation's value.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn start(
@@ -139,117 +115,13 @@ pub fn start(
     );
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         let error = Error::Internal(format!("no operation {operation}"));
-        return begin(Operation::Purge, async move { Err(error) });
+        return begin(Operation::Purge, async move { Outcome::failed(error) });
     };
-    let json = |text: String| Answer::Json(text);
-    match operation {
-        Operation::Create => {
-            let user_id = user_id_arg(&a);
-            let data = data_arg(&b, setup.max_bytes());
-            begin(operation, async move {
-                let outcome = setup.manager()?.create(user_id, data).await;
-                Ok(outcome.map(|c| json(json::created(&c, Times::Millis))))
-            })
-        }
-        Operation::Get => {
-            let token = token_arg(&a);
-            let whole = b.is_truthy();
-            begin(operation, async move {
-                let outcome = setup.manager()?.get(token).await;
-                Ok(outcome.map(|found| match found {
-                    Some(s) if whole => json(json::session(&s, Times::Millis)),
-                    Some(s) => json(s.data.json().to_owned()),
-                    None => Answer::Null,
-                }))
-            })
-        }
-        Operation::Save => {
-            let token = token_arg(&a);
-            let data = data_arg(&b, setup.max_bytes());
-            let if_version = version_arg(&c);
-            begin(operation, async move {
-                let outcome = setup.manager()?.save(token, data, if_version).await;
-                Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
-            })
-        }
-        Operation::Patch => {
-            let token = token_arg(&a);
-            let patch = data_arg(&b, setup.max_bytes());
-            begin(operation, async move {
-                let outcome = setup.manager()?.patch(token, patch, false).await;
-                Ok(outcome.map(|saved| Answer::Bool(saved.is_some())))
-            })
-        }
-        Operation::Renew => {
-            let token = token_arg(&a);
-            begin(operation, async move {
-                let outcome = setup.manager()?.renew(token).await;
-                Ok(outcome.map(Answer::time))
-            })
-        }
-        Operation::Rotate => {
-            let token = token_arg(&a);
-            let user_id = option_arg(&b, "userId");
-            begin(operation, async move {
-                let outcome = setup.manager()?.rotate(token, user_id).await;
-                Ok(outcome.map(|r| match r {
-                    Some(r) => json(json::rotation(&r, Times::Millis)),
-                    None => Answer::Null,
-                }))
-            })
-        }
-        Operation::Delete => {
-            let token = token_arg(&a);
-            begin(operation, async move {
-                let outcome = setup.manager()?.delete(token).await;
-                Ok(outcome.map(Answer::Bool))
-            })
-        }
-        Operation::Find => {
-            let id = token_arg(&a);
-            begin(operation, async move {
-                let outcome = setup.manager()?.find(id).await;
-                Ok(outcome.map(|found| match found {
-                    Some(s) => json(json::listed(&s, Times::Millis)),
-                    None => Answer::Null,
-                }))
-            })
-        }
-        Operation::Revoke => {
-            let id = token_arg(&a);
-            begin(operation, async move {
-                let outcome = setup.manager()?.revoke(id).await;
-                Ok(outcome.map(Answer::Bool))
-            })
-        }
-        Operation::ListUser => {
-            let user_id = user_id_arg(&a);
-            begin(operation, async move {
-                let outcome = setup.manager()?.list_user(user_id).await;
-                Ok(outcome.map(|list| json(json::listed_all(&list, Times::Millis))))
-            })
-        }
-        Operation::RevokeUser => {
-            let user_id = user_id_arg(&a);
-            let except = option_arg(&b, "except");
-            begin(operation, async move {
-                let outcome = setup.manager()?.revoke_user(user_id, except).await;
-                Ok(outcome.map(|n| Answer::Number(n.into())))
-            })
-        }
-        Operation::Purge => {
-            let limit = purge_limit(&a);
-            begin(operation, async move {
-                let manager = setup.manager()?;
-                let result = match limit {
-                    Ok(limit) => manager.purge_expired(limit).await,
-                    Err(e) => Err(e),
-                };
-                let events = vec![];
-                Ok(Outcome { result, events }.map(|n| Answer::Number(n.into())))
-            })
-        }
-    }
+    let max_bytes = setup.max_bytes();
+    begin(
+        operation,
+        calls::call(operation, setup.manager(), max_bytes, [a, b, c]),
+    )
 }
 
 /// Runs operation `handle` until it finishes or waits on a D1 promise; see the module's
@@ -359,19 +231,12 @@ struct Running {
     operation: Operation,
 }
 
-/// Starts `future` as an operation; its handle. A setup that failed (options not from
-/// `configure`) ends the operation with its failure signal at the first step.
-fn begin(
-    operation: Operation,
-    future: impl Future<Output = Result<Outcome<Answer>, Error>> + 'static,
-) -> u32 {
-    let task = Task::new(async move {
-        match future.await {
-            Ok(outcome) => outcome,
-            Err(error) => operation.failed(None, error),
-        }
-    });
-    let running = Running { task, operation };
+/// Starts `future` as an operation; its handle.
+fn begin(operation: Operation, future: impl Future<Output = Outcome<Answer>> + 'static) -> u32 {
+    let running = Running {
+        task: Task::new(future),
+        operation,
+    };
     OPERATIONS.with(|ops| ops.borrow_mut().insert(running))
 }
 
@@ -442,43 +307,6 @@ fn is_heard(event: &Event, heard: u32) -> bool {
         .iter()
         .position(|name| *name == event.name())
         .is_some_and(|bit| heard & (1 << bit) != 0)
-}
-
-/// An operation's value as it crosses to JS: a primitive as is, an object as JSON text
-/// (times as epoch milliseconds, which the wrapper makes `Date`s).
-enum Answer {
-    Bool(bool),
-    Number(f64),
-    Null,
-    Json(String),
-}
-
-impl Answer {
-    fn time(t: Option<DateTime<Utc>>) -> Self {
-        t.map_or(
-            Answer::Null,
-            |t| Answer::Number(t.timestamp_millis() as f64),
-        )
-    }
-
-    /// The value itself, for a primitive.
-    fn primitive(&self) -> Option<JsValue> {
-        match self {
-            Answer::Bool(b) => Some((*b).into()),
-            Answer::Number(n) => Some((*n).into()),
-            Answer::Null => Some(JsValue::NULL),
-            Answer::Json(_) => None,
-        }
-    }
-
-    fn into_json(self) -> String {
-        match self {
-            Answer::Bool(b) => b.to_string(),
-            Answer::Number(n) => json::to_text(&n),
-            Answer::Null => "null".to_owned(),
-            Answer::Json(text) => text,
-        }
-    }
 }
 
 fn events_json(events: &[&Event]) -> String {

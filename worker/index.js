@@ -2,12 +2,23 @@
 // points (`#[event(fetch)]`, `#[event(scheduled)]` in src/http/worker.rs). A trap
 // in the core (with panic=abort, a Rust panic is `unreachable`) ends only the calls running
 // in that instance, each with a 500, and the next call gets a fresh instance.
-import { __wbg_reset_state, initSync, fetch as handleFetch, scheduled as handleScheduled } from "./pkg/d1_session_manager.js";
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { date, rotation, same, session, sessions, toJson } from "../js/values.js";
+import {
+  __wbg_reset_state,
+  initSync,
+  fetch as handleFetch,
+  operationNames,
+  rpc,
+  scheduled as handleScheduled,
+} from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
 initSync({ module: wasmModule });
 
 const INTERNAL = JSON.stringify({ error: { code: "internal", message: "internal error" } });
+// The core numbers its operations; the names are the npm manager's.
+const OPERATION = Object.fromEntries(JSON.parse(operationNames()).map((name, i) => [name, i]));
 
 /** How to end each call into wasm that has not settled, should the instance trap. */
 const running = new Set();
@@ -78,3 +89,74 @@ export default {
     ctx.waitUntil(contained(() => handleScheduled(controller, env, ctx), () => undefined));
   },
 };
+
+/**
+ * One RPC method: the core's operation, its value converted as the npm package converts it
+ * (times as Dates). A failure rejects with an Error whose message starts with the stable
+ * code and a colon: RPC keeps only an error's name and message.
+ */
+async function call(env, operation, convert, a, b, c) {
+  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c), () => INTERNAL));
+  if (answer.error) throw new Error(`${answer.error.code}: ${answer.error.message}`);
+  return convert(answer.value);
+}
+
+/**
+ * The session service for other Workers, through a service binding
+ * (`entrypoint = "SessionService"`): the npm API's methods, names, arguments and results,
+ * but `updateSessionData`, whose function cannot cross RPC. A service binding is not
+ * reachable from the Internet, so no bearer token is asked.
+ */
+export class SessionService extends WorkerEntrypoint {
+  createSession(userId, data) {
+    return call(this.env, "create", session, userId, toJson(data));
+  }
+
+  getSession(token) {
+    return call(this.env, "get", session, token, true);
+  }
+
+  getSessionData(token) {
+    return call(this.env, "get", same, token, false);
+  }
+
+  saveSessionData(token, data, options) {
+    return call(this.env, "save", same, token, toJson(data), options);
+  }
+
+  patchSessionData(token, patch) {
+    return call(this.env, "patch", same, token, toJson(patch));
+  }
+
+  renewSession(token) {
+    return call(this.env, "renew", date, token);
+  }
+
+  rotateSession(token, options) {
+    return call(this.env, "rotate", rotation, token, options);
+  }
+
+  deleteSession(token) {
+    return call(this.env, "delete", same, token);
+  }
+
+  findSession(id) {
+    return call(this.env, "find", session, id);
+  }
+
+  revokeSession(id) {
+    return call(this.env, "revoke", same, id);
+  }
+
+  listUserSessions(userId) {
+    return call(this.env, "listUser", sessions, userId);
+  }
+
+  revokeUserSessions(userId, options) {
+    return call(this.env, "revokeUser", same, userId, options);
+  }
+
+  purgeExpired(limit) {
+    return call(this.env, "purge", same, limit);
+  }
+}

@@ -286,7 +286,7 @@ async fn handle(
 
 /// Logs the outcome's signals (the audit trail `wrangler tail` shows), then hands over its
 /// result. A stalled operation is a bug in this crate, so it answers 500 `internal`.
-fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
+pub(super) fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
     let outcome = outcome?;
     for event in &outcome.events {
         log(&render::log_line(event));
@@ -294,7 +294,7 @@ fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
     outcome.result.map_err(ApiError::from)
 }
 
-fn manager_from(env: &Env) -> Result<Manager<D1Store>, ApiError> {
+pub(super) fn manager_from(env: &Env) -> Result<Manager<D1Store>, ApiError> {
     // The binding as it is: the store makes its own calls (src/store/d1), not the crate's.
     let db = Reflect::get(env, &"DB".into()).unwrap_or(JsValue::UNDEFINED);
     let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
@@ -423,6 +423,6 @@ fn respond(
     response.with_status(status).with_headers(h)
 }
 
-fn log(line: &str) {
+pub(super) fn log(line: &str) {
     worker::console_log!("{line}");
 }

@@ -1,13 +1,12 @@
-//! The npm surface's arguments: each JS value a caller passes, checked and bounded before
-//! anything of it is copied into wasm, as the core's argument types. A value of the wrong
-//! type is shown by its type alone; nothing here lets a caller's exception unwind through
-//! wasm.
+//! The arguments of the operations both JS surfaces offer (the npm package and the Worker's
+//! RPC service): each JS value a caller passes, checked and bounded before anything of it is
+//! copied into wasm, as the core's argument types. A value of the wrong type is shown by its
+//! type alone; nothing here lets a caller's exception unwind through wasm.
 
-use js_sys::{JsString, Reflect};
+use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::config::{Config, ConfigInput};
 use crate::error::Error;
 use crate::jsval::{bounded_string, field, field_or_throw, text, well_formed, Threw};
 use crate::manager::{Arg, DataArg};
@@ -34,78 +33,6 @@ pub fn purge_limit(limit: &JsValue) -> Result<u32, Error> {
         _ => Err(Error::InvalidArgument(format!(
             "limit must be a whole number from 1 to {MAX_PURGE_BATCH}"
         ))),
-    }
-}
-
-pub fn config_from(options: &JsValue) -> Result<Config, ConfigRefusal> {
-    if options.is_undefined() || options.is_null() {
-        return Config::from_input(ConfigInput::default())
-            .map_err(|e| ConfigRefusal::range_error(e.to_string()));
-    }
-    if !options.is_object() {
-        return Err(ConfigRefusal::type_error("options must be an object"));
-    }
-    // A getter or Proxy trap that throws is the caller's bug; it becomes a TypeError here,
-    // never the caller's own exception thrown through the core. (Read through a `catch`
-    // import, which keeps a table slot per throw: only a hostile caller pays it, and only
-    // when constructing.)
-    let get = |key: &str| {
-        Reflect::get(options, &key.into())
-            .map_err(|_| ConfigRefusal::type_error(format!("options.{key} could not be read")))
-    };
-    let number = |key: &str| -> Result<Option<f64>, ConfigRefusal> {
-        let value = get(key)?;
-        match value.as_f64() {
-            _ if value.is_undefined() => Ok(None),
-            Some(n) => Ok(Some(n)),
-            None => Err(ConfigRefusal::type_error(format!("{key} must be a number"))),
-        }
-    };
-    let rolling = match get("rolling")? {
-        v if v.is_undefined() => None,
-        v => Some(
-            v.as_bool()
-                .ok_or_else(|| ConfigRefusal::type_error("rolling must be a boolean"))?,
-        ),
-    };
-    let table_name = match get("tableName")? {
-        v if v.is_undefined() => None,
-        // Longer than any valid name, so it is refused without being copied whole.
-        v => Some(
-            bounded_string(&v, 65)
-                .ok_or_else(|| ConfigRefusal::type_error("tableName must be a string"))?,
-        ),
-    };
-    let input = ConfigInput {
-        timeout_secs: number("timeout")?,
-        absolute_timeout_secs: number("absoluteTimeout")?,
-        rolling,
-        max_data_bytes: number("maxDataBytes")?,
-        table_name,
-        operation_timeout_ms: number("operationTimeout")?,
-    };
-    Config::from_input(input).map_err(|e| ConfigRefusal::range_error(e.to_string()))
-}
-
-/// Why options were refused: the name of the JS error the wrapper throws, and its message.
-pub struct ConfigRefusal {
-    pub name: &'static str,
-    pub message: String,
-}
-
-impl ConfigRefusal {
-    pub fn type_error(message: impl Into<String>) -> Self {
-        ConfigRefusal {
-            name: "TypeError",
-            message: message.into(),
-        }
-    }
-
-    pub fn range_error(message: impl Into<String>) -> Self {
-        ConfigRefusal {
-            name: "RangeError",
-            message: message.into(),
-        }
     }
 }
 

@@ -1,0 +1,153 @@
+//! The operations both JS surfaces offer under the npm API's names: the npm package's
+//! `SessionManager` (through `npm`) and the Worker's RPC service (through `http::rpc`).
+//! Each reads its arguments from JS values ([`args`]) and answers a value ready to cross
+//! back ([`Answer`]); every rule is the manager's.
+
+use chrono::{DateTime, Utc};
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+use crate::json::{self, Times};
+use crate::manager::{Manager, Operation, Outcome};
+use crate::store::d1::D1Store;
+use args::{data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_arg};
+
+pub mod args;
+
+/// The operation names in the core's order: a JS surface names an operation by its index
+/// here.
+#[wasm_bindgen(js_name = operationNames)]
+pub fn operation_names() -> String {
+    json::to_text(&Operation::ALL.map(Operation::name))
+}
+
+/// Runs `operation` on `manager` with the JS arguments `a`, `b` and `c`:
+/// - create (user id, data): the new session with its token;
+/// - get (token, whether to answer the whole session): the session or only its data,
+///   `null` when not found;
+/// - save (token, data, options with `ifVersion`): `true` when saved, `false` when not
+///   found;
+/// - patch (token, merge patch): `true` when applied, `false` when not found;
+/// - renew (token): the new expiry (epoch ms), `null` when not found;
+/// - rotate (token, options with `userId`): `{id, token, userId, expiresAt}`, `null` when
+///   not found;
+/// - delete (token), revoke (public id): `true` when a live session was removed;
+/// - find (public id): `{id, userId, createdAt, expiresAt}`, `null` when not found;
+/// - listUser (user id): a list of those, newest first;
+/// - revokeUser (user id, options with `except`): how many sessions were removed;
+/// - purge (limit): how many expired sessions were removed.
+///
+/// Data is read as at most `max_bytes`; a `manager` that could not be made ends the
+/// operation with its failure signal.
+pub async fn call(
+    operation: Operation,
+    manager: Result<Manager<D1Store>, Error>,
+    max_bytes: usize,
+    [a, b, c]: [JsValue; 3],
+) -> Outcome<Answer> {
+    let manager = match manager {
+        Ok(manager) => manager,
+        Err(error) => return operation.failed(None, error),
+    };
+    let json = |text: String| Answer::Json(text);
+    match operation {
+        Operation::Create => {
+            let outcome = manager
+                .create(user_id_arg(&a), data_arg(&b, max_bytes))
+                .await;
+            outcome.map(|c| json(json::created(&c, Times::Millis)))
+        }
+        Operation::Get => {
+            let whole = b.is_truthy();
+            let outcome = manager.get(token_arg(&a)).await;
+            outcome.map(|found| match found {
+                Some(s) if whole => json(json::session(&s, Times::Millis)),
+                Some(s) => json(s.data.json().to_owned()),
+                None => Answer::Null,
+            })
+        }
+        Operation::Save => {
+            let (token, data, if_version) =
+                (token_arg(&a), data_arg(&b, max_bytes), version_arg(&c));
+            let outcome = manager.save(token, data, if_version).await;
+            outcome.map(|saved| Answer::Bool(saved.is_some()))
+        }
+        Operation::Patch => {
+            let (token, patch) = (token_arg(&a), data_arg(&b, max_bytes));
+            let outcome = manager.patch(token, patch, false).await;
+            outcome.map(|saved| Answer::Bool(saved.is_some()))
+        }
+        Operation::Renew => manager.renew(token_arg(&a)).await.map(Answer::time),
+        Operation::Rotate => {
+            let (token, user_id) = (token_arg(&a), option_arg(&b, "userId"));
+            let outcome = manager.rotate(token, user_id).await;
+            outcome.map(|r| match r {
+                Some(r) => json(json::rotation(&r, Times::Millis)),
+                None => Answer::Null,
+            })
+        }
+        Operation::Delete => manager.delete(token_arg(&a)).await.map(Answer::Bool),
+        Operation::Find => {
+            let outcome = manager.find(token_arg(&a)).await;
+            outcome.map(|found| match found {
+                Some(s) => json(json::listed(&s, Times::Millis)),
+                None => Answer::Null,
+            })
+        }
+        Operation::Revoke => manager.revoke(token_arg(&a)).await.map(Answer::Bool),
+        Operation::ListUser => {
+            let outcome = manager.list_user(user_id_arg(&a)).await;
+            outcome.map(|list| json(json::listed_all(&list, Times::Millis)))
+        }
+        Operation::RevokeUser => {
+            let (user_id, except) = (user_id_arg(&a), option_arg(&b, "except"));
+            let outcome = manager.revoke_user(user_id, except).await;
+            outcome.map(|n| Answer::Number(n.into()))
+        }
+        Operation::Purge => {
+            let result = match purge_limit(&a) {
+                Ok(limit) => manager.purge_expired(limit).await,
+                Err(e) => Err(e),
+            };
+            let events = vec![];
+            Outcome { result, events }.map(|n| Answer::Number(n.into()))
+        }
+    }
+}
+
+/// An operation's value as it crosses to JS: a primitive as is, an object as JSON text
+/// (times as epoch milliseconds, which the JS side makes `Date`s).
+pub enum Answer {
+    Bool(bool),
+    Number(f64),
+    Null,
+    Json(String),
+}
+
+impl Answer {
+    fn time(t: Option<DateTime<Utc>>) -> Self {
+        t.map_or(
+            Answer::Null,
+            |t| Answer::Number(t.timestamp_millis() as f64),
+        )
+    }
+
+    /// The value itself, for a primitive.
+    pub fn primitive(&self) -> Option<JsValue> {
+        match self {
+            Answer::Bool(b) => Some((*b).into()),
+            Answer::Number(n) => Some((*n).into()),
+            Answer::Null => Some(JsValue::NULL),
+            Answer::Json(_) => None,
+        }
+    }
+
+    pub fn into_json(self) -> String {
+        match self {
+            Answer::Bool(b) => b.to_string(),
+            Answer::Number(n) => json::to_text(&n),
+            Answer::Null => "null".to_owned(),
+            Answer::Json(text) => text,
+        }
+    }
+}
