@@ -155,9 +155,27 @@ const documented = Object.entries(spec.paths).flatMap(([path, item]) =>
     ),
 );
 
+/**
+ * Headers the document promises and the Worker does not send yet, by answer. These stay
+ * checked: each must still be missing, so the Worker's fix fails this test until its entry
+ * goes, and everything else about the answer is checked as usual.
+ */
+const MISSING = Object.fromEntries(
+  documented
+    .filter((d) => d.status === 500)
+    // worker/index.js builds the 500 for a trapped call itself, with a Content-Type only.
+    .map((d) => [d.key, ["Cache-Control"]]),
+);
+
 describe("openapi.yaml", () => {
   it("documents exactly the answers the tests draw", () => {
     expect(documented.map((d) => d.key).sort()).toEqual(Object.keys(recipes).sort());
+  });
+
+  it("declares Cache-Control: no-store on every answer", () => {
+    for (const { key, response } of documented) {
+      expect(deref(response.headers?.["Cache-Control"])?.schema, key).toEqual({ const: "no-store" });
+    }
   });
 
   it("has schemas that reject a wrong answer (so the checks below can fail)", () => {
@@ -179,14 +197,29 @@ describe("openapi.yaml", () => {
     expect(schema("SessionInfo").validate(info).valid).toBe(true);
     expect(schema("SessionInfo").validate(good).valid).toBe(false);
     expect(schema("SessionInfo").validate({ ...info, token }).valid).toBe(false);
+    // The headers' schemas too, which every answer's headers are checked against below.
+    const header = (name) => new Validator(spec.components.headers[name].schema, "2020-12", false);
+    expect(header("ETag").validate('"3"').valid).toBe(true);
+    expect(header("ETag").validate('W/"3"').valid).toBe(false);
+    expect(header("CacheControl").validate("no-store").valid).toBe(true);
+    expect(header("CacheControl").validate("private").valid).toBe(false);
   });
 
   for (const { key, status, response } of documented) {
-    it(`${key} exists and matches its schema`, async () => {
+    const missing = MISSING[key] ?? [];
+    const title = `${key} exists and matches its schema${missing.length ? ` (Worker break: no ${missing.join(", ")})` : ""}`;
+    it(title, async () => {
       const answer = await recipes[key]();
       expect(answer.status).toBe(status);
-      for (const name of Object.keys(response.headers ?? {})) {
-        expect(answer.headers.get(name), `${key} header ${name}`).not.toBeNull();
+      for (const [name, header] of Object.entries(response.headers ?? {})) {
+        const value = answer.headers.get(name);
+        if (missing.includes(name)) {
+          expect(value, `${key}: the Worker now sends ${name}, so take it off MISSING`).toBeNull();
+          continue;
+        }
+        expect(value, `${key} header ${name}`).not.toBeNull();
+        const validator = new Validator({ ...deref(header).schema, components: spec.components }, "2020-12", false);
+        expect(validator.validate(value).errors, `${key} header ${name}: ${value}`).toEqual([]);
       }
       const schema = response.content?.["application/json"]?.schema;
       const text = await answer.text();
