@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, from a fresh clone: set-up, lints, the Rust core's native
-# tests, then the package packed, installed into a separate Worker and tested in workerd.
+# tests, then the package packed, installed into a separate Worker and tested in workerd,
+# then the Worker's HTTP suite and its contract (openapi.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI="${CI:-true}"
@@ -32,7 +33,11 @@ tsc -p tests/consumer/tsconfig.workers.json
 vitest run --config tests/consumer/vitest.config.js
 node --test tests/consumer/smoke.mjs tests/consumer/cli.mjs tests/consumer/newproject.mjs
 
-echo "== the Worker: HTTP API in workerd"
+echo "== the Worker: HTTP API in workerd, and its contract"
+# Types made from openapi.yaml at each run (never committed, so never stale), and the typed
+# client compiled against them; the HTTP suite then runs that client against the Worker.
+openapi-typescript openapi.yaml --output tests/http/client/openapi.d.ts
+tsc -p tests/http/client/tsconfig.json
 bash scripts/build.sh --worker
 vitest run --config tests/http/vitest.config.js
 
