@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, on a fresh machine or an old one; idempotent
-# and quick when everything is there. Called by `npm test` and `npm run dev`.
+# and quick when everything is there. Called by `npm test` (with --test) and `npm run dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +31,23 @@ fi
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# With --test (scripts/test.sh): Schemathesis (PyPI), for the contract run
+# (scripts/schemathesis.sh), in a virtual environment of its own with every package pinned.
+# The copy of the pins in .venv says what it holds. `npm run dev` and packing need no Python.
+PINS=tests/http/schemathesis/requirements.txt
+if [[ "${1:-}" == --test ]] && { ! cmp -s "$PINS" .venv/requirements.txt || [[ ! -x .venv/bin/st ]]; }; then
+  echo "setup: installing Schemathesis into .venv"
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "setup: Schemathesis needs python3 3.11 or later" >&2
+    exit 1
+  fi
+  # --clear: a half-made or older environment is made again from nothing.
+  if ! python3 -m venv --clear .venv; then
+    echo "setup: python3 -m venv failed (Debian and Ubuntu ship it as python3-venv)" >&2
+    exit 1
+  fi
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$PINS"
+  cp "$PINS" .venv/requirements.txt
 fi

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, from a fresh clone: set-up, lints, the Rust core's native
 # tests, then the package packed, installed into a separate Worker and tested in workerd,
-# then the Worker's HTTP suite and its contract (openapi.yaml).
+# then the Worker's HTTP suite and its contract (openapi.yaml) checked three ways.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI="${CI:-true}"
 
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 
 echo "== lint"
 cargo fmt --check
@@ -40,6 +40,7 @@ openapi-typescript openapi.yaml --output tests/http/client/openapi.d.ts
 tsc -p tests/http/client/tsconfig.json
 bash scripts/build.sh --worker
 vitest run --config tests/http/vitest.config.js
+bash scripts/schemathesis.sh
 
 echo "== the Worker's RPC service: a caller Worker bound to it, in workerd"
 vitest run --config tests/rpc/vitest.config.js
