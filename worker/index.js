@@ -81,7 +81,8 @@ export default {
     const internal = () =>
       new Response(request.method === "HEAD" ? null : INTERNAL, {
         status: 500,
-        headers: { "content-type": "application/json" },
+        // As every answer of the core's: no cache may keep it.
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
       });
     return contained(() => handleFetch(request, env, ctx), internal);
   },
