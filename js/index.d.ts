@@ -5,6 +5,12 @@
 export interface D1Binding {
   prepare(query: string): unknown;
   batch(statements: unknown[]): Promise<unknown[]>;
+  /** The D1 Sessions API, which the option `replicas` uses. */
+  withSession?(constraintOrBookmark?: string): {
+    prepare(query: string): unknown;
+    batch(statements: unknown[]): Promise<unknown[]>;
+    getBookmark(): string | null;
+  };
 }
 
 export interface SessionManagerOptions {
@@ -33,6 +39,23 @@ export interface SessionManagerOptions {
    * `db_error` (a binding whose promise never settles). 1 to 600,000. Default 60,000.
    */
   operationTimeout?: number;
+  /**
+   * Read through D1's read replicas (the Sessions API, `db.withSession`). Reads may then be
+   * served by a replica; every write, and a read given `{ latest: true }`, starts at the
+   * primary. Needs a binding with `withSession`. Default `false`: every query goes to the
+   * binding itself, as without replicas.
+   */
+  replicas?: boolean;
+  /**
+   * With `replicas`, the bookmark the client brought back from its previous request
+   * (`manager.bookmark` then): its reads see at least that state. 1 to 1,024 characters.
+   */
+  bookmark?: string | null;
+}
+
+/** Options of a read: `latest` reads the primary's state (with `replicas`; no effect without). */
+export interface ReadOptions {
+  latest?: boolean;
 }
 
 /** Session data: a JSON object. Data declared with an `interface` is accepted too. */
@@ -157,15 +180,22 @@ export declare class SessionManager extends EventTarget {
   /** Resolves once `session_manager_initialized` has been dispatched. */
   readonly ready: Promise<void>;
 
+  /**
+   * With `replicas`, the newest D1 bookmark this manager's operations have seen (`null`
+   * before any): hand it to the client, and pass it back as the option `bookmark` on its
+   * next request. Settable, for a bookmark known only after construction.
+   */
+  bookmark: string | null;
+
   /** Creates a session for `userId` (1 to 256 characters) or an anonymous one, with its token. */
   createSession<D extends object = SessionData>(
     userId?: string | null,
     data?: NotArray<D>,
   ): Promise<CreatedSession<D>>;
   /** The whole live session the token opens, or `null` when missing, expired or a wrong token. */
-  getSession<D extends object = SessionData>(token: string): Promise<Session<D> | null>;
+  getSession<D extends object = SessionData>(token: string, options?: ReadOptions): Promise<Session<D> | null>;
   /** The live session's data, or `null` when not found. */
-  getSessionData<D extends object = SessionData>(token: string): Promise<D | null>;
+  getSessionData<D extends object = SessionData>(token: string, options?: ReadOptions): Promise<D | null>;
   /**
    * Replaces the data: `true` when saved, `false` when not found. With `ifVersion`, only if
    * the session's version is still that one, checked in the same write; otherwise nothing is
@@ -211,14 +241,14 @@ export declare class SessionManager extends EventTarget {
    * The live session with this public id, without its data or token (for trusted server
    * code: a device's details); `null` when there is none. Raises no signal.
    */
-  findSession(id: string): Promise<SessionSummary | null>;
+  findSession(id: string, options?: ReadOptions): Promise<SessionSummary | null>;
   /**
    * Deletes a live session by its public id (for trusted server code: "sign out that
    * device"). `true` when one was deleted.
    */
   revokeSession(id: string): Promise<boolean>;
   /** The user's live sessions, newest first, at most 100. */
-  listUserSessions(userId: string): Promise<SessionSummary[]>;
+  listUserSessions(userId: string, options?: ReadOptions): Promise<SessionSummary[]>;
   /**
    * Deletes every live session of the user, except the one whose public id is `except`;
    * resolves how many, with a `session_deleted` event for each.

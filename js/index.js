@@ -35,6 +35,11 @@ const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [nam
 // The core numbers its operations; the names are its manager's methods.
 const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name, i) => [name, i]));
 
+// With read replicas, the operations that only read may start at any replica; every other
+// one starts at the primary.
+const READS = new Set([OPERATION.get, OPERATION.find, OPERATION.listUser]);
+// A D1 bookmark is about 100 characters; a longer string is not one.
+const MAX_BOOKMARK_CHARS = 1024;
 // updateSessionData's attempts after the first, by default and at most.
 const DEFAULT_RETRIES = 5;
 const MAX_RETRIES = 100;
@@ -76,6 +81,35 @@ function configure(db, options) {
   return checked;
 }
 
+/** A bookmark as given: `null` for none, else a D1 bookmark string. */
+function checkBookmark(bookmark) {
+  if (bookmark === undefined || bookmark === null) return null;
+  if (typeof bookmark !== "string") throw new TypeError("bookmark must be a string");
+  if (bookmark.length === 0 || bookmark.length > MAX_BOOKMARK_CHARS) {
+    throw new RangeError(`bookmark must be 1 to ${MAX_BOOKMARK_CHARS} characters`);
+  }
+  return bookmark;
+}
+
+/** `options[key]`, with a getter that throws refused as the core refuses other options. */
+function option(options, key) {
+  if (options === undefined || options === null || typeof options !== "object") return undefined;
+  try {
+    return options[key];
+  } catch {
+    throw new TypeError(`options.${key} could not be read`);
+  }
+}
+
+/** Whether a read's options ask for the latest state; a getter that throws asks for it. */
+function latest(options) {
+  try {
+    return options?.latest === true;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * `promise`'s value in a box, or a rejection once `ms` pass without it settling (a hung
  * binding). The box has no prototype, so no value (a thenable, or any object once
@@ -103,6 +137,8 @@ function bounded(promise, ms) {
 export class SessionManager extends EventTarget {
   #db;
   #options;
+  #replicas;
+  #bookmark;
   #generation;
   #heard = 0;
   #ready;
@@ -118,6 +154,13 @@ export class SessionManager extends EventTarget {
     // lives in wasm, so a manager per request leaves nothing behind there.
     // (Their `events` go back to the core too, which reads only the options.)
     this.#options = configure(db, options);
+    const replicas = option(options, "replicas") ?? false;
+    if (typeof replicas !== "boolean") throw new TypeError("replicas must be a boolean");
+    if (replicas && typeof db.withSession !== "function") {
+      throw new TypeError("replicas needs a D1 binding with withSession (the D1 Sessions API)");
+    }
+    this.#replicas = replicas;
+    this.#bookmark = checkBookmark(option(options, "bookmark"));
     this.#generation = generation;
     // session_manager_initialized, after the constructor returns, so a listener added
     // right after `new` hears it.
@@ -126,6 +169,19 @@ export class SessionManager extends EventTarget {
 
   get ready() {
     return this.#ready;
+  }
+
+  /**
+   * With `replicas`, the latest D1 bookmark this manager has seen (`null` before any): pass
+   * it back as the option `bookmark` on the client's next request, and every read then sees
+   * at least this state. Settable, for a bookmark that arrives after construction.
+   */
+  get bookmark() {
+    return this.#bookmark;
+  }
+
+  set bookmark(bookmark) {
+    this.#bookmark = checkBookmark(bookmark);
   }
 
   // The core writes out only the events of types a listener was added for: an event no one
@@ -142,12 +198,12 @@ export class SessionManager extends EventTarget {
     return this.#run(OPERATION.create, userId, session, userId, toJson(data));
   }
 
-  async getSession(token) {
-    return this.#run(OPERATION.get, token, session, token, true);
+  async getSession(token, options) {
+    return this.#run(OPERATION.get, token, session, token, true, undefined, latest(options));
   }
 
-  async getSessionData(token) {
-    return this.#run(OPERATION.get, token, same, token, false);
+  async getSessionData(token, options) {
+    return this.#run(OPERATION.get, token, same, token, false, undefined, latest(options));
   }
 
   async saveSessionData(token, data, options) {
@@ -174,7 +230,8 @@ export class SessionManager extends EventTarget {
       throw sessionError({ code: "invalid_argument", message: "update must be a function" });
     }
     for (let attempt = 0; ; attempt += 1) {
-      const current = await this.getSession(token);
+      // The version to check against is the primary's: a replica's could be behind it.
+      const current = await this.getSession(token, { latest: true });
       if (current === null) return null;
       const json = toJson(await update(current.data));
       try {
@@ -199,16 +256,16 @@ export class SessionManager extends EventTarget {
     return this.#run(OPERATION.delete, token, same, token);
   }
 
-  async findSession(id) {
-    return this.#run(OPERATION.find, id, session, id);
+  async findSession(id, options) {
+    return this.#run(OPERATION.find, id, session, id, undefined, undefined, latest(options));
   }
 
   async revokeSession(id) {
     return this.#run(OPERATION.revoke, id, same, id);
   }
 
-  async listUserSessions(userId) {
-    return this.#run(OPERATION.listUser, undefined, sessions, userId);
+  async listUserSessions(userId, options) {
+    return this.#run(OPERATION.listUser, undefined, sessions, userId, undefined, undefined, latest(options));
   }
 
   async revokeUserSessions(userId, options) {
@@ -222,9 +279,46 @@ export class SessionManager extends EventTarget {
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
   // src/wait.rs). A wait is always a real Promise and an outcome never an object.
-  async #run(operation, subject, convert, a, b, c) {
+  async #run(operation, subject, convert, a, b, c, fresh = false) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;
+    const db = this.#replicas ? this.#session(READS.has(operation) && !fresh) : this.#db;
+    try {
+      return await this.#steps(db, operation, subject, convert, a, b, c);
+    } finally {
+      if (db !== this.#db) this.#noteBookmark(db);
+    }
+  }
+
+  /**
+   * A D1 session for one operation. A read that may be stale starts where the client's
+   * bookmark says (any replica at least that fresh), or anywhere without one; a write, or a
+   * read that asks for the latest state, starts at the primary. Should the binding refuse,
+   * the operation runs on the binding itself, which reads the primary: never staler.
+   */
+  #session(stale) {
+    const constraint = stale ? (this.#bookmark ?? "first-unconstrained") : "first-primary";
+    try {
+      return this.#db.withSession(constraint);
+    } catch {
+      return this.#db;
+    }
+  }
+
+  /** Keeps the newest bookmark seen: D1's bookmarks sort from oldest to newest. */
+  #noteBookmark(session) {
+    let bookmark;
+    try {
+      bookmark = session.getBookmark();
+    } catch {
+      return;
+    }
+    if (typeof bookmark === "string" && bookmark.length > 0 && bookmark.length <= MAX_BOOKMARK_CHARS) {
+      if (this.#bookmark === null || bookmark > this.#bookmark) this.#bookmark = bookmark;
+    }
+  }
+
+  async #steps(db, operation, subject, convert, a, b, c) {
     let step;
     try {
       healthy();
@@ -243,7 +337,7 @@ export class SessionManager extends EventTarget {
       // Read after any re-configure, which may itself have made a fresh instance.
       const started = generation;
       const o = this.#options;
-      const handle = core.start(operation, this.#db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b, c);
+      const handle = core.start(operation, db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b, c);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;

@@ -189,3 +189,18 @@ export async function cookies(request: Request): Promise<Response> {
   void [cart, next];
   return session.commit(new Response("ok"));
 }
+
+// Read replicas: the option, the bookmark carried between requests, and reads of the latest state.
+export async function replicas(request: Request, token: string): Promise<Response> {
+  const m = new SessionManager(db, { replicas: true, bookmark: request.headers.get("d1-bookmark") });
+  const fresh: Cart | null = await m.getSessionData<Cart>(token, { latest: true });
+  await m.listUserSessions("user-42", { latest: false });
+  const bookmark: string | null = m.bookmark;
+  m.bookmark = null;
+  // @ts-expect-error: a bookmark is a string
+  m.bookmark = 7;
+  // @ts-expect-error: latest is a boolean
+  await m.findSession("id", { latest: "yes" });
+  void fresh;
+  return new Response(null, { headers: bookmark ? { "d1-bookmark": bookmark } : {} });
+}

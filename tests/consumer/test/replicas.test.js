@@ -1,0 +1,126 @@
+// Read replicas through the D1 Sessions API (issue #13): locally there is no replica, so the
+// plumbing is checked on a binding that records each `withSession` constraint and bookmark
+// (the real local `withSession` does the work), and the behaviour on the real one.
+import { env } from "cloudflare:workers";
+import { SessionManager } from "d1-session-manager";
+import { describe, expect, it } from "vitest";
+
+/** `env.DB`, with every `withSession` call and every bookmark it hands out written down. */
+function recorded() {
+  const calls = [];
+  const db = {
+    prepare: (query) => env.DB.prepare(query),
+    batch: (statements) => env.DB.batch(statements),
+    withSession(constraint) {
+      const session = env.DB.withSession(constraint);
+      const call = { constraint, bookmark: undefined };
+      calls.push(call);
+      return {
+        prepare: (query) => session.prepare(query),
+        batch: (statements) => session.batch(statements),
+        getBookmark: () => (call.bookmark = session.getBookmark()),
+      };
+    },
+  };
+  return { db, calls };
+}
+
+const user = () => `replica-${crypto.randomUUID()}`;
+
+describe("replicas", () => {
+  it("off (the default): no withSession call, and no bookmark", async () => {
+    const { db, calls } = recorded();
+    const m = new SessionManager(db);
+    const s = await m.createSession(user(), { a: 1 });
+    expect(await m.getSessionData(s.token)).toEqual({ a: 1 });
+    expect(calls).toEqual([]);
+    expect(m.bookmark).toBeNull();
+  });
+
+  it("writes and latest reads start at the primary; other reads anywhere, or at the bookmark", async () => {
+    const { db, calls } = recorded();
+    const m = new SessionManager(db, { replicas: true });
+    const s = await m.createSession(user(), { a: 1 });
+    // The bookmark: what the session handed out after the write.
+    expect(m.bookmark).toEqual(expect.any(String));
+    expect(m.bookmark).toBe(calls[0].bookmark);
+    await m.getSessionData(s.token, { latest: true });
+    const afterWrite = m.bookmark;
+    // A fresh manager for the client's next request, with the bookmark it brought back.
+    const next = new SessionManager(db, { replicas: true, bookmark: afterWrite });
+    expect(await next.getSessionData(s.token)).toEqual({ a: 1 });
+    await next.findSession(s.id);
+    await next.listUserSessions(s.userId);
+    await next.listUserSessions(s.userId, { latest: true });
+    await next.saveSessionData(s.token, { a: 2 });
+    await next.patchSessionData(s.token, { b: 3 });
+    // Without a bookmark, a read may start at any replica.
+    const stranger = new SessionManager(db, { replicas: true });
+    await stranger.getSession(s.token);
+    // Each read with a bookmark starts at the newest one the manager has: the client's, then
+    // each one its own operations handed back.
+    const newest = (list) => list.filter((b) => typeof b === "string").sort().at(-1);
+    expect(calls.map((c) => c.constraint)).toEqual([
+      "first-primary", // create
+      "first-primary", // a read asking for the latest state
+      afterWrite, // reads with the client's bookmark
+      newest([afterWrite, calls[2].bookmark]),
+      newest([afterWrite, calls[2].bookmark, calls[3].bookmark]),
+      "first-primary", // latest
+      "first-primary", // save
+      "first-primary", // patch
+      "first-unconstrained",
+    ]);
+    // Every operation reported its session's bookmark; the manager keeps the newest.
+    expect(calls.every((c) => typeof c.bookmark === "string")).toBe(true);
+    expect(next.bookmark).toBe(newest([afterWrite, ...calls.slice(2, 8).map((c) => c.bookmark)]));
+  });
+
+  it("every operation works on the real local withSession, and updateSessionData reads the primary", async () => {
+    const { db, calls } = recorded();
+    const m = new SessionManager(db, { replicas: true });
+    const u = user();
+    const s = await m.createSession(u, { n: 0 });
+    expect(await m.updateSessionData(s.token, (d) => ({ n: d.n + 1 }))).toEqual({ n: 1 });
+    expect(calls.slice(1, 3).map((c) => c.constraint)).toEqual(["first-primary", "first-primary"]);
+    expect(await m.renewSession(s.token)).toBeInstanceOf(Date);
+    const rotated = await m.rotateSession(s.token);
+    expect(await m.getSessionData(rotated.token)).toEqual({ n: 1 });
+    expect((await m.listUserSessions(u)).map((x) => x.id)).toEqual([s.id]);
+    expect(await m.revokeUserSessions(u)).toBe(1);
+    expect(await m.getSession(rotated.token)).toBeNull();
+    expect(await m.purgeExpired()).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a binding whose withSession throws: the operation runs on the binding itself (the primary)", async () => {
+    const db = {
+      prepare: (query) => env.DB.prepare(query),
+      batch: (statements) => env.DB.batch(statements),
+      withSession() {
+        throw new Error("no sessions today");
+      },
+    };
+    const m = new SessionManager(db, { replicas: true, bookmark: "keep-me" });
+    const s = await m.createSession(null, { a: 1 });
+    expect(await m.getSessionData(s.token)).toEqual({ a: 1 });
+    expect(m.bookmark).toBe("keep-me");
+  });
+
+  it("refuses a bad replicas or bookmark option, and a binding without withSession", () => {
+    expect(() => new SessionManager(env.DB, { replicas: "yes" })).toThrow(TypeError);
+    expect(() => new SessionManager({ prepare() {}, batch() {} }, { replicas: true })).toThrow(/withSession/);
+    expect(() => new SessionManager(env.DB, { replicas: true, bookmark: 7 })).toThrow(TypeError);
+    expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "" })).toThrow(RangeError);
+    expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "b".repeat(1025) })).toThrow(RangeError);
+    const throwing = { get replicas() { throw new Error("nope"); } };
+    expect(() => new SessionManager(env.DB, throwing)).toThrow(TypeError);
+    const m = new SessionManager(env.DB, { replicas: true });
+    expect(() => {
+      m.bookmark = 42;
+    }).toThrow(TypeError);
+    m.bookmark = "abc";
+    expect(m.bookmark).toBe("abc");
+    m.bookmark = null;
+    expect(m.bookmark).toBeNull();
+  });
+});
