@@ -65,6 +65,9 @@ class CookieSession {
   #options;
   // The request's token: undefined until read, then a string or null.
   #incoming;
+  // The D1 bookmark the request's bookmark cookie carried (with `replicas`), once read.
+  #bookmarkIn = null;
+  #bookmarkRead = false;
   // The token the session has now (after a create or a login), and its expiry.
   #token;
   #id;
@@ -122,8 +125,34 @@ class CookieSession {
     }
   }
 
+  /**
+   * With a manager on read replicas, its reads start from the bookmark this browser's last
+   * response carried, so the browser reads its own writes. A cookie that is no bookmark is
+   * ignored. Read once, at the handle's first call.
+   */
+  #adoptBookmark() {
+    if (this.#bookmarkRead) return;
+    this.#bookmarkRead = true;
+    const header = this.#request.headers.get("cookie");
+    if (!header) return;
+    let value;
+    try {
+      value = parseCookie(header)[`${this.#options.name}-bookmark`];
+    } catch {
+      return;
+    }
+    if (typeof value !== "string") return;
+    try {
+      this.#manager.bookmark = value;
+      this.#bookmarkIn = value;
+    } catch {
+      // Not a bookmark: reads start anywhere, as for a first visit.
+    }
+  }
+
   /** Runs `call` after every call made before it on this handle. */
   #inTurn(call) {
+    this.#adoptBookmark();
     const turn = this.#queue.then(call, call);
     this.#queue = turn.catch(() => undefined);
     return turn;
@@ -238,21 +267,25 @@ class CookieSession {
 
   /** `response` with the Set-Cookie this request needs; the same response when nothing changed. */
   commit(response) {
-    if (this.#change === "none") return response;
     const { name, secure, httpOnly, sameSite, path, domain } = this.#options;
     const attributes = { name, secure, httpOnly, sameSite, path, domain };
-    const cookie =
-      this.#change === "clear"
-        ? stringifySetCookie({ ...attributes, value: "", maxAge: 0, expires: new Date(0) })
-        : stringifySetCookie({
-            ...attributes,
-            value: this.#token,
-            maxAge: Math.max(0, Math.round((this.#expiresAt.getTime() - Date.now()) / 1000)),
-            expires: this.#expiresAt,
-          });
+    const cookies = [];
+    if (this.#change === "clear") {
+      cookies.push(stringifySetCookie({ ...attributes, value: "", maxAge: 0, expires: new Date(0) }));
+    } else if (this.#change === "set") {
+      const maxAge = Math.max(0, Math.round((this.#expiresAt.getTime() - Date.now()) / 1000));
+      cookies.push(stringifySetCookie({ ...attributes, value: this.#token, maxAge, expires: this.#expiresAt }));
+    }
+    // The newest bookmark, for the browser's next request (only a manager on replicas has
+    // one): a cookie for the browser's session alone, as it is only worth anything soon.
+    const bookmark = this.#bookmarkRead ? this.#manager.bookmark : null;
+    if (bookmark !== null && bookmark !== this.#bookmarkIn) {
+      cookies.push(stringifySetCookie({ ...attributes, name: `${name}-bookmark`, value: bookmark }));
+    }
+    if (cookies.length === 0) return response;
     // A fetched Response has immutable headers: answer a copy that can take the cookie.
     const committed = new Response(response.body, response);
-    committed.headers.append("Set-Cookie", cookie);
+    for (const cookie of cookies) committed.headers.append("Set-Cookie", cookie);
     return committed;
   }
 

@@ -124,3 +124,39 @@ describe("replicas", () => {
     expect(m.bookmark).toBeNull();
   });
 });
+
+describe("replicas under the cookie helper", () => {
+  /** The `name=value` pairs of a response's Set-Cookie headers. */
+  const pairs = (response) => response.headers.getSetCookie().map((c) => c.split(";")[0]);
+
+  it("carries the bookmark in its own cookie, so the browser reads its own writes", async () => {
+    const { cookieSession } = await import("d1-session-manager/cookie");
+    const { db, calls } = recorded();
+    const first = cookieSession(new SessionManager(db, { replicas: true }), new Request("https://app.test/"));
+    await first.patch({ cart: [1] });
+    const set = pairs(first.commit(new Response("ok")));
+    expect(set).toHaveLength(2);
+    const [session, bookmark] = set;
+    expect(session).toMatch(/^__Host-session=/);
+    expect(bookmark).toMatch(/^__Host-session-bookmark=/);
+    const carried = decodeURIComponent(bookmark.split("=")[1]);
+    expect(carried).toBe(calls.at(-1).bookmark);
+    // The next request: its read starts at that bookmark.
+    const cookie = `${session}; ${bookmark}`;
+    const second = cookieSession(new SessionManager(db, { replicas: true }), new Request("https://app.test/", { headers: { cookie } }));
+    expect(await second.get()).toEqual({ cart: [1] });
+    expect(calls.at(-1).constraint).toBe(carried);
+    // A bookmark cookie that is no bookmark is ignored: the read starts anywhere.
+    const forged = `${session}; __Host-session-bookmark=${"x".repeat(2000)}`;
+    const third = cookieSession(new SessionManager(db, { replicas: true }), new Request("https://app.test/", { headers: { cookie: forged } }));
+    expect(await third.get()).toEqual({ cart: [1] });
+    expect(calls.at(-1).constraint).toBe("first-unconstrained");
+  });
+
+  it("without replicas, no bookmark cookie", async () => {
+    const { cookieSession } = await import("d1-session-manager/cookie");
+    const handle = cookieSession(new SessionManager(env.DB), new Request("https://app.test/"));
+    await handle.patch({ a: 1 });
+    expect(pairs(handle.commit(new Response("ok")))).toHaveLength(1);
+  });
+});
