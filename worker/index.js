@@ -94,70 +94,76 @@ export default {
 /**
  * One RPC method: the core's operation, its value converted as the npm package converts it
  * (times as Dates). A failure rejects with an Error whose message starts with the stable
- * code and a colon: RPC keeps only an error's name and message.
+ * code and a colon: RPC keeps only an error's name and message. `extra` is the argument
+ * after the npm API's last: given as `{ bookmark }` (a bookmark, `"first-primary"`, or
+ * `null` for none yet), the method resolves `{ result, bookmark }` with the newest
+ * bookmark (read replicas, `SESSION_REPLICAS`).
  */
-async function call(env, operation, convert, a, b, c) {
-  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c), () => INTERNAL));
+async function call(env, operation, convert, [a, b, c], extra) {
+  const bookmark = extra === undefined ? undefined : (extra?.bookmark ?? null);
+  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c, bookmark), () => INTERNAL));
   if (answer.error) throw new Error(`${answer.error.code}: ${answer.error.message}`);
-  return convert(answer.value);
+  const result = convert(answer.value);
+  return bookmark === undefined ? result : { result, bookmark: answer.bookmark };
 }
 
 /**
  * The session service for other Workers, through a service binding
  * (`entrypoint = "SessionService"`): the npm API's methods, names, arguments and results,
  * but `updateSessionData`, whose function cannot cross RPC. A service binding is not
- * reachable from the Internet, so no bearer token is asked.
+ * reachable from the Internet, so no bearer token is asked. Each method takes one more,
+ * optional argument, `{ bookmark }`, for read replicas (see `call`).
  */
 export class SessionService extends WorkerEntrypoint {
-  createSession(userId, data) {
-    return call(this.env, "create", session, userId, toJson(data));
+  createSession(userId, data, extra) {
+    return call(this.env, "create", session, [userId, toJson(data)], extra);
   }
 
-  getSession(token) {
-    return call(this.env, "get", session, token, true);
+  getSession(token, extra) {
+    return call(this.env, "get", session, [token, true], extra);
   }
 
-  getSessionData(token) {
-    return call(this.env, "get", same, token, false);
+  getSessionData(token, extra) {
+    return call(this.env, "get", same, [token, false], extra);
   }
 
-  saveSessionData(token, data, options) {
-    return call(this.env, "save", same, token, toJson(data), options);
+  saveSessionData(token, data, options, extra) {
+    return call(this.env, "save", same, [token, toJson(data), options], extra);
   }
 
-  patchSessionData(token, patch) {
-    return call(this.env, "patch", same, token, toJson(patch));
+  patchSessionData(token, patch, extra) {
+    return call(this.env, "patch", same, [token, toJson(patch)], extra);
   }
 
-  renewSession(token) {
-    return call(this.env, "renew", date, token);
+  renewSession(token, extra) {
+    return call(this.env, "renew", date, [token], extra);
   }
 
-  rotateSession(token, options) {
-    return call(this.env, "rotate", rotation, token, options);
+  rotateSession(token, options, extra) {
+    return call(this.env, "rotate", rotation, [token, options], extra);
   }
 
-  deleteSession(token) {
-    return call(this.env, "delete", same, token);
+  deleteSession(token, extra) {
+    return call(this.env, "delete", same, [token], extra);
   }
 
-  findSession(id) {
-    return call(this.env, "find", session, id);
+  findSession(id, extra) {
+    return call(this.env, "find", session, [id], extra);
   }
 
-  revokeSession(id) {
-    return call(this.env, "revoke", same, id);
+  revokeSession(id, extra) {
+    return call(this.env, "revoke", same, [id], extra);
   }
 
-  listUserSessions(userId) {
-    return call(this.env, "listUser", sessions, userId);
+  listUserSessions(userId, extra) {
+    return call(this.env, "listUser", sessions, [userId], extra);
   }
 
-  revokeUserSessions(userId, options) {
-    return call(this.env, "revokeUser", same, userId, options);
+  revokeUserSessions(userId, options, extra) {
+    return call(this.env, "revokeUser", same, [userId, options], extra);
   }
 
-  purgeExpired(limit) {
-    return call(this.env, "purge", same, limit);
+  purgeExpired(limit, extra) {
+    return call(this.env, "purge", same, [limit], extra);
   }
 }

@@ -87,6 +87,36 @@ pub fn session_token(header: Option<String>) -> Result<String, ApiError> {
         })
 }
 
+/// The header that carries a D1 bookmark both ways (read replicas).
+pub const D1_BOOKMARK: &str = "D1-Bookmark";
+/// Longer than any bookmark D1 gives (about 60 characters).
+const MAX_BOOKMARK_CHARS: usize = 1024;
+
+/// Where a request's reads may start, from its `D1-Bookmark` header: the bookmark a
+/// previous answer gave (reads see at least that state), `first-primary` (the latest state,
+/// for a check that must not see a replica's past), or none (any replica). Checked on
+/// every route, replicas or not, so a malformed value is refused the same everywhere.
+///
+/// # Errors
+/// 400 `invalid_argument` for a value that cannot be a bookmark: empty, over 1,024
+/// characters, or with a character other than ASCII letters, digits and `-`.
+pub fn bookmark(header: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(value) = header else {
+        return Ok(None);
+    };
+    let valid = (1..=MAX_BOOKMARK_CHARS).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid {
+        return Err(ApiError::from(Error::InvalidArgument(format!(
+            "a bookmark must be one an earlier answer gave (letters, digits and -, at most \
+             {MAX_BOOKMARK_CHARS} characters), or first-primary"
+        ))));
+    }
+    Ok(Some(value))
+}
+
 /// A path segment with its percent-escapes decoded (the `{userId}` of `/users/{userId}/…`).
 /// Only `%XX` is decoded: a `+` is a plus sign in a path.
 ///
@@ -199,6 +229,30 @@ fn json_type(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bookmarks_are_checked_on_the_way_in() {
+        assert_eq!(bookmark(None), Ok(None));
+        for good in [
+            "00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683",
+            "first-primary",
+        ] {
+            assert_eq!(bookmark(Some(good.to_owned())), Ok(Some(good.to_owned())));
+        }
+        for bad in [
+            String::new(),
+            "a b".to_owned(),
+            "x".repeat(1025),
+            "é".to_owned(),
+        ] {
+            let error = bookmark(Some(bad.clone())).unwrap_err();
+            assert_eq!(
+                (error.status, error.code),
+                (400, "invalid_argument"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn json_content_types() {

@@ -32,6 +32,13 @@ pub enum Route<'a> {
     RevokeUser(&'a str),
 }
 
+impl Route<'_> {
+    /// Whether the route only reads (with read replicas, it may start at a replica).
+    pub fn is_read(&self) -> bool {
+        matches!(self, Route::Get | Route::Find(_) | Route::ListUser(_))
+    }
+}
+
 /// Whether `path` is served without the bearer token: only `/health`. Everything else,
 /// unknown paths included, asks for the token first, so routes are not revealed to strangers.
 pub fn is_public(path: &str) -> bool {

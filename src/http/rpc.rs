@@ -8,17 +8,40 @@ use wasm_bindgen::prelude::*;
 use worker::Env;
 
 use super::error::ApiError;
-use super::worker::{log, manager_from, settle};
+use super::request::bookmark;
+use super::worker::{log, manager_from, settle, Start};
 use crate::calls::{self, Answer};
+use crate::error::Error;
+use crate::json;
 use crate::manager::Operation;
+use crate::store::d1;
 use crate::wait::drive;
 
 /// Runs operation `operation` (its index in `operationNames`) with the method's arguments
-/// `a`, `b` and `c`. Answers JSON text, never throwing: `{"value": ...}` (times as epoch
-/// milliseconds) or the HTTP error envelope `{"error":{"code","message"}}`.
+/// `a`, `b` and `c`. `bookmark` is `undefined` when the caller passed no `{ bookmark }`;
+/// else `null` or the bookmark its last answer gave. Answers JSON text, never throwing:
+/// `{"value": ...}` (times as epoch milliseconds), with `"bookmark"` (the newest, or
+/// `null`) when one was asked for; or the HTTP error envelope `{"error":{"code","message"}}`.
 #[wasm_bindgen]
-pub async fn rpc(env: Env, operation: u32, a: JsValue, b: JsValue, c: JsValue) -> String {
-    match answer(&env, operation, [a, b, c]).await {
+pub async fn rpc(
+    env: Env,
+    operation: u32,
+    a: JsValue,
+    b: JsValue,
+    c: JsValue,
+    bookmark: JsValue,
+) -> String {
+    let with_bookmark = !bookmark.is_undefined();
+    let mut session = None;
+    match answer(&env, operation, [a, b, c], &bookmark, &mut session).await {
+        Ok(answer) if with_bookmark => {
+            let newest = session.and_then(|s| d1::bookmark(&s));
+            format!(
+                r#"{{"value":{},"bookmark":{}}}"#,
+                answer.into_json(),
+                json::to_text(&newest)
+            )
+        }
         Ok(answer) => format!(r#"{{"value":{}}}"#, answer.into_json()),
         Err(error) => {
             if let Some(line) = error.log_line() {
@@ -29,11 +52,35 @@ pub async fn rpc(env: Env, operation: u32, a: JsValue, b: JsValue, c: JsValue) -
     }
 }
 
-async fn answer(env: &Env, operation: u32, args: [JsValue; 3]) -> Result<Answer, ApiError> {
+async fn answer(
+    env: &Env,
+    operation: u32,
+    args: [JsValue; 3],
+    given: &JsValue,
+    session: &mut Option<JsValue>,
+) -> Result<Answer, ApiError> {
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         return Err(ApiError::internal(format!("no operation {operation}")));
     };
-    let manager = manager_from(env)?;
+    let given = match given.as_string() {
+        Some(text) => bookmark(Some(text))?,
+        None if given.is_undefined() || given.is_null() => None,
+        None => {
+            return Err(ApiError::from(Error::InvalidArgument(
+                "bookmark must be a string or null".to_owned(),
+            )))
+        }
+    };
+    let reads = matches!(
+        operation,
+        Operation::Get | Operation::Find | Operation::ListUser
+    );
+    let start = match reads {
+        true => Start::Read(given.as_deref()),
+        false => Start::Primary,
+    };
+    let (manager, d1_session) = manager_from(env, start)?;
+    *session = d1_session;
     let max_bytes = manager.config().max_data_bytes;
     settle(drive(calls::call(operation, Ok(manager), max_bytes, args)).await)
 }

@@ -4,7 +4,6 @@
 //! package: workers-rs serves the HTTP side only.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
 use futures_util::StreamExt;
 use js_sys::Reflect;
@@ -18,8 +17,9 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::render;
 use super::request::{
-    create_args, declared_too_large, decode_segment, etag, if_match, is_media, rotate_args,
-    session_token, CREATE_BODY_OVERHEAD, JSON, MERGE_PATCH, ROTATE_BODY_LIMIT, SESSION_TOKEN,
+    bookmark, create_args, declared_too_large, decode_segment, etag, if_match, is_media,
+    rotate_args, session_token, CREATE_BODY_OVERHEAD, D1_BOOKMARK, JSON, MERGE_PATCH,
+    ROTATE_BODY_LIMIT, SESSION_TOKEN,
 };
 use super::route::{is_public, Endpoint, Route, PARAM};
 use crate::config::{Config, ConfigInput};
@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::session::Session;
-use crate::store::d1::D1Store;
+use crate::store::d1::{self, D1Store};
 use crate::wait::{drive, Stalled};
 
 /// Rows one purge statement removes, and how many statements one cron run may issue:
@@ -84,7 +84,19 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     // A HEAD answer has GET's status and headers and no body. workerd drops a body on HEAD
     // itself, but only on the wire: the Response a caller of this module gets is ours.
     let head = method == "HEAD";
-    Ok(match serve(request, env, method).await {
+    let exchange = Exchange::default();
+    let answered = serve(request, env, method, &exchange).await;
+    // With read replicas, the newest bookmark, for the client's next request.
+    let bookmark = exchange
+        .d1
+        .take()
+        .and_then(|session| d1::bookmark(&session));
+    let set_bookmark = |h: &Headers| {
+        if let Some(bookmark) = &bookmark {
+            let _ = h.set(D1_BOOKMARK, bookmark);
+        }
+    };
+    Ok(match answered {
         Ok(reply) => respond(reply.status, reply.body, head, |h| {
             if let Some(location) = &reply.location {
                 let _ = h.set("Location", location);
@@ -92,6 +104,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
             if let Some(etag) = &reply.etag {
                 let _ = h.set("ETag", etag);
             }
+            set_bookmark(h);
         }),
         Err(error) => {
             if let Some(line) = error.log_line() {
@@ -105,6 +118,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
                 if error.status == 401 {
                     let _ = h.set("WWW-Authenticate", "Bearer");
                 }
+                set_bookmark(h);
             })
         }
     })
@@ -113,8 +127,8 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 /// The cron trigger: removes expired sessions in bounded batches and logs how many.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let manager = match manager_from(&env) {
-        Ok(manager) => manager,
+    let manager = match manager_from(&env, Start::Primary) {
+        Ok((manager, _)) => manager,
         Err(error) => return log(&purge_line(0, Some(&error))),
     };
     let mut removed = 0;
@@ -144,31 +158,40 @@ fn purge_line(removed: u32, error: Option<&ApiError>) -> String {
         .to_string()
 }
 
-/// What a handler answered, handed back out of the Router: the answer is written once, in
-/// [`fetch`], for every route alike.
-type Answer = Rc<RefCell<Option<Result<Reply, ApiError>>>>;
+/// What a handler hands back out of the Router: its answer, written once in [`fetch`] for
+/// every route alike, and the D1 session it ran in (read replicas), whose bookmark the
+/// answer carries.
+#[derive(Default)]
+struct Exchange {
+    answer: RefCell<Option<Result<Reply, ApiError>>>,
+    d1: RefCell<Option<JsValue>>,
+}
 
-async fn serve(request: Request, env: Env, method: String) -> Result<Reply, ApiError> {
+async fn serve(
+    request: Request,
+    env: Env,
+    method: String,
+    exchange: &Exchange,
+) -> Result<Reply, ApiError> {
     if !is_public(&request.path()) {
         let bearer = request.headers().get("authorization").ok().flatten();
         authorize(secret(&env, "API_TOKEN").as_deref(), bearer.as_deref())?;
     }
-    let answer = Answer::default();
     let method = method.as_str();
-    let router =
-        Endpoint::ALL
-            .into_iter()
-            .fold(Router::with_data(answer.clone()), |router, endpoint| {
-                router.on_async(endpoint.pattern(), move |request, ctx| async move {
-                    let answered = handle(endpoint, method, request, &ctx).await;
-                    ctx.data.replace(Some(answered));
-                    Response::empty()
-                })
-            });
+    let router = Endpoint::ALL
+        .into_iter()
+        .fold(Router::with_data(exchange), |router, endpoint| {
+            router.on_async(endpoint.pattern(), move |request, ctx| async move {
+                let answered = handle(endpoint, method, request, &ctx).await;
+                ctx.data.answer.replace(Some(answered));
+                Response::empty()
+            })
+        });
     // The Router answers by itself only when no pattern matches the path (its plain 404):
     // then nothing was handed back, and the answer is ours.
     let _ = router.run(request, env).await;
-    answer
+    exchange
+        .answer
         .take()
         .unwrap_or_else(|| Err(ApiError::not_found("no such route")))
 }
@@ -177,7 +200,7 @@ async fn handle(
     endpoint: Endpoint,
     method: &str,
     mut request: Request,
-    ctx: &RouteContext<Answer>,
+    ctx: &RouteContext<&Exchange>,
 ) -> Result<Reply, ApiError> {
     let param = ctx.param(PARAM).map_or("", String::as_str);
     let route = endpoint.route(method, param)?;
@@ -189,7 +212,14 @@ async fn handle(
     // Each session route asks for it first, before reading a body or asking D1. The value
     // is a credential: it is handed to the core and never logged nor echoed.
     let token = || session_token(header(SESSION_TOKEN)).map(Arg::Given);
-    let manager = manager_from(&ctx.env)?;
+    // Checked on every route; only reads start where it says.
+    let bookmark = bookmark(header(D1_BOOKMARK))?;
+    let start = match route.is_read() {
+        true => Start::Read(bookmark.as_deref()),
+        false => Start::Primary,
+    };
+    let (manager, session) = manager_from(&ctx.env, start)?;
+    ctx.data.d1.replace(session);
     let limit = manager.config().max_data_bytes;
     match route {
         Route::Health => Ok(health()),
@@ -294,7 +324,21 @@ pub(super) fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiEr
     outcome.result.map_err(ApiError::from)
 }
 
-pub(super) fn manager_from(env: &Env) -> Result<Manager<D1Store>, ApiError> {
+/// Where an operation's queries start when the Worker reads through D1's replicas.
+pub(super) enum Start<'a> {
+    /// At the primary: every write, and a read asked for the latest state.
+    Primary,
+    /// A read: at the client's bookmark, or at any replica without one.
+    Read(Option<&'a str>),
+}
+
+/// The manager for one operation, and the D1 session it runs in when `SESSION_REPLICAS` is
+/// on (none otherwise, or when the binding has no Sessions API or refuses: then it runs on
+/// the binding itself, which reads the primary, never staler).
+pub(super) fn manager_from(
+    env: &Env,
+    start: Start,
+) -> Result<(Manager<D1Store>, Option<JsValue>), ApiError> {
     // The binding as it is: the store makes its own calls (src/store/d1), not the crate's.
     let db = Reflect::get(env, &"DB".into()).unwrap_or(JsValue::UNDEFINED);
     let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
@@ -313,8 +357,36 @@ pub(super) fn manager_from(env: &Env) -> Result<Manager<D1Store>, ApiError> {
         };
         ApiError::not_configured(format!("{var}: {}", e.message))
     })?;
-    let store = D1Store::for_table(db, &config.table);
-    Ok(Manager::new(store, config))
+    let session = match replicas(env)? {
+        false => None,
+        true => d1::with_session(
+            &db,
+            match start {
+                Start::Primary => "first-primary",
+                Start::Read(bookmark) => bookmark.unwrap_or("first-unconstrained"),
+            },
+        ),
+    };
+    let store = D1Store::for_table(session.clone().unwrap_or(db), &config.table);
+    Ok((Manager::new(store, config), session))
+}
+
+/// Whether `SESSION_REPLICAS` turns read replicas on: `"true"` or `"false"` (the default).
+fn replicas(env: &Env) -> Result<bool, ApiError> {
+    if !is_set(env, "SESSION_REPLICAS") {
+        return Ok(false);
+    }
+    match env
+        .var("SESSION_REPLICAS")
+        .map(|v| v.to_string())
+        .as_deref()
+    {
+        Ok("true") => Ok(true),
+        Ok("false") => Ok(false),
+        _ => Err(ApiError::not_configured(
+            "SESSION_REPLICAS must be \"true\" or \"false\"",
+        )),
+    }
 }
 
 /// Whether `env` has `name` set to anything but `undefined` or `null`. The crate's typed

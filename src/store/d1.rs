@@ -19,6 +19,8 @@ use crate::session::{Session, SessionData, SessionId, MAX_EXACT, MAX_USER_ID_CHA
 use crate::token::SecretHash;
 use crate::wait::wait;
 pub use sql::{statements_kept, table_handle};
+#[cfg(feature = "http")]
+pub use sys::{bookmark, with_session};
 use sys::{D1Database, D1PreparedStatement};
 
 mod sql;

@@ -104,6 +104,24 @@ describe("SessionService over a service binding", () => {
     });
   });
 
+  it("a last { bookmark } argument: the result comes with the newest bookmark, to pass back", async () => {
+    // The session Worker runs with SESSION_REPLICAS on (the local withSession underneath).
+    const created = await S.createSession(user(), { a: 1 }, { bookmark: null });
+    expect(created.result.token).toEqual(expect.any(String));
+    expect(created.bookmark).toMatch(/^[0-9a-f-]+$/);
+    const read = await S.getSessionData(created.result.token, { bookmark: created.bookmark });
+    expect(read.result).toEqual({ a: 1 });
+    expect(read.bookmark >= created.bookmark).toBe(true);
+    const latest = await S.getSession(created.result.token, { bookmark: "first-primary" });
+    expect(latest.result.expiresAt).toBeInstanceOf(Date);
+    const saved = await S.saveSessionData(created.result.token, { a: 2 }, { ifVersion: 1 }, { bookmark: read.bookmark });
+    expect(saved).toEqual({ result: true, bookmark: expect.any(String) });
+    // Without it, the bare result, as before.
+    expect(await S.getSessionData(created.result.token)).toEqual({ a: 2 });
+    expect(await rejection(S.getSession(created.result.token, { bookmark: "no bookmark" }))).toMatch(/^invalid_argument: a bookmark must be/);
+    expect(await rejection(S.getSession(created.result.token, { bookmark: 7 }))).toMatch(/^invalid_argument: bookmark must be a string/);
+  });
+
   it("50 concurrent patches over RPC keep every key", async () => {
     const s = await S.createSession(user(), {});
     await Promise.all(Array.from({ length: 50 }, (_, i) => S.patchSessionData(s.token, { [`k${i}`]: i })));

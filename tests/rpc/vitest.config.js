@@ -38,7 +38,7 @@ export default defineConfig(async () => {
               ],
               compatibilityDate: "2026-11-01",
               d1Databases: db,
-              bindings: { SESSION_TIMEOUT: "3600", SESSION_ABSOLUTE_TIMEOUT: "2592000" },
+              bindings: { SESSION_TIMEOUT: "3600", SESSION_ABSOLUTE_TIMEOUT: "2592000", SESSION_REPLICAS: "true" },
             },
           ],
         },

@@ -57,3 +57,22 @@ export function takeThrown() {
   thrown = undefined;
   return e;
 }
+
+// The D1 Sessions API, for the Worker on read replicas. A binding without it, or one that
+// throws, answers `undefined`: the caller then stays on the binding itself (the primary).
+export function withSession(db, constraint) {
+  try {
+    return typeof db.withSession === "function" ? db.withSession(constraint) : undefined;
+  } catch (e) {
+    thrown = e;
+  }
+}
+
+export function getBookmark(session) {
+  try {
+    const bookmark = session.getBookmark();
+    return typeof bookmark === "string" ? bookmark : undefined;
+  } catch (e) {
+    thrown = e;
+  }
+}

@@ -11,6 +11,14 @@ extern "C" {
     #[wasm_bindgen(js_name = prepare)]
     fn js_prepare(db: &JsValue, query: &JsString) -> JsValue;
 
+    #[cfg(feature = "http")]
+    #[wasm_bindgen(js_name = withSession)]
+    fn js_with_session(db: &JsValue, constraint: &str) -> JsValue;
+
+    #[cfg(feature = "http")]
+    #[wasm_bindgen(js_name = getBookmark)]
+    fn js_get_bookmark(session: &JsValue) -> Option<String>;
+
     /// D1's `batch` of two statements (the list is made in JS: no array built from wasm).
     #[wasm_bindgen(js_name = batch)]
     fn js_batch(db: &JsValue, first: &JsValue, second: &JsValue) -> JsValue;
@@ -213,4 +221,21 @@ impl D1PreparedStatement {
     pub fn all(&self) -> Result<JsValue, JsValue> {
         answered(js_all(&self.0))
     }
+}
+
+/// A D1 session (the Sessions API) on `db` starting at `constraint` (a bookmark,
+/// `first-primary` or `first-unconstrained`); `None` when the binding has none or refuses.
+#[cfg(feature = "http")]
+pub fn with_session(db: &JsValue, constraint: &str) -> Option<JsValue> {
+    let session = js_with_session(db, constraint);
+    drop(take_thrown());
+    Some(session).filter(|s| !s.is_undefined() && !s.is_null())
+}
+
+/// The session's latest bookmark, if it gives one.
+#[cfg(feature = "http")]
+pub fn bookmark(session: &JsValue) -> Option<String> {
+    let bookmark = js_get_bookmark(session);
+    drop(take_thrown());
+    bookmark
 }

@@ -1,0 +1,74 @@
+// The Worker on read replicas (issue #13): SESSION_REPLICAS turns the D1 Sessions API on;
+// locally there is no replica, so a binding that records each withSession constraint (the
+// real local withSession doing the work) checks where each route starts, and the
+// D1-Bookmark headers carry the bookmark both ways.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { AUTH, JSON_AUTH, callWith, holding } from "./helpers.js";
+
+/** env.DB with every withSession constraint written down. */
+function recorded() {
+  const constraints = [];
+  const DB = {
+    prepare: (query) => env.DB.prepare(query),
+    batch: (statements) => env.DB.batch(statements),
+    withSession(constraint) {
+      constraints.push(constraint);
+      return env.DB.withSession(constraint);
+    },
+  };
+  return { DB, constraints };
+}
+
+const ON = { SESSION_REPLICAS: "true" };
+
+describe("read replicas over HTTP", () => {
+  it("off by default: no withSession call and no D1-Bookmark answer", async () => {
+    const { DB, constraints } = recorded();
+    const created = await callWith({ DB }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("d1-bookmark")).toBeNull();
+    expect(constraints).toEqual([]);
+  });
+
+  it("writes start at the primary, reads at the client's bookmark or anywhere; each answer gives the newest", async () => {
+    const { DB, constraints } = recorded();
+    const overrides = { DB, ...ON };
+    const created = await callWith(overrides, "POST", "/sessions", { headers: JSON_AUTH, body: '{"userId":"replica-user","data":{"a":1}}' });
+    const { token, id } = await created.json();
+    const bookmark = created.headers.get("d1-bookmark");
+    expect(bookmark).toMatch(/^[0-9a-f-]+$/);
+    const read = await callWith(overrides, "GET", "/session", { headers: holding(token, { ...AUTH, "d1-bookmark": bookmark }) });
+    expect((await read.json()).data).toEqual({ a: 1 });
+    expect(read.headers.get("d1-bookmark") >= bookmark).toBe(true);
+    await callWith(overrides, "GET", "/session", { headers: holding(token) });
+    await callWith(overrides, "GET", `/sessions/${id}`, { headers: { ...AUTH, "d1-bookmark": "first-primary" } });
+    await callWith(overrides, "GET", "/users/replica-user/sessions");
+    await callWith(overrides, "PUT", "/session/data", { headers: holding(token, { ...JSON_AUTH, "d1-bookmark": bookmark }), body: '{"a":2}' });
+    const missing = await callWith(overrides, "DELETE", `/sessions/${crypto.randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("d1-bookmark")).not.toBeNull();
+    expect(constraints).toEqual([
+      "first-primary", // create
+      bookmark, // a read with the client's bookmark
+      "first-unconstrained", // a read without one
+      "first-primary", // a read asking for the latest state
+      "first-unconstrained",
+      "first-primary", // a write, whatever bookmark it carries
+      "first-primary",
+    ]);
+  });
+
+  it("a D1-Bookmark that is no bookmark is 400 on every route, replicas or not; a bad SESSION_REPLICAS fails closed", async () => {
+    for (const overrides of [{}, ON]) {
+      for (const value of ["not a bookmark", "x".repeat(1025), "é"]) {
+        const response = await callWith(overrides, "GET", `/sessions/${crypto.randomUUID()}`, { headers: { ...AUTH, "d1-bookmark": value } });
+        expect(response.status).toBe(400);
+        expect((await response.json()).error.code).toBe("invalid_argument");
+      }
+    }
+    const misconfigured = await callWith({ SESSION_REPLICAS: "yes" }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
+    expect(misconfigured.status).toBe(503);
+    expect((await misconfigured.json()).error.code).toBe("not_configured");
+  });
+});
