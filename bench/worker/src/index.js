@@ -6,6 +6,7 @@ import { up as authjsMigrate } from "@auth/d1-adapter";
 import { SessionManager } from "d1-session-manager";
 import { churn, constructionBatch, constructMany } from "./construction.js";
 import coreModule from "./core.wasm";
+import { APPS, HONO_SESSIONS_DDL, HONO_TABLE, STEPS, browser } from "./hono.js";
 import { IMPLS, KB, OPS, OURS_TABLE, PER_USER, PLAIN_TABLE, TIMEOUT_S, USER_AUTHJS, ours, plain, sha256, userOf } from "./impls.js";
 import { metered } from "./meter.js";
 
@@ -54,8 +55,34 @@ async function round(db, order, k) {
   return timings;
 }
 
+/**
+ * One round of requests through each Hono app in `order` (made once per round): k new
+ * browsers per app take every step of STEPS, each step app by app in turn (as in `round`).
+ * Per app and reported step: the mean ms per request, and with `totals` (a metered
+ * binding's, in the untimed metering pass) the D1 round trips and rows per request.
+ */
+async function requestRound(db, order, k, totals) {
+  const apps = Object.fromEntries(order.map((name) => [name, APPS[name](db)]));
+  const browsers = Object.fromEntries(order.map((name) => [name, Array.from({ length: k }, () => browser(apps[name]))]));
+  const result = Object.fromEntries(order.map((name) => [name, {}]));
+  for (const [step, method, path] of STEPS) {
+    for (const name of order) {
+      const before = { ...totals };
+      const start = now();
+      for (const visit of browsers[name]) await visit(method, path);
+      const ms = (now() - start) / k;
+      if (step === "login") continue;
+      result[name][step] = { ms };
+      if (totals) {
+        for (const key of ["trips", "rowsRead", "rowsWritten"]) result[name][step][key] = (totals[key] - before[key]) / k;
+      }
+    }
+  }
+  return result;
+}
+
 async function setup(env, migrationSql) {
-  for (const table of [OURS_TABLE, PLAIN_TABLE]) {
+  for (const table of [OURS_TABLE, PLAIN_TABLE, HONO_TABLE]) {
     const statements = migrationSql
       .replace(/--.*$/gm, "")
       .split(";")
@@ -65,6 +92,7 @@ async function setup(env, migrationSql) {
     for (const s of statements) await env.DB.prepare(s).run();
   }
   await authjsMigrate(env.DB);
+  await env.DB.prepare(HONO_SESSIONS_DDL).run();
   await env.DB.prepare(
     "INSERT INTO users (id, name, email) VALUES (?1, 'Bench', 'bench@example.com') ON CONFLICT DO NOTHING",
   )
@@ -237,6 +265,13 @@ export default {
           };
         }
         return json(result);
+      }
+      case "/requests": {
+        // ?order=ours,honoSessions&k=50[&meter]
+        const order = url.searchParams.get("order").split(",");
+        if (!url.searchParams.has("meter")) return json(await requestRound(env.DB, order, k));
+        const { db, totals } = metered(env.DB);
+        return json(await requestRound(db, order, k, totals));
       }
       case "/fill":
         return json(await fill(env, url.searchParams.get("table"), k, url.searchParams.has("expired")));

@@ -1,6 +1,6 @@
-// A D1 binding that records round trips and D1's billed rows. `first()` is served by
-// `all()` (what D1 does underneath) so its `meta` can be read; used only in the untimed
-// metering pass.
+// A D1 binding that records round trips (a statement's first, all, run or raw, or a batch)
+// and D1's billed rows. `first()` is served by `all()` (what D1 does underneath) so its
+// `meta` can be read; used only in the untimed metering passes.
 export function metered(db) {
   const totals = { trips: 0, rowsRead: 0, rowsWritten: 0 };
   const add = (meta) => {
@@ -11,6 +11,7 @@ export function metered(db) {
     const bind = statement.bind.bind(statement);
     const all = statement.all.bind(statement);
     const run = statement.run.bind(statement);
+    const raw = statement.raw.bind(statement);
     statement.bind = (...args) => patch(bind(...args));
     statement.all = async () => {
       totals.trips += 1;
@@ -23,6 +24,11 @@ export function metered(db) {
       const result = await run();
       add(result.meta);
       return result;
+    };
+    // raw() answers bare arrays, no meta: its round trip is counted, its rows cannot be.
+    statement.raw = (...args) => {
+      totals.trips += 1;
+      return raw(...args);
     };
     statement.first = async (column) => {
       totals.trips += 1;
