@@ -3,6 +3,7 @@
 //! from the database's clock (see [`sql`]). It waits on D1's promises with
 //! [`crate::wait`], so the surface decides how they are awaited.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -27,6 +28,21 @@ mod sql;
 mod sys;
 #[cfg(feature = "store-suite")]
 mod testing;
+
+/// D1's words for the failures its documentation advises retrying: the query did not run,
+/// or ran where a repeat is harmless (`Network connection lost`, the storage object reset
+/// or updated under it).
+const TRANSIENT: [&str; 4] = [
+    "Network connection lost",
+    "storage caused object to be reset",
+    "reset because its code was updated",
+    "D1_RESET_DO",
+];
+/// Retries after the first attempt, for a statement whose repeat is harmless.
+const RETRIES: u32 = 3;
+/// The first backoff, in milliseconds; each next one doubles, plus up to as much again of
+/// jitter, so clients that failed together do not retry together (at most 1.05 s in all).
+const BACKOFF_MS: f64 = 50.0;
 
 /// A data write's statements: one, or the not-due and due halves of one that may renew.
 enum Writes {
@@ -75,6 +91,29 @@ impl D1Store {
             .prepare(sql)
             .and_then(|statement| bind(&statement))
             .map_err(|e| js_error(&e))
+    }
+
+    /// `attempt()`'s result, attempted again after a backoff while D1 fails with a
+    /// [`TRANSIENT`] error, at most [`RETRIES`] more times. Only for statements that are safe
+    /// to repeat: reads, the idempotent renewal and the purge. A write whose first attempt
+    /// may have committed (an insert, a data write, a rotation, a delete) is never retried:
+    /// its repeat would fail or report the wrong outcome.
+    async fn retried<T, F>(&self, attempt: impl Fn() -> F) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>>,
+    {
+        let mut retries = 0;
+        loop {
+            match attempt().await {
+                Err(error) if retries < RETRIES && is_transient(&error) => {
+                    let backoff = BACKOFF_MS * f64::from(1 << retries);
+                    retries += 1;
+                    let jitter = backoff * unit_random();
+                    settled(Ok(sys::sleep(backoff + jitter))).await?;
+                }
+                answer => return answer,
+            }
+        }
     }
 
     /// The first row a statement returns, if any.
@@ -192,6 +231,19 @@ async fn settled(answer: Result<JsValue, JsValue>) -> Result<JsValue, StoreError
         .dyn_into::<Promise>()
         .map_err(|_| StoreError("D1 answered something that is not a promise".to_owned()))?;
     wait(promise).await.map_err(|e| js_error(&e))
+}
+
+/// A number from 0 to 1 from the platform's CSPRNG (0.5 should it fail): only a jitter.
+fn unit_random() -> f64 {
+    let mut bytes = [0u8; 2];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => f64::from(u16::from_le_bytes(bytes)) / f64::from(u16::MAX),
+        Err(_) => 0.5,
+    }
+}
+
+fn is_transient(error: &StoreError) -> bool {
+    TRANSIENT.iter().any(|words| error.0.contains(words))
 }
 
 fn js_error(e: &JsValue) -> StoreError {
@@ -316,9 +368,14 @@ impl Store for D1Store {
         rolling: Option<Rolling>,
     ) -> Result<Option<Loaded>, StoreError> {
         let (due, absolute) = rolling_ms(rolling);
-        let statement =
-            self.statement(&self.sql.load, |s| s.bind_stt(id.as_str(), due, absolute))?;
-        let Some(row) = self.first(&statement).await? else {
+        let row = self
+            .retried(|| async {
+                let statement =
+                    self.statement(&self.sql.load, |s| s.bind_stt(id.as_str(), due, absolute))?;
+                self.first(&statement).await
+            })
+            .await?;
+        let Some(row) = row else {
             return Ok(None);
         };
         let data =
@@ -339,8 +396,13 @@ impl Store for D1Store {
     }
 
     async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError> {
-        let statement = self.statement(&self.sql.find, |s| s.bind_s(id.as_str()))?;
-        let Some(row) = self.first(&statement).await? else {
+        let row = self
+            .retried(|| async {
+                let statement = self.statement(&self.sql.find, |s| s.bind_s(id.as_str()))?;
+                self.first(&statement).await
+            })
+            .await?;
+        let Some(row) = row else {
             return Ok(None);
         };
         Ok(Some(Listed {
@@ -404,18 +466,22 @@ impl Store for D1Store {
         hash: &SecretHash,
         lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let statement = self.statement(&self.sql.set_expiry, |s| {
-            s.bind_sstt(
-                id.as_str(),
-                hash.as_str(),
-                millis(lifetime.idle),
-                absolute(lifetime),
-            )
-        })?;
-        self.first(&statement)
-            .await?
-            .map(|row| time_column(&row, "expires_at"))
-            .transpose()
+        // Idempotent: it sets the expiry from the database's clock, so a repeat after a
+        // commit only moves it on by the time between the two.
+        let row = self
+            .retried(|| async {
+                let statement = self.statement(&self.sql.set_expiry, |s| {
+                    s.bind_sstt(
+                        id.as_str(),
+                        hash.as_str(),
+                        millis(lifetime.idle),
+                        absolute(lifetime),
+                    )
+                })?;
+                self.first(&statement).await
+            })
+            .await?;
+        row.map(|row| time_column(&row, "expires_at")).transpose()
     }
 
     async fn rotate(
@@ -456,19 +522,21 @@ impl Store for D1Store {
     }
 
     async fn list_user(&self, user_id: &str) -> Result<Vec<Listed>, StoreError> {
-        let statement = self.statement(&self.sql.list_user, |s| s.bind_s(user_id))?;
-        self.rows(statement)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(Listed {
-                    id: id_column(row)?,
-                    user_id: Some(user_id.to_owned()),
-                    created_at: time_column(row, "created_at")?,
-                    expires_at: time_column(row, "expires_at")?,
-                })
+        self.retried(|| async {
+            let statement = self.statement(&self.sql.list_user, |s| s.bind_s(user_id))?;
+            self.rows(statement).await
+        })
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Listed {
+                id: id_column(row)?,
+                user_id: Some(user_id.to_owned()),
+                created_at: time_column(row, "created_at")?,
+                expires_at: time_column(row, "expires_at")?,
             })
-            .collect()
+        })
+        .collect()
     }
 
     async fn delete_user(
@@ -482,7 +550,11 @@ impl Store for D1Store {
     }
 
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {
-        let statement = self.statement(&self.sql.purge, |s| s.bind_t(f64::from(limit)))?;
-        self.changes(statement).await
+        // A repeat after a commit only removes more expired rows (and counts only its own).
+        self.retried(|| async {
+            let statement = self.statement(&self.sql.purge, |s| s.bind_t(f64::from(limit)))?;
+            self.changes(statement).await
+        })
+        .await
     }
 }

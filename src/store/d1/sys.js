@@ -76,3 +76,8 @@ export function getBookmark(session) {
     thrown = e;
   }
 }
+
+// A promise that resolves after `ms`: the store's backoff before it retries a statement.
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

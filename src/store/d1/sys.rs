@@ -11,6 +11,9 @@ extern "C" {
     #[wasm_bindgen(js_name = prepare)]
     fn js_prepare(db: &JsValue, query: &JsString) -> JsValue;
 
+    /// A promise resolved after `ms` milliseconds (`setTimeout`).
+    pub fn sleep(ms: f64) -> JsValue;
+
     #[cfg(feature = "http")]
     #[wasm_bindgen(js_name = withSession)]
     fn js_with_session(db: &JsValue, constraint: &str) -> JsValue;
