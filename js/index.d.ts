@@ -175,7 +175,12 @@ export declare class SessionManager extends EventTarget {
    * @throws {TypeError} when `db` is not a D1 binding or an option has the wrong type.
    * @throws {RangeError} when an option is out of range.
    */
-  constructor(db: D1Binding, options?: SessionManagerOptions);
+  /**
+   * `db`: a D1 binding, or several as shards (`[env.SESSIONS_0, env.SESSIONS_1, ...]`): each
+   * session lives on one, named by its id; new ones spread evenly. Only ever append a shard:
+   * an id names its shard by its place in the list.
+   */
+  constructor(db: D1Binding | readonly D1Binding[], options?: SessionManagerOptions);
 
   /** Resolves once `session_manager_initialized` has been dispatched. */
   readonly ready: Promise<void>;

@@ -144,7 +144,7 @@ export class SessionManager extends EventTarget {
   #ready;
 
   /**
-   * @param {D1Database} db
+   * @param {D1Database | D1Database[]} db one binding, or the shards' bindings in the order they were added
    * @param {import("./index.d.ts").SessionManagerOptions} [options]
    */
   constructor(db, options) {
@@ -156,6 +156,9 @@ export class SessionManager extends EventTarget {
     this.#options = configure(db, options);
     const replicas = option(options, "replicas") ?? false;
     if (typeof replicas !== "boolean") throw new TypeError("replicas must be a boolean");
+    if (replicas && Array.isArray(db)) {
+      throw new TypeError("replicas works with one D1 binding, not with shards yet");
+    }
     if (replicas && typeof db.withSession !== "function") {
       throw new TypeError("replicas needs a D1 binding with withSession (the D1 Sessions API)");
     }

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::error::Error;
 use crate::json::{self, Times};
 use crate::manager::{Manager, Operation, Outcome};
-use crate::store::d1::D1Store;
+use crate::store::d1::D1Sessions;
 use args::{data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_arg};
 
 pub mod args;
@@ -41,7 +41,7 @@ pub fn operation_names() -> String {
 /// operation with its failure signal.
 pub async fn call(
     operation: Operation,
-    manager: Result<Manager<D1Store>, Error>,
+    manager: Result<Manager<D1Sessions>, Error>,
     max_bytes: usize,
     [a, b, c]: [JsValue; 3],
 ) -> Outcome<Answer> {

@@ -21,7 +21,6 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 use crate::calls::{self, args::token_arg, args::user_id_arg, Answer};
@@ -31,7 +30,8 @@ use crate::events::{self, Event};
 use crate::json::{self, Times};
 use crate::jsval::bounded_string;
 use crate::manager::{initialized, Manager, Operation, Outcome};
-use crate::store::d1::{statements_kept, table_handle, D1Store};
+use crate::store::d1::{bindings, statements_kept, table_handle, D1Sessions, D1Store};
+use crate::store::shards::MAX_SHARDS;
 use crate::wait::{Stalled, Step, Task};
 use options::{config_from, ConfigRefusal};
 
@@ -63,11 +63,10 @@ pub fn configure(db: &JsValue, options: &JsValue) -> String {
 }
 
 fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefusal> {
-    let has_prepare = Reflect::get(db, &"prepare".into()).is_ok_and(|p| p.is_function());
-    if !has_prepare {
-        return Err(ConfigRefusal::type_error(
-            "db must be a D1 database binding",
-        ));
+    if bindings(db).is_none() {
+        return Err(ConfigRefusal::type_error(format!(
+            "db must be a D1 database binding, or an array of 1 to {MAX_SHARDS} of them (shards)"
+        )));
     }
     let config = config_from(options)?;
     let table = table_handle(&config.table);
@@ -215,12 +214,18 @@ impl Setup {
     }
 
     /// The manager for one operation.
-    fn manager(self) -> Result<Manager<D1Store>, Error> {
+    fn manager(self) -> Result<Manager<D1Sessions>, Error> {
         let config = self.config?;
-        let store = match D1Store::by_handle(self.db.clone(), self.table) {
-            Some(store) => store,
-            None => D1Store::for_table(self.db, &config.table),
+        // Checked by `configure`; checked again, as nothing a caller of these exports
+        // passes may make the core misbehave.
+        let dbs = bindings(&self.db)
+            .ok_or_else(|| Error::Internal("a binding not from configure".to_owned()))?;
+        let store = match statements_kept(self.table) {
+            true => D1Store::by_handle(dbs, self.table),
+            false => D1Store::for_table(dbs, &config.table),
         };
+        let store =
+            store.ok_or_else(|| Error::Internal("a binding not from configure".to_owned()))?;
         Ok(Manager::new(store, config))
     }
 }

@@ -36,15 +36,32 @@ pub fn shown(text: &str) -> String {
     }
 }
 
-/// A session id this crate issued: a UUID v4 (122 random bits from the platform CSPRNG) in
-/// lowercase hyphenated form. Anything else cannot name a session, so it never reaches D1.
+/// A session id this crate issued, in lowercase hyphenated form: a UUID v4 (122 random bits
+/// from the platform CSPRNG), or, for sessions spread over several databases, a UUID v8
+/// whose first 16 bits name the shard and whose other 106 free bits are random. An id names
+/// its own shard, so a token finds its database with no lookup; a v4 id lives on the first.
+/// Anything else cannot name a session, so it never reaches D1.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(String);
 
 impl SessionId {
-    /// A fresh random id.
+    /// A fresh random id for a store of one database.
     pub fn generate() -> Self {
         SessionId(Uuid::new_v4().hyphenated().to_string())
+    }
+
+    /// A fresh random id on `shard`, from the platform CSPRNG.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the platform gives no randomness.
+    pub fn on_shard(shard: u16) -> Result<Self, Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| Error::Internal(format!("no randomness for a session id: {e}")))?;
+        let [high, low, ..] = &mut bytes;
+        [*high, *low] = shard.to_be_bytes();
+        let uuid = uuid::Builder::from_custom_bytes(bytes).into_uuid();
+        Ok(SessionId(uuid.hyphenated().to_string()))
     }
 
     /// The id `text` names, or `None` when no id this crate issues is written that way.
@@ -55,10 +72,23 @@ impl SessionId {
         // At this length only the hyphenated form parses; lowercase makes it the canonical
         // text, so no id has two spellings.
         let uuid = Uuid::try_parse(text).ok()?;
-        let canonical = uuid.get_version_num() == 4
+        let canonical = matches!(uuid.get_version_num(), 4 | 8)
             && uuid.get_variant() == uuid::Variant::RFC4122
             && !text.bytes().any(|b| b.is_ascii_uppercase());
         canonical.then(|| SessionId(text.to_owned()))
+    }
+
+    /// The shard the id names: its first 16 bits for a v8 id, the first shard for a v4 one.
+    pub fn shard(&self) -> u16 {
+        let shard = |i| {
+            self.0
+                .get(i..i + 4)
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+        };
+        match self.0.as_bytes().get(14) {
+            Some(b'8') => shard(0).unwrap_or(0),
+            _ => 0,
+        }
     }
 
     /// The id as text.
@@ -273,6 +303,22 @@ mod tests {
     }
 
     #[test]
+    fn shard_ids_name_their_shard_and_parse_back() {
+        for shard in [0, 1, 2, 255, 4095, u16::MAX] {
+            let id = SessionId::on_shard(shard).unwrap();
+            assert_eq!(id.as_str().get(14..15), Some("8"), "{id}");
+            assert_eq!(id.shard(), shard, "{id}");
+            assert_eq!(SessionId::parse(id.as_str()), Some(id));
+        }
+        assert_ne!(
+            SessionId::on_shard(3).unwrap(),
+            SessionId::on_shard(3).unwrap()
+        );
+        // A v4 id lives on the first shard.
+        assert_eq!(SessionId::generate().shard(), 0);
+    }
+
+    #[test]
     fn strings_that_cannot_be_issued_ids_are_rejected() {
         let id = SessionId::generate().to_string();
         let long = "a".repeat(10_000);
@@ -283,6 +329,7 @@ mod tests {
             "00000000-0000-0000-0000-000000000000",
             "6ba7b810-9dad-11d1-80b4-00c04fd430c8", // v1
             "6ba7b810-9dad-41d1-c0b4-00c04fd430c8", // v4, but not the RFC 4122 variant
+            "6ba7b810-9dad-71d1-80b4-00c04fd430c8", // v7
             &id.to_uppercase(),
             &id.replace('-', ""),
             &format!("{{{id}}}"),

@@ -19,6 +19,7 @@ use crate::token::SecretHash;
 pub mod d1;
 #[cfg(test)]
 pub mod memory;
+pub mod shards;
 #[cfg(any(test, feature = "store-suite"))]
 pub mod suite;
 
@@ -161,6 +162,14 @@ pub struct Listed {
 // The runtime is single-threaded wasm, so the futures need no `Send` bound.
 #[allow(async_fn_in_trait)]
 pub trait Store {
+    /// A fresh id for a new session, naming where it will live.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the platform gives no randomness.
+    fn new_id(&self) -> Result<SessionId, Error> {
+        Ok(SessionId::generate())
+    }
+
     /// Adds a session created now that expires after `lifetime`. `None` when its id is
     /// already taken: nothing was written.
     async fn insert(
@@ -245,13 +254,17 @@ pub trait Store {
         except: Option<&SessionId>,
     ) -> Result<Vec<SessionId>, StoreError>;
 
-    /// Removes at most `limit` expired sessions; returns how many.
+    /// Removes at most `limit` expired sessions from each database it spans; returns how
+    /// many in all.
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError>;
 }
 
 /// A store shared by reference: tests keep one to look inside while a manager uses it.
 #[cfg(test)]
 impl<S: Store> Store for &S {
+    fn new_id(&self) -> Result<SessionId, Error> {
+        (**self).new_id()
+    }
     async fn insert(
         &self,
         session: &NewSession<'_>,

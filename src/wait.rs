@@ -8,7 +8,9 @@
 //! (`JsFuture` in a `future_to_promise` task) added 40–50 µs to every D1 call in workerd,
 //! about 5% of an operation, where handing the promise to JS added none that we could see.
 //!
-//! An operation waits on one promise at a time, which is all the store ever needs.
+//! An operation waits on one promise at a time, or on several at once (the shards of a
+//! sharded store, asked concurrently): the driver then awaits one `Promise.allSettled` of
+//! them, and each wait gets its own outcome.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -16,7 +18,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::Promise;
+use js_sys::{Array, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
@@ -26,9 +28,9 @@ use crate::error::Error;
 type Answer = Rc<RefCell<Option<Result<JsValue, JsValue>>>>;
 
 thread_local! {
-    /// The promise that the task being polled right now waits on. Set by [`Wait::poll`],
+    /// The promises that the task being polled right now waits on. Set by [`Wait::poll`],
     /// taken by [`Task::step`] as soon as the poll returns: wasm runs one poll at a time.
-    static WAITING: RefCell<Option<(Promise, Answer)>> = const { RefCell::new(None) };
+    static WAITING: RefCell<Vec<(Promise, Answer)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The settled value of `promise`: `Ok` when it fulfils, `Err` with the reason when it rejects.
@@ -55,7 +57,7 @@ impl Future for Wait {
         }
         if let Some(promise) = this.promise.take() {
             let answer = Rc::clone(&this.answer);
-            WAITING.with(|waiting| *waiting.borrow_mut() = Some((promise, answer)));
+            WAITING.with(|waiting| waiting.borrow_mut().push((promise, answer)));
         }
         Poll::Pending
     }
@@ -75,38 +77,69 @@ pub enum Step<T> {
 /// One operation in progress.
 pub struct Task<'a, T> {
     future: Pin<Box<dyn Future<Output = T> + 'a>>,
-    answer: Option<Answer>,
+    /// Where the outcome of the promise (or promises) the last step handed out goes.
+    answers: Vec<Answer>,
 }
 
 impl<'a, T> Task<'a, T> {
     pub fn new(future: impl Future<Output = T> + 'a) -> Self {
         Task {
             future: Box::pin(future),
-            answer: None,
+            answers: Vec::new(),
         }
     }
 
-    /// Runs the operation until it finishes or waits on a promise.
+    /// Runs the operation until it finishes or waits on a promise (several at once are
+    /// handed out as one `Promise.allSettled`).
     pub fn step(&mut self) -> Step<T> {
         // No waker is needed: the driver knows when to step again (its promise settled).
         let mut cx = Context::from_waker(Waker::noop());
         match self.future.as_mut().poll(&mut cx) {
             Poll::Ready(value) => Step::Done(value),
-            Poll::Pending => match WAITING.with(|waiting| waiting.borrow_mut().take()) {
-                Some((promise, answer)) => {
-                    self.answer = Some(answer);
-                    Step::Wait(promise)
+            Poll::Pending => {
+                let waiting = WAITING.with(|waiting| std::mem::take(&mut *waiting.borrow_mut()));
+                let (promises, answers): (Vec<Promise>, Vec<Answer>) = waiting.into_iter().unzip();
+                self.answers = answers;
+                match <[Promise; 1]>::try_from(promises) {
+                    Ok([promise]) => Step::Wait(promise),
+                    Err(promises) if promises.is_empty() => Step::Stalled,
+                    Err(promises) => {
+                        let all: Array = promises.into_iter().collect();
+                        Step::Wait(Promise::all_settled(&all))
+                    }
                 }
-                None => Step::Stalled,
-            },
+            }
         }
     }
 
-    /// Hands over the settled value of the promise the last [`Task::step`] returned.
+    /// Hands over the settled value of the promise the last [`Task::step`] returned; for
+    /// several, each one's outcome from the `allSettled` list.
     pub fn answer(&mut self, settled: Result<JsValue, JsValue>) {
-        if let Some(answer) = self.answer.take() {
-            *answer.borrow_mut() = Some(settled);
+        let answers = std::mem::take(&mut self.answers);
+        if let [only] = answers.as_slice() {
+            *only.borrow_mut() = Some(settled);
+            return;
         }
+        for (i, answer) in (0u32..).zip(answers) {
+            let outcome = match &settled {
+                Ok(list) => item_outcome(list, i),
+                // `allSettled` never rejects; should it, every wait fails with its reason.
+                Err(reason) => Err(reason.clone()),
+            };
+            *answer.borrow_mut() = Some(outcome);
+        }
+    }
+}
+
+/// The outcome of item `i` of an `allSettled` list: `{ status, value }` or `{ status, reason }`.
+fn item_outcome(list: &JsValue, i: u32) -> Result<JsValue, JsValue> {
+    let item = crate::jsval::item(list, i).unwrap_or(JsValue::UNDEFINED);
+    let fulfilled = crate::jsval::field(&item, "status")
+        .and_then(|status| status.as_string())
+        .is_some_and(|status| status == "fulfilled");
+    match fulfilled {
+        true => Ok(crate::jsval::field(&item, "value").unwrap_or(JsValue::UNDEFINED)),
+        false => Err(crate::jsval::field(&item, "reason").unwrap_or(JsValue::UNDEFINED)),
     }
 }
 

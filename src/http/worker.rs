@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::json::{self, Times};
 use crate::manager::{Arg, DataArg, Manager, Outcome};
 use crate::session::Session;
-use crate::store::d1::{self, D1Store};
+use crate::store::d1::{self, D1Sessions, D1Store};
 use crate::wait::{drive, Stalled};
 
 /// Rows one purge statement removes, and how many statements one cron run may issue:
@@ -140,7 +140,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         match batch {
             Ok(n) => {
                 removed += n;
-                if n < PURGE_BATCH {
+                // Shards share a batch out among them, so a short batch does not mean that
+                // every shard is done: only an empty one does.
+                if n == 0 {
                     break;
                 }
             }
@@ -332,19 +334,15 @@ pub(super) enum Start<'a> {
     Read(Option<&'a str>),
 }
 
-/// The manager for one operation, and the D1 session it runs in when `SESSION_REPLICAS` is
-/// on (none otherwise, or when the binding has no Sessions API or refuses: then it runs on
-/// the binding itself, which reads the primary, never staler).
+/// The manager for one operation, on the D1 bindings `SESSION_SHARDS` names (`DB` alone by
+/// default), and the D1 session it runs in when `SESSION_REPLICAS` is on (none otherwise,
+/// or when the binding has no Sessions API or refuses: then it runs on the binding itself,
+/// which reads the primary, never staler).
 pub(super) fn manager_from(
     env: &Env,
     start: Start,
-) -> Result<(Manager<D1Store>, Option<JsValue>), ApiError> {
-    // The binding as it is: the store makes its own calls (src/store/d1), not the crate's.
-    let db = Reflect::get(env, &"DB".into()).unwrap_or(JsValue::UNDEFINED);
-    let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
-    if !has_prepare {
-        return Err(ApiError::not_configured("the DB binding is missing"));
-    }
+) -> Result<(Manager<D1Sessions>, Option<JsValue>), ApiError> {
+    let mut dbs = shard_bindings(env)?;
     let config = Config::from_input(ConfigInput {
         timeout_secs: number_var(env, "SESSION_TIMEOUT")?,
         absolute_timeout_secs: number_var(env, "SESSION_ABSOLUTE_TIMEOUT")?,
@@ -357,18 +355,57 @@ pub(super) fn manager_from(
         };
         ApiError::not_configured(format!("{var}: {}", e.message))
     })?;
-    let session = match replicas(env)? {
-        false => None,
-        true => d1::with_session(
-            &db,
-            match start {
+    let session = match (replicas(env)?, dbs.as_mut_slice()) {
+        (false, _) => None,
+        (true, [db]) => {
+            let constraint = match start {
                 Start::Primary => "first-primary",
                 Start::Read(bookmark) => bookmark.unwrap_or("first-unconstrained"),
-            },
-        ),
+            };
+            let session = d1::with_session(db, constraint);
+            if let Some(session) = &session {
+                *db = session.clone();
+            }
+            session
+        }
+        (true, _) => {
+            return Err(ApiError::not_configured(
+                "SESSION_REPLICAS works with one database, not with SESSION_SHARDS yet",
+            ))
+        }
     };
-    let store = D1Store::for_table(session.clone().unwrap_or(db), &config.table);
+    let store = D1Store::for_table(dbs, &config.table)
+        .ok_or_else(|| ApiError::not_configured("SESSION_SHARDS names too many bindings"))?;
     Ok((Manager::new(store, config), session))
+}
+
+/// The D1 bindings sessions live on, in the order the shards were added: those the
+/// `SESSION_SHARDS` var names (comma-separated, for example `"DB,DB_1,DB_2"`), else `DB`.
+/// Shards are only ever appended: an id names its shard by its place in this list.
+fn shard_bindings(env: &Env) -> Result<Vec<JsValue>, ApiError> {
+    let names = match is_set(env, "SESSION_SHARDS") {
+        true => env
+            .var("SESSION_SHARDS")
+            .map(|v| v.to_string())
+            .map_err(|_| ApiError::not_configured("SESSION_SHARDS must be a string"))?,
+        false => "DB".to_owned(),
+    };
+    names
+        .split(',')
+        .map(str::trim)
+        .map(|name| {
+            // The binding as it is: the store makes its own calls (src/store/d1).
+            let db = Reflect::get(env, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
+            match has_prepare {
+                true => Ok(db),
+                false => Err(ApiError::not_configured(format!(
+                    "the {} binding is missing",
+                    crate::session::shown(name)
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Whether `SESSION_REPLICAS` turns read replicas on: `"true"` or `"false"` (the default).

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::error::Error;
 use crate::events::{Event, NOT_FOUND};
-use crate::session::{Session, SessionData, SessionId};
+use crate::session::{Session, SessionData};
 use crate::store::{NewSession, Store};
 use crate::token::Token;
 
@@ -51,7 +51,7 @@ impl<S: Store> Manager<S> {
         };
         let lifetime = self.lifetime().at_creation();
         for _ in 0..MAX_ID_ATTEMPTS {
-            let token = Token::generate(SessionId::generate())?;
+            let token = Token::generate(self.store.new_id()?)?;
             let new = NewSession {
                 id: token.id(),
                 secret_hash: &token.hash(),

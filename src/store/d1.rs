@@ -11,6 +11,7 @@ use js_sys::{Array, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::shards::{Shards, MAX_SHARDS};
 use super::{
     Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
     Writing,
@@ -53,6 +54,24 @@ enum Writes {
     },
 }
 
+/// The sessions of one table on one D1 binding, or spread over several (shards, in the order
+/// they were added): what the surfaces' managers run on.
+pub type D1Sessions = Shards<D1Store>;
+
+/// The D1 bindings `db` names: itself when it is one (it has `prepare`), or the bindings of
+/// an array of 1 to [`MAX_SHARDS`] of them; `None` for anything else. Read with property
+/// reads that cannot throw into wasm.
+pub fn bindings(db: &JsValue) -> Option<Vec<JsValue>> {
+    let is_binding = |v: &JsValue| field(v, "prepare").is_some_and(|p| p.is_function());
+    if !Array::is_array(db) {
+        return is_binding(db).then(|| vec![db.clone()]);
+    }
+    let len = field(db, "length")
+        .and_then(|n| n.as_f64())
+        .filter(|n| (1.0..=MAX_SHARDS as f64).contains(n))? as u32;
+    (0..len).map(|i| item(db, i).filter(is_binding)).collect()
+}
+
 /// Sessions in one D1 table, for one operation: made per call, it holds only handles.
 pub struct D1Store {
     db: D1Database,
@@ -60,18 +79,28 @@ pub struct D1Store {
 }
 
 impl D1Store {
-    /// A store over `db`, a D1 binding (the caller has checked it has `prepare`), for
-    /// `table`, a checked table name: with its statements as the isolate keeps them, or
-    /// made for this store alone when the isolate keeps the most tables already.
-    pub fn for_table(db: JsValue, table: &str) -> Self {
+    /// The sessions of `table`, a checked table name, on `dbs` (from [`bindings`]): one
+    /// store per shard, sharing the table's statements as the isolate keeps them, or made
+    /// for these stores alone when the isolate keeps the most tables already. `None` for no
+    /// binding or too many.
+    pub fn for_table(dbs: Vec<JsValue>, table: &str) -> Option<D1Sessions> {
         let sql = sql::statements(table_handle(table)).unwrap_or_else(|| sql::uncached(table));
-        Self::with(db, sql)
+        Shards::new(
+            dbs.into_iter()
+                .map(|db| Self::with(db, Rc::clone(&sql)))
+                .collect(),
+        )
     }
 
     /// The same by a handle from [`table_handle`] (no table name crosses from JS per call);
-    /// `None` for [`sql::UNCACHED`] or a handle from before a restart.
-    pub fn by_handle(db: JsValue, table: u32) -> Option<Self> {
-        Some(Self::with(db, sql::statements(table)?))
+    /// `None` also for [`sql::UNCACHED`] or a handle from before a restart.
+    pub fn by_handle(dbs: Vec<JsValue>, table: u32) -> Option<D1Sessions> {
+        let sql = sql::statements(table)?;
+        Shards::new(
+            dbs.into_iter()
+                .map(|db| Self::with(db, Rc::clone(&sql)))
+                .collect(),
+        )
     }
 
     fn with(db: JsValue, sql: Rc<sql::Sql>) -> Self {

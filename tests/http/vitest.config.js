@@ -16,7 +16,7 @@ export default defineConfig(async () => {
         wrangler: { configPath: path.join(root, "wrangler.toml") },
         miniflare: {
           bindings: { API_TOKEN: TOKEN, TEST_MIGRATIONS: migrations },
-          d1Databases: { DB: "sessions-db", DB_EMPTY: "empty-db" },
+          d1Databases: { DB: "sessions-db", DB_EMPTY: "empty-db", DB_1: "shard-1-db", DB_2: "shard-2-db" },
         },
       }),
     ],

@@ -18,6 +18,13 @@ describe("the D1 store passes the store suite", () => {
     });
   });
 
+  // The same cases on three D1 databases as one sharded store.
+  cases.forEach((name, index) => {
+    it(`${name} (3 shards)`, async () => {
+      expect(await runStoreCase([env.SHARD_0, env.SHARD_1, env.SHARD_2], index)).toBe("");
+    });
+  });
+
   it("reports a failing check instead of passing it (an unknown case)", async () => {
     expect(await runStoreCase(env.DB, cases.length)).toMatch(/no case/);
   });

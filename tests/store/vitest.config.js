@@ -14,7 +14,7 @@ export default defineConfig(async () => {
         miniflare: {
           compatibilityDate: "2026-11-01",
           bindings: { TEST_MIGRATIONS: migrations },
-          d1Databases: { DB: "store-suite-db" },
+          d1Databases: { DB: "store-suite-db", SHARD_0: "shard-0", SHARD_1: "shard-1", SHARD_2: "shard-2" },
           modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
         },
       }),

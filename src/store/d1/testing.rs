@@ -6,32 +6,39 @@ use chrono::TimeDelta;
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
-use super::{js_error, settled, D1Database, D1Store};
+use super::{bindings, js_error, settled, D1Database, D1Sessions, D1Store};
 use crate::json;
 use crate::session::SessionId;
 use crate::store::suite::{self, Fixture, CASES};
 use crate::wait::drive;
 
 struct D1Fixture {
-    store: D1Store,
-    db: D1Database,
+    store: D1Sessions,
+    dbs: Vec<D1Database>,
     age: JsString,
 }
 
 impl Fixture for D1Fixture {
-    type Store = D1Store;
+    type Store = D1Sessions;
 
-    fn store(&self) -> &D1Store {
+    fn store(&self) -> &D1Sessions {
         &self.store
     }
 
+    fn databases(&self) -> u32 {
+        u32::try_from(self.dbs.len()).unwrap_or(u32::MAX)
+    }
+
+    /// On every shard: the one holding the session changes it.
     async fn age(&self, id: &SessionId, by: TimeDelta) -> Result<(), String> {
-        let statement = self
-            .db
-            .prepare(&self.age)
-            .and_then(|s| s.bind_st(id.as_str(), by.num_milliseconds() as f64))
-            .map_err(|e| js_error(&e).0)?;
-        settled(statement.run()).await.map(|_| ()).map_err(|e| e.0)
+        for db in &self.dbs {
+            let statement = db
+                .prepare(&self.age)
+                .and_then(|s| s.bind_st(id.as_str(), by.num_milliseconds() as f64))
+                .map_err(|e| js_error(&e).0)?;
+            settled(statement.run()).await.map_err(|e| e.0)?;
+        }
+        Ok(())
     }
 }
 
@@ -41,13 +48,19 @@ pub fn store_suite_cases() -> String {
     json::to_text(&CASES)
 }
 
-/// Runs case `index` on the `sessions` table of `db`: `""` when it passes, else why not.
+/// Runs case `index` on the `sessions` table of `db` (a binding, or an array of them for
+/// shards): `""` when it passes, else why not.
 #[wasm_bindgen(js_name = runStoreCase)]
 pub async fn run_store_case(db: JsValue, index: u32) -> String {
-    let store = D1Store::for_table(db.clone(), "sessions");
+    let Some(dbs) = bindings(&db) else {
+        return "no D1 binding".to_owned();
+    };
+    let Some(store) = D1Store::for_table(dbs.clone(), "sessions") else {
+        return "no store".to_owned();
+    };
     let fixture = D1Fixture {
         store,
-        db: D1Database::new(db),
+        dbs: dbs.into_iter().map(D1Database::new).collect(),
         age: JsString::from(
             "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 \
              WHERE id = ?1",

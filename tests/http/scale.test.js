@@ -1,4 +1,5 @@
-// The Worker on read replicas (issue #13): SESSION_REPLICAS turns the D1 Sessions API on;
+// The Worker past one database (issue #13): shards from SESSION_SHARDS, and read replicas.
+// The Worker on read replicas: SESSION_REPLICAS turns the D1 Sessions API on;
 // locally there is no replica, so a binding that records each withSession constraint (the
 // real local withSession doing the work) checks where each route starts, and the
 // D1-Bookmark headers carry the bookmark both ways.
@@ -70,5 +71,36 @@ describe("read replicas over HTTP", () => {
     const misconfigured = await callWith({ SESSION_REPLICAS: "yes" }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
     expect(misconfigured.status).toBe(503);
     expect((await misconfigured.json()).error.code).toBe("not_configured");
+  });
+});
+
+describe("shards over HTTP", () => {
+  const SHARDED = { SESSION_SHARDS: "DB, DB_1, DB_2" };
+
+  it("SESSION_SHARDS spreads sessions over its bindings; every route finds them", async () => {
+    const user = `shard-user-${crypto.randomUUID()}`;
+    const made = [];
+    for (let i = 0; i < 12; i++) {
+      const response = await callWith(SHARDED, "POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ userId: user }) });
+      made.push(await response.json());
+    }
+    const shards = new Set(made.map((s) => (s.id[14] === "8" ? parseInt(s.id.slice(0, 4), 16) : 0)));
+    expect(shards.size).toBeGreaterThan(1);
+    for (const s of made) {
+      expect((await callWith(SHARDED, "GET", "/session", { headers: holding(s.token) })).status).toBe(200);
+      expect((await callWith(SHARDED, "GET", `/sessions/${s.id}`)).status).toBe(200);
+    }
+    const listed = await (await callWith(SHARDED, "GET", `/users/${user}/sessions`)).json();
+    expect(listed.sessions.map((s) => s.id).sort()).toEqual(made.map((s) => s.id).sort());
+    const revoked = await (await callWith(SHARDED, "DELETE", `/users/${user}/sessions`)).json();
+    expect(revoked).toEqual({ revoked: 12 });
+  });
+
+  it("a missing shard binding, or replicas with shards, fails closed", async () => {
+    const missing = await callWith({ SESSION_SHARDS: "DB,DB_9" }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
+    expect(missing.status).toBe(503);
+    expect((await missing.json()).error.code).toBe("not_configured");
+    const both = await callWith({ ...SHARDED, ...ON }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
+    expect(both.status).toBe(503);
   });
 });
