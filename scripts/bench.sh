@@ -11,3 +11,6 @@ bash scripts/pack.sh
 # The compiled module, imported by the bench Worker to time instantiation.
 cp bench/worker/node_modules/d1-session-manager/js/pkg/d1_session_manager_bg.wasm bench/worker/src/core.wasm
 node bench/run.mjs "$@"
+# At scale: a million sessions on one database against four shards (issue #13).
+(cd bench/scale && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+node bench/scale.mjs
