@@ -38,8 +38,13 @@ const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name
 // With read replicas, the operations that only read may start at any replica; every other
 // one starts at the primary.
 const READS = new Set([OPERATION.get, OPERATION.find, OPERATION.listUser]);
-// A D1 bookmark is about 100 characters; a longer string is not one.
+// A D1 bookmark is about 60 characters of hex digits and dashes; a longer string, or one of
+// other characters, is not one.
 const MAX_BOOKMARK_CHARS = 1024;
+const BOOKMARK = /^[A-Za-z0-9-]{1,1024}$/;
+// The store's retry backoff (src/store/d1/sys.js) marks its timer promise so: a pause is
+// not a D1 call, and operationTimeout does not bound it.
+const PAUSE = Symbol.for("d1-session-manager.pause");
 // updateSessionData's attempts after the first, by default and at most.
 const DEFAULT_RETRIES = 5;
 const MAX_RETRIES = 100;
@@ -85,8 +90,8 @@ function configure(db, options) {
 function checkBookmark(bookmark) {
   if (bookmark === undefined || bookmark === null) return null;
   if (typeof bookmark !== "string") throw new TypeError("bookmark must be a string");
-  if (bookmark.length === 0 || bookmark.length > MAX_BOOKMARK_CHARS) {
-    throw new RangeError(`bookmark must be 1 to ${MAX_BOOKMARK_CHARS} characters`);
+  if (!BOOKMARK.test(bookmark)) {
+    throw new RangeError(`bookmark must be 1 to ${MAX_BOOKMARK_CHARS} letters, digits and -`);
   }
   return bookmark;
 }
@@ -138,7 +143,11 @@ export class SessionManager extends EventTarget {
   #db;
   #options;
   #replicas;
-  #bookmark;
+  // The client's bookmark (the option, or set later), and the newest one D1 handed out to
+  // this manager's operations. Only D1's own compete for "newest": a forged bookmark that
+  // sorts after every real one would otherwise stick.
+  #given;
+  #seen = null;
   #generation;
   #heard = 0;
   #ready;
@@ -149,6 +158,11 @@ export class SessionManager extends EventTarget {
    */
   constructor(db, options) {
     super();
+    if (Array.isArray(db)) {
+      // A copy: the caller's array changing later must not move sessions between shards.
+      db = [...db];
+      if (new Set(db).size !== db.length) throw new TypeError("the same D1 binding is given twice as shards");
+    }
     this.#db = db;
     // The checked options, passed back to the core on every call: nothing of a manager
     // lives in wasm, so a manager per request leaves nothing behind there.
@@ -163,7 +177,7 @@ export class SessionManager extends EventTarget {
       throw new TypeError("replicas needs a D1 binding with withSession (the D1 Sessions API)");
     }
     this.#replicas = replicas;
-    this.#bookmark = checkBookmark(option(options, "bookmark"));
+    this.#given = checkBookmark(option(options, "bookmark"));
     this.#generation = generation;
     // session_manager_initialized, after the constructor returns, so a listener added
     // right after `new` hears it.
@@ -180,11 +194,11 @@ export class SessionManager extends EventTarget {
    * at least this state. Settable, for a bookmark that arrives after construction.
    */
   get bookmark() {
-    return this.#bookmark;
+    return this.#seen ?? this.#given;
   }
 
   set bookmark(bookmark) {
-    this.#bookmark = checkBookmark(bookmark);
+    this.#given = checkBookmark(bookmark);
   }
 
   // The core writes out only the events of types a listener was added for: an event no one
@@ -300,7 +314,7 @@ export class SessionManager extends EventTarget {
    * the operation runs on the binding itself, which reads the primary: never staler.
    */
   #session(stale) {
-    const constraint = stale ? (this.#bookmark ?? "first-unconstrained") : "first-primary";
+    const constraint = stale ? (this.bookmark ?? "first-unconstrained") : "first-primary";
     try {
       return this.#db.withSession(constraint);
     } catch {
@@ -316,8 +330,8 @@ export class SessionManager extends EventTarget {
     } catch {
       return;
     }
-    if (typeof bookmark === "string" && bookmark.length > 0 && bookmark.length <= MAX_BOOKMARK_CHARS) {
-      if (this.#bookmark === null || bookmark > this.#bookmark) this.#bookmark = bookmark;
+    if (typeof bookmark === "string" && BOOKMARK.test(bookmark)) {
+      if (this.#seen === null || bookmark > this.#seen) this.#seen = bookmark;
     }
   }
 
@@ -346,7 +360,7 @@ export class SessionManager extends EventTarget {
         let fulfilled = true;
         let settled;
         try {
-          settled = (await bounded(step, this.#options.operationTimeout)).value;
+          settled = step[PAUSE] ? await step : (await bounded(step, this.#options.operationTimeout)).value;
         } catch (reason) {
           fulfilled = false;
           settled = reason;

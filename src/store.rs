@@ -33,6 +33,29 @@ impl fmt::Display for StoreError {
     }
 }
 
+/// A removal that failed after removing some sessions (on the databases that answered):
+/// those are still reported, so no revocation goes unsignalled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partly {
+    pub removed: Vec<SessionId>,
+    pub error: StoreError,
+}
+
+impl From<StoreError> for Partly {
+    fn from(error: StoreError) -> Self {
+        Partly {
+            removed: Vec::new(),
+            error,
+        }
+    }
+}
+
+impl From<Partly> for StoreError {
+    fn from(partly: Partly) -> Self {
+        partly.error
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         Error::Db(e.0)
@@ -247,12 +270,13 @@ pub trait Store {
     /// The user's live sessions, newest first, at most [`MAX_LISTED`].
     async fn list_user(&self, user_id: &str) -> Result<Vec<Listed>, StoreError>;
 
-    /// Removes every live session of the user but `except`; the ids removed.
+    /// Removes every live session of the user but `except`; the ids removed. A store over
+    /// several databases that fails on one says what the others removed ([`Partly`]).
     async fn delete_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-    ) -> Result<Vec<SessionId>, StoreError>;
+    ) -> Result<Vec<SessionId>, Partly>;
 
     /// Removes at most `limit` expired sessions from each database it spans; returns how
     /// many in all.
@@ -335,7 +359,7 @@ impl<S: Store> Store for &S {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-    ) -> Result<Vec<SessionId>, StoreError> {
+    ) -> Result<Vec<SessionId>, Partly> {
         (**self).delete_user(user_id, except).await
     }
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {

@@ -24,8 +24,15 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
 
-/// Where the driver puts the settled value of the promise a [`Wait`] handed out.
-type Answer = Rc<RefCell<Option<Result<JsValue, JsValue>>>>;
+/// Where the driver puts the settled value of the promise a [`Wait`] handed out, and the
+/// waker of whoever polled it last (a combinator such as `FuturesUnordered` re-polls only
+/// what was woken).
+#[derive(Default)]
+struct Slot {
+    value: Option<Result<JsValue, JsValue>>,
+    waker: Option<Waker>,
+}
+type Answer = Rc<RefCell<Slot>>;
 
 thread_local! {
     /// The promises that the task being polled right now waits on. Set by [`Wait::poll`],
@@ -50,10 +57,14 @@ pub struct Wait {
 impl Future for Wait {
     type Output = Result<JsValue, JsValue>;
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(answer) = this.answer.borrow_mut().take() {
-            return Poll::Ready(answer);
+        {
+            let mut slot = this.answer.borrow_mut();
+            if let Some(answer) = slot.value.take() {
+                return Poll::Ready(answer);
+            }
+            slot.waker = Some(cx.waker().clone());
         }
         if let Some(promise) = this.promise.take() {
             let answer = Rc::clone(&this.answer);
@@ -95,7 +106,11 @@ impl<'a, T> Task<'a, T> {
         // No waker is needed: the driver knows when to step again (its promise settled).
         let mut cx = Context::from_waker(Waker::noop());
         match self.future.as_mut().poll(&mut cx) {
-            Poll::Ready(value) => Step::Done(value),
+            Poll::Ready(value) => {
+                // A wait the finished future made and dropped must not pass to the next task.
+                WAITING.with(|waiting| waiting.borrow_mut().clear());
+                Step::Done(value)
+            }
             Poll::Pending => {
                 let waiting = WAITING.with(|waiting| std::mem::take(&mut *waiting.borrow_mut()));
                 let (promises, answers): (Vec<Promise>, Vec<Answer>) = waiting.into_iter().unzip();
@@ -116,8 +131,18 @@ impl<'a, T> Task<'a, T> {
     /// several, each one's outcome from the `allSettled` list.
     pub fn answer(&mut self, settled: Result<JsValue, JsValue>) {
         let answers = std::mem::take(&mut self.answers);
+        let put = |slot: &Answer, value| {
+            let waker = {
+                let mut slot = slot.borrow_mut();
+                slot.value = Some(value);
+                slot.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        };
         if let [only] = answers.as_slice() {
-            *only.borrow_mut() = Some(settled);
+            put(only, settled);
             return;
         }
         for (i, answer) in (0u32..).zip(answers) {
@@ -126,7 +151,7 @@ impl<'a, T> Task<'a, T> {
                 // `allSettled` never rejects; should it, every wait fails with its reason.
                 Err(reason) => Err(reason.clone()),
             };
-            *answer.borrow_mut() = Some(outcome);
+            put(&answer, outcome);
         }
     }
 }

@@ -94,18 +94,25 @@ export default {
 /**
  * One RPC method: the core's operation, its value converted as the npm package converts it
  * (times as Dates). A failure rejects with an Error whose message starts with the stable
- * code and a colon: RPC keeps only an error's name and message. `extra` is the argument
- * after the npm API's last: given as `{ bookmark }` (a bookmark, `"first-primary"`, or
- * `null` for none yet), the method resolves `{ result, bookmark }` with the newest
- * bookmark (read replicas, `SESSION_REPLICAS`).
+ * code and a colon: RPC keeps only an error's name and message. `latest` (a read's
+ * `{ latest: true }`) starts the read at the primary. `extra` is the argument after the npm
+ * API's last: given as `{ bookmark }` (a bookmark, `"first-primary"`, or `null` for none
+ * yet), the method resolves `{ result, bookmark }` with the newest bookmark (read replicas,
+ * `SESSION_REPLICAS`); anything else there is refused, never guessed at.
  */
-async function call(env, operation, convert, [a, b, c], extra) {
-  const bookmark = extra === undefined ? undefined : (extra?.bookmark ?? null);
-  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c, bookmark), () => INTERNAL));
+async function call(env, operation, convert, [a, b, c], extra, latest = false) {
+  if (extra !== undefined && (extra === null || typeof extra !== "object" || !("bookmark" in extra))) {
+    throw new Error("invalid_argument: the argument after the method's own must be { bookmark }");
+  }
+  const bookmark = extra === undefined ? undefined : (extra.bookmark ?? null);
+  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c, bookmark, latest), () => INTERNAL));
   if (answer.error) throw new Error(`${answer.error.code}: ${answer.error.message}`);
   const result = convert(answer.value);
   return bookmark === undefined ? result : { result, bookmark: answer.bookmark };
 }
+
+/** Whether a read's options ask for the latest state, as the npm package reads them. */
+const latest = (options) => options?.latest === true;
 
 /**
  * The session service for other Workers, through a service binding
@@ -119,12 +126,12 @@ export class SessionService extends WorkerEntrypoint {
     return call(this.env, "create", session, [userId, toJson(data)], extra);
   }
 
-  getSession(token, extra) {
-    return call(this.env, "get", session, [token, true], extra);
+  getSession(token, options, extra) {
+    return call(this.env, "get", session, [token, true], extra, latest(options));
   }
 
-  getSessionData(token, extra) {
-    return call(this.env, "get", same, [token, false], extra);
+  getSessionData(token, options, extra) {
+    return call(this.env, "get", same, [token, false], extra, latest(options));
   }
 
   saveSessionData(token, data, options, extra) {
@@ -147,16 +154,16 @@ export class SessionService extends WorkerEntrypoint {
     return call(this.env, "delete", same, [token], extra);
   }
 
-  findSession(id, extra) {
-    return call(this.env, "find", session, [id], extra);
+  findSession(id, options, extra) {
+    return call(this.env, "find", session, [id], extra, latest(options));
   }
 
   revokeSession(id, extra) {
     return call(this.env, "revoke", same, [id], extra);
   }
 
-  listUserSessions(userId, extra) {
-    return call(this.env, "listUser", sessions, [userId], extra);
+  listUserSessions(userId, options, extra) {
+    return call(this.env, "listUser", sessions, [userId], extra, latest(options));
   }
 
   revokeUserSessions(userId, options, extra) {

@@ -90,7 +90,7 @@ pub fn session_token(header: Option<String>) -> Result<String, ApiError> {
 /// The header that carries a D1 bookmark both ways (read replicas).
 pub const D1_BOOKMARK: &str = "D1-Bookmark";
 /// Longer than any bookmark D1 gives (about 60 characters).
-const MAX_BOOKMARK_CHARS: usize = 1024;
+pub const MAX_BOOKMARK_CHARS: usize = 1024;
 
 /// Where a request's reads may start, from its `D1-Bookmark` header: the bookmark a
 /// previous answer gave (reads see at least that state), `first-primary` (the latest state,

@@ -8,18 +8,20 @@ use wasm_bindgen::prelude::*;
 use worker::Env;
 
 use super::error::ApiError;
-use super::request::bookmark;
+use super::request::{bookmark, MAX_BOOKMARK_CHARS};
 use super::worker::{log, manager_from, settle, Start};
 use crate::calls::{self, Answer};
 use crate::error::Error;
 use crate::json;
+use crate::jsval::bounded_string;
 use crate::manager::Operation;
 use crate::store::d1;
 use crate::wait::drive;
 
 /// Runs operation `operation` (its index in `operationNames`) with the method's arguments
 /// `a`, `b` and `c`. `bookmark` is `undefined` when the caller passed no `{ bookmark }`;
-/// else `null` or the bookmark its last answer gave. Answers JSON text, never throwing:
+/// else `null` or the bookmark its last answer gave. `latest`: a read that must see the
+/// primary's state. Answers JSON text, never throwing:
 /// `{"value": ...}` (times as epoch milliseconds), with `"bookmark"` (the newest, or
 /// `null`) when one was asked for; or the HTTP error envelope `{"error":{"code","message"}}`.
 #[wasm_bindgen]
@@ -30,10 +32,19 @@ pub async fn rpc(
     b: JsValue,
     c: JsValue,
     bookmark: JsValue,
+    latest: bool,
 ) -> String {
     let with_bookmark = !bookmark.is_undefined();
     let mut session = None;
-    match answer(&env, operation, [a, b, c], &bookmark, &mut session).await {
+    match answer(
+        &env,
+        operation,
+        [a, b, c],
+        (&bookmark, latest),
+        &mut session,
+    )
+    .await
+    {
         Ok(answer) if with_bookmark => {
             let newest = session.and_then(|s| d1::bookmark(&s));
             format!(
@@ -56,13 +67,14 @@ async fn answer(
     env: &Env,
     operation: u32,
     args: [JsValue; 3],
-    given: &JsValue,
+    (given, latest): (&JsValue, bool),
     session: &mut Option<JsValue>,
 ) -> Result<Answer, ApiError> {
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         return Err(ApiError::internal(format!("no operation {operation}")));
     };
-    let given = match given.as_string() {
+    // Copied only once its length is known to fit: RPC messages may be tens of MB.
+    let given = match bounded_string(given, MAX_BOOKMARK_CHARS as u32 + 1) {
         Some(text) => bookmark(Some(text))?,
         None if given.is_undefined() || given.is_null() => None,
         None => {
@@ -71,10 +83,11 @@ async fn answer(
             )))
         }
     };
-    let reads = matches!(
-        operation,
-        Operation::Get | Operation::Find | Operation::ListUser
-    );
+    let reads = !latest
+        && matches!(
+            operation,
+            Operation::Get | Operation::Find | Operation::ListUser
+        );
     let start = match reads {
         true => Start::Read(given.as_deref()),
         false => Start::Primary,

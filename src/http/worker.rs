@@ -390,9 +390,16 @@ fn shard_bindings(env: &Env) -> Result<Vec<JsValue>, ApiError> {
             .map_err(|_| ApiError::not_configured("SESSION_SHARDS must be a string"))?,
         false => "DB".to_owned(),
     };
+    let names: Vec<&str> = names.split(',').map(str::trim).collect();
+    // One binding twice would list its sessions twice and place some on the wrong shard.
+    let distinct: std::collections::HashSet<&&str> = names.iter().collect();
+    if distinct.len() != names.len() {
+        return Err(ApiError::not_configured(
+            "SESSION_SHARDS names a binding twice",
+        ));
+    }
     names
-        .split(',')
-        .map(str::trim)
+        .into_iter()
         .map(|name| {
             // The binding as it is: the store makes its own calls (src/store/d1).
             let db = Reflect::get(env, &name.into()).unwrap_or(JsValue::UNDEFINED);
@@ -413,15 +420,17 @@ fn replicas(env: &Env) -> Result<bool, ApiError> {
     if !is_set(env, "SESSION_REPLICAS") {
         return Ok(false);
     }
-    match env
-        .var("SESSION_REPLICAS")
-        .map(|v| v.to_string())
-        .as_deref()
-    {
-        Ok("true") => Ok(true),
-        Ok("false") => Ok(false),
+    // A string in `[vars]`, or a TOML boolean, which reaches the Worker as a JS boolean.
+    let flag = Reflect::get(env, &"SESSION_REPLICAS".into())
+        .ok()
+        .and_then(|v| v.as_bool());
+    let text = env.var("SESSION_REPLICAS").map(|v| v.to_string());
+    match (flag, text.as_deref()) {
+        (Some(flag), _) => Ok(flag),
+        (None, Ok("true")) => Ok(true),
+        (None, Ok("false")) => Ok(false),
         _ => Err(ApiError::not_configured(
-            "SESSION_REPLICAS must be \"true\" or \"false\"",
+            "SESSION_REPLICAS must be true or false",
         )),
     }
 }

@@ -93,18 +93,21 @@ impl<S: Store> Manager<S> {
             Ok(checked) => checked,
             Err(error) => return Outcome::failed(error),
         };
+        let deleted = |ids: &[SessionId]| {
+            ids.iter()
+                .map(|id| Event::SessionDeleted {
+                    session_id: id.to_string(),
+                })
+                .collect()
+        };
         match self.store.delete_user(&user, except.as_ref()).await {
-            Ok(ids) => {
-                let events = ids
-                    .iter()
-                    .map(|id| Event::SessionDeleted {
-                        session_id: id.to_string(),
-                    })
-                    .collect();
-                // At most u32::MAX sessions are ever counted: more cannot fit one D1 answer.
-                Outcome::new(Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX)), events)
-            }
-            Err(error) => Outcome::failed(error.into()),
+            // At most u32::MAX sessions are ever counted: more cannot fit one D1 answer.
+            Ok(ids) => Outcome::new(
+                Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX)),
+                deleted(&ids),
+            ),
+            // Some databases removed theirs before another failed: those are signalled too.
+            Err(partly) => Outcome::new(Err(partly.error.into()), deleted(&partly.removed)),
         }
     }
 

@@ -13,8 +13,8 @@ use wasm_bindgen::JsCast;
 
 use super::shards::{Shards, MAX_SHARDS};
 use super::{
-    Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
-    Writing,
+    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Saved, Stamps, Store,
+    StoreError, Writing,
 };
 use crate::jsval::{error_text, field, item};
 use crate::session::{Session, SessionData, SessionId, MAX_EXACT, MAX_USER_ID_CHARS};
@@ -572,10 +572,12 @@ impl Store for D1Store {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-    ) -> Result<Vec<SessionId>, StoreError> {
+    ) -> Result<Vec<SessionId>, Partly> {
         let except = except.map_or("", SessionId::as_str);
         let statement = self.statement(&self.sql.delete_user, |s| s.bind_ss(user_id, except))?;
-        self.rows(statement).await?.iter().map(id_column).collect()
+        let ids: Result<Vec<SessionId>, StoreError> =
+            self.rows(statement).await?.iter().map(id_column).collect();
+        Ok(ids?)
     }
 
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
-    Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Saved, Stamps, Store, StoreError,
-    Writing, MAX_LISTED,
+    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Saved, Stamps, Store,
+    StoreError, Writing, MAX_LISTED,
 };
 use crate::session::{Session, SessionData, SessionId};
 use crate::token::SecretHash;
@@ -332,7 +332,7 @@ impl Store for MemoryStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-    ) -> Result<Vec<SessionId>, StoreError> {
+    ) -> Result<Vec<SessionId>, Partly> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
         let doomed: Vec<SessionId> = rows

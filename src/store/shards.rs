@@ -10,8 +10,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::future::join_all;
 
 use super::{
-    Lifetime, Listed, Loaded, NewSession, Rolling, Rotated, Stamps, Store, StoreError, Writing,
-    MAX_LISTED,
+    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Stamps, Store, StoreError,
+    Writing, MAX_LISTED,
 };
 use crate::error::Error;
 use crate::session::{SessionData, SessionId};
@@ -179,15 +179,29 @@ impl<S: Store> Store for Shards<S> {
         Ok(listed)
     }
 
-    /// Every shard at once. Should one fail, the call fails, and what the others removed
-    /// stays removed: calling again finishes the work.
+    /// Every shard at once. Should one fail, the call fails with what the others removed
+    /// (calling again finishes the work).
     async fn delete_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-    ) -> Result<Vec<SessionId>, StoreError> {
-        let removed = join_all(self.shards.iter().map(|s| s.delete_user(user_id, except)));
-        Ok(all(removed.await)?.into_iter().flatten().collect())
+    ) -> Result<Vec<SessionId>, Partly> {
+        let answers = join_all(self.shards.iter().map(|s| s.delete_user(user_id, except)));
+        let mut removed = Vec::new();
+        let mut failed = None;
+        for answer in answers.await {
+            match answer {
+                Ok(ids) => removed.extend(ids),
+                Err(partly) => {
+                    removed.extend(partly.removed);
+                    failed.get_or_insert(partly.error);
+                }
+            }
+        }
+        match failed {
+            None => Ok(removed),
+            Some(error) => Err(Partly { removed, error }),
+        }
     }
 
     /// Every shard at once, each removing at most `limit`; how many in all. (Sharing one

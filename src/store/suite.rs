@@ -46,8 +46,8 @@ fn object(json: &str) -> Result<SessionData, String> {
     SessionData::from_json(json.to_owned(), 1_000).map_err(|e| e.to_string())
 }
 
-fn err(e: super::StoreError) -> String {
-    format!("store error: {e}")
+fn err(e: impl Into<super::StoreError>) -> String {
+    format!("store error: {}", e.into())
 }
 
 /// A fresh secret's hash (stores only ever see hashes).

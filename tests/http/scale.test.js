@@ -104,3 +104,46 @@ describe("shards over HTTP", () => {
     expect(both.status).toBe(503);
   });
 });
+
+describe("what a review found (regressions)", () => {
+  it("more than 30 shards: a fan-out is not stalled (the wait protocol honours wakers)", async () => {
+    const user = `many-${crypto.randomUUID()}`;
+    // Distinct names for one database: enough to test the fan-out's machinery.
+    const names = Array.from({ length: 31 }, (_, i) => `SHARD_${i}`);
+    const overrides = { SESSION_SHARDS: names.join(","), ...Object.fromEntries(names.map((n) => [n, env.DB])) };
+    await callWith(overrides, "POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ userId: user }) });
+    const listed = await callWith(overrides, "GET", `/users/${user}/sessions`);
+    expect(listed.status).toBe(200);
+    expect((await listed.json()).sessions.length).toBeGreaterThan(0);
+  });
+
+  it("SESSION_SHARDS naming one binding twice fails closed", async () => {
+    const response = await callWith({ SESSION_SHARDS: "DB,DB" }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
+    expect(response.status).toBe(503);
+    expect((await response.json()).error.code).toBe("not_configured");
+  });
+
+  it("a fan-out failing on one shard still logs what the others revoked", async () => {
+    const user = `half-${crypto.randomUUID()}`;
+    const made = await callWith({}, "POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ userId: user }) });
+    const { id } = await made.json();
+    const logs = [];
+    const log = console.log;
+    console.log = (line) => logs.push(line);
+    try {
+      const response = await callWith({ SESSION_SHARDS: "DB,DB_EMPTY" }, "DELETE", `/users/${user}/sessions`);
+      expect(response.status).toBe(503);
+    } finally {
+      console.log = log;
+    }
+    const deleted = logs.map((l) => JSON.parse(l)).filter((l) => l.signal === "session_deleted");
+    expect(deleted.map((l) => l.sessionId)).toEqual([id]);
+  });
+
+  it("SESSION_REPLICAS may be a TOML boolean", async () => {
+    for (const SESSION_REPLICAS of [true, false]) {
+      const response = await callWith({ SESSION_REPLICAS }, "POST", "/sessions", { headers: JSON_AUTH, body: "{}" });
+      expect(response.status).toBe(201);
+    }
+  });
+});

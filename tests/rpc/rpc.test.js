@@ -109,17 +109,35 @@ describe("SessionService over a service binding", () => {
     const created = await S.createSession(user(), { a: 1 }, { bookmark: null });
     expect(created.result.token).toEqual(expect.any(String));
     expect(created.bookmark).toMatch(/^[0-9a-f-]+$/);
-    const read = await S.getSessionData(created.result.token, { bookmark: created.bookmark });
+    const read = await S.getSessionData(created.result.token, undefined, { bookmark: created.bookmark });
     expect(read.result).toEqual({ a: 1 });
     expect(read.bookmark >= created.bookmark).toBe(true);
-    const latest = await S.getSession(created.result.token, { bookmark: "first-primary" });
+    const latest = await S.getSession(created.result.token, undefined, { bookmark: "first-primary" });
     expect(latest.result.expiresAt).toBeInstanceOf(Date);
     const saved = await S.saveSessionData(created.result.token, { a: 2 }, { ifVersion: 1 }, { bookmark: read.bookmark });
     expect(saved).toEqual({ result: true, bookmark: expect.any(String) });
     // Without it, the bare result, as before.
     expect(await S.getSessionData(created.result.token)).toEqual({ a: 2 });
-    expect(await rejection(S.getSession(created.result.token, { bookmark: "no bookmark" }))).toMatch(/^invalid_argument: a bookmark must be/);
-    expect(await rejection(S.getSession(created.result.token, { bookmark: 7 }))).toMatch(/^invalid_argument: bookmark must be a string/);
+    expect(await rejection(S.getSession(created.result.token, undefined, { bookmark: "no bookmark" }))).toMatch(/^invalid_argument: a bookmark must be/);
+    expect(await rejection(S.getSession(created.result.token, undefined, { bookmark: 7 }))).toMatch(/^invalid_argument: bookmark must be a string/);
+    // A huge bookmark is refused without being copied whole into wasm.
+    expect(await rejection(S.getSession(created.result.token, undefined, { bookmark: "a".repeat(5_000_000) }))).toMatch(/^invalid_argument: /);
+  });
+
+  it("reads take the npm API's { latest } in its place: null stays null (no wrapper), and the extra comes after", async () => {
+    const unknown = `${crypto.randomUUID()}.${"A".repeat(43)}`;
+    expect(await S.getSession(unknown, { latest: true })).toBeNull();
+    const s = await S.createSession(user(), { a: 1 });
+    expect(await S.getSessionData(s.token, { latest: true })).toEqual({ a: 1 });
+    expect(await S.findSession(s.id, { latest: true })).toMatchObject({ id: s.id });
+    expect((await S.listUserSessions(s.userId, { latest: true })).map((x) => x.id)).toEqual([s.id]);
+    const wrapped = await S.getSessionData(s.token, { latest: true }, { bookmark: null });
+    expect(wrapped).toEqual({ result: { a: 1 }, bookmark: expect.any(String) });
+    await S.deleteSession(s.token);
+    expect(await S.getSessionData(s.token, { latest: true })).toBeNull();
+    // An extra argument that is not { bookmark } is refused, never guessed at.
+    expect(await rejection(S.getSession(s.token, {}, { latest: true }))).toMatch(/^invalid_argument: /);
+    expect(await rejection(S.deleteSession(s.token, 5))).toMatch(/^invalid_argument: /);
   });
 
   it("50 concurrent patches over RPC keep every key", async () => {

@@ -78,6 +78,10 @@ export function getBookmark(session) {
 }
 
 // A promise that resolves after `ms`: the store's backoff before it retries a statement.
+// Marked, so the npm driver does not hold it to operationTimeout (it is no D1 call).
+const PAUSE = Symbol.for("d1-session-manager.pause");
 export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const pause = new Promise((resolve) => setTimeout(resolve, ms));
+  pause[PAUSE] = true;
+  return pause;
 }

@@ -112,6 +112,7 @@ describe("replicas", () => {
     expect(() => new SessionManager(env.DB, { replicas: true, bookmark: 7 })).toThrow(TypeError);
     expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "" })).toThrow(RangeError);
     expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "b".repeat(1025) })).toThrow(RangeError);
+    expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "not one" })).toThrow(RangeError);
     const throwing = { get replicas() { throw new Error("nope"); } };
     expect(() => new SessionManager(env.DB, throwing)).toThrow(TypeError);
     const m = new SessionManager(env.DB, { replicas: true });
@@ -146,10 +147,17 @@ describe("replicas under the cookie helper", () => {
     const second = cookieSession(new SessionManager(db, { replicas: true }), new Request("https://app.test/", { headers: { cookie } }));
     expect(await second.get()).toEqual({ cart: [1] });
     expect(calls.at(-1).constraint).toBe(carried);
+    // A forged bookmark that sorts after every real one does not stick: after the next
+    // operation the newest bookmark is D1's own again, and the cookie says so.
+    const planted = `${session}; __Host-session-bookmark=zzzz`;
+    const fourth = cookieSession(new SessionManager(db, { replicas: true }), new Request("https://app.test/", { headers: { cookie: planted } }));
+    await fourth.patch({ cart: [2] });
+    const replaced = pairs(fourth.commit(new Response("ok"))).find((p) => p.startsWith("__Host-session-bookmark="));
+    expect(replaced).toBe(`__Host-session-bookmark=${encodeURIComponent(calls.at(-1).bookmark)}`);
     // A bookmark cookie that is no bookmark is ignored: the read starts anywhere.
     const forged = `${session}; __Host-session-bookmark=${"x".repeat(2000)}`;
     const third = cookieSession(new SessionManager(db, { replicas: true }), new Request("https://app.test/", { headers: { cookie: forged } }));
-    expect(await third.get()).toEqual({ cart: [1] });
+    expect(await third.get()).toEqual({ cart: [2] });
     expect(calls.at(-1).constraint).toBe("first-unconstrained");
   });
 

@@ -94,6 +94,13 @@ describe("retries", () => {
     });
   }
 
+  it("the backoff is not held to operationTimeout: it is no D1 call", async () => {
+    const s = await live();
+    const { db, calls } = flaky("D1_ERROR: Network connection lost.");
+    expect(await new SessionManager(db, { operationTimeout: 40 }).getSessionData(s.token)).toEqual({ a: 1 });
+    expect(calls.n).toBe(2);
+  });
+
   it("a failure D1 does not call transient is not retried, and the retries are bounded", async () => {
     const s = await live();
     const other = flaky("D1_ERROR: no such table: sessions: SQLITE_ERROR");

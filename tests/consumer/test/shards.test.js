@@ -94,7 +94,29 @@ describe("shards", () => {
     expect(counted.map((c) => c.counter.trips)).toEqual([0, 0, 0]);
   });
 
-  it("refuses what is not one binding or an array of them, and replicas with shards", () => {
+  it("more than 30 shards: every fan-out still finishes (31 and 64)", async () => {
+    // Distinct bindings over one database: enough to test the fan-out's machinery.
+    const over = (n) => Array.from({ length: n }, () => ({ prepare: (q) => env.SHARD_0.prepare(q), batch: (s) => env.SHARD_0.batch(s) }));
+    for (const n of [31, 64]) {
+      const m = new SessionManager(over(n));
+      const u = user();
+      const s = await m.createSession(u);
+      expect((await m.listUserSessions(u)).map((x) => x.id)).toContain(s.id);
+      expect(await m.purgeExpired(10)).toBeGreaterThanOrEqual(0);
+      expect(await m.revokeUserSessions(u)).toBe(1);
+    }
+  });
+
+  it("the shards are the array as it was at construction", async () => {
+    const list = [...SHARDS];
+    const m = new SessionManager(list);
+    const made = await Promise.all(Array.from({ length: 12 }, () => m.createSession(null, { a: 1 })));
+    list.reverse();
+    for (const s of made) expect(await m.getSessionData(s.token)).toEqual({ a: 1 });
+  });
+
+  it("refuses what is not one binding or an array of them, one binding twice, and replicas with shards", () => {
+    expect(() => new SessionManager([env.SHARD_0, env.SHARD_1, env.SHARD_0])).toThrow(/twice/);
     for (const db of [[], [env.DB, {}], [null], "DB"]) {
       expect(() => new SessionManager(db)).toThrow(TypeError);
     }
