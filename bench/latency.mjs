@@ -1,10 +1,11 @@
 // p50/p99 latency of each HTTP route over N sequential requests on loopback, against the
 // Worker served by `wrangler dev` on a fresh local D1. Usage: node bench/latency.mjs [N]
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { startDev } from "../scripts/dev-server.mjs";
+import { percentile } from "./stats.mjs";
 
 const N = Number(process.argv[2] ?? 1000);
 const root = path.join(import.meta.dirname, "..");
@@ -14,28 +15,17 @@ const state = mkdtempSync(path.join(tmpdir(), "d1sm-latency-"));
 const TOKEN = "latency-token-0123456789abcdefghij";
 const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
-const port = await new Promise((resolve) => {
-  const server = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address();
-    server.close(() => resolve(port));
-  });
-});
-
 execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
-const dev = spawn(
+const dev = await startDev(
   wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--var", `API_TOKEN:${TOKEN}`, "--log-level", "error"],
-  { cwd: root, env, stdio: "ignore", detached: true },
+  ["dev", "--local", "--ip", "127.0.0.1", "--persist-to", state, "--var", `API_TOKEN:${TOKEN}`, "--log-level", "error"],
+  { cwd: root, env },
 );
-const base = `http://127.0.0.1:${port}`;
+const base = dev.origin;
 const auth = { authorization: `Bearer ${TOKEN}` };
 const json = { ...auth, "content-type": "application/json" };
 
 try {
-  for (let i = 0; i < 240; i++) {
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
   const kb = JSON.stringify({ blob: "x".repeat(1000) });
   // Each session has its own user, so a user's list holds one session, as most do.
   const sessions = [];
@@ -73,11 +63,9 @@ try {
       times.push(performance.now() - start);
       if (response.status >= 400) throw new Error(`${name}: ${response.status}`);
     }
-    times.sort((a, b) => a - b);
-    const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))].toFixed(2);
-    console.log(`| ${name} | ${pct(50)} | ${pct(99)} | |`);
+    console.log(`| ${name} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 99).toFixed(2)} | |`);
   }
 } finally {
-  process.kill(-dev.pid, "SIGTERM");
+  dev.stop();
   rmSync(state, { recursive: true, force: true });
 }

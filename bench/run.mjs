@@ -4,12 +4,13 @@
 // after a discarded warm-up. Prints the table, writes BENCHMARKS.md, and with --check exits
 // non-zero when a budget is broken. Ratios are what count: this machine is shared and
 // noisy, so only numbers from the same run are compared.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { startDev } from "../scripts/dev-server.mjs";
+import { writeBenchmarks } from "./benchmarks-md.mjs";
+import { fmt, median, percentile } from "./stats.mjs";
 
 const check = process.argv.includes("--check");
 // workerd's clock has 1 ms resolution: a batch of K ops times its mean to 1/K ms.
@@ -47,36 +48,15 @@ const pkg = path.join(benchWorker, "node_modules/d1-session-manager");
 const wrangler = path.join(root, "node_modules/.bin/wrangler");
 const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const percentile = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-const fmt = (x, digits = 2) => x.toFixed(digits);
 /** `list` in round `n`'s order: each takes its turn first (the warm-up, n < 0, keeps the first). */
 const turn = (list, n) => list.map((_, i) => list[(i + Math.max(n, 0)) % list.length]);
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const state = mkdtempSync(path.join(os.tmpdir(), "d1sm-bench-"));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const dev = spawn(
-  wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "error"],
-  { cwd: benchWorker, env, stdio: ["ignore", "ignore", "inherit"], detached: true },
-);
+const dev = await startDev(wrangler, ["dev", "--local", "--ip", "127.0.0.1", "--persist-to", state, "--log-level", "error"], {
+  cwd: benchWorker,
+  env,
+});
+const base = dev.origin;
 
 async function get(pathAndQuery, init) {
   const response = await fetch(base + pathAndQuery, init);
@@ -86,10 +66,6 @@ async function get(pathAndQuery, init) {
 
 let exitCode = 0;
 try {
-  for (let i = 0; i < 240; i++) {
-    if (await fetch(base).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
   // The schema as the package's migrations leave it (0001's table is dropped by 0002).
   const migration = ["0002_hashed_tokens.sql", "0003_session_versions.sql"]
     .map((file) => readFileSync(path.join(pkg, "migrations", file), "utf8"))
@@ -315,19 +291,15 @@ try {
     "",
     `Budgets (\`npm run bench -- --check\`): median ≤ ${BUDGET.vsPlain}x plain per op; create, get, save and renew no slower than Auth.js (not delete: Auth.js's delete is one bare \`DELETE ... WHERE sessionToken = ?\` that checks no expiry and reports nothing, so it does less work than ours must); .wasm ≤ ${BUDGET.wasmGzipBytes} bytes gzip -9; a read with no renewal writes 0 rows; through Hono, each of the three requests makes no more D1 round trips, writes no more rows and takes no longer (median) than with hono-sessions. This run: ${broken.length ? "BROKEN: " + broken.join("; ") : "all met"}.`,
     "",
-    "## Where the time goes",
-    "",
-    readFileSync(path.join(import.meta.dirname, "where-the-time-goes.md"), "utf8").trim(),
-    "",
   ].join("\n");
-  writeFileSync(path.join(root, "BENCHMARKS.md"), doc);
+  writeBenchmarks({ core: doc });
   console.log(broken.length ? `\nBudgets broken:\n- ${broken.join("\n- ")}` : "\nAll budgets met.");
   if (check && broken.length) exitCode = 1;
 } catch (error) {
   console.error(error);
   exitCode = 2;
 } finally {
-  process.kill(-dev.pid, "SIGTERM");
+  dev.stop();
   rmSync(state, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { startDev } from "./dev-server.mjs";
+import { startDev } from "../../scripts/dev-server.mjs";
 
 const root = path.join(import.meta.dirname, "../..");
 const readme = readFileSync(path.join(root, "README.md"), "utf8");

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { startDev } from "./dev-server.mjs";
+import { startDev } from "../../scripts/dev-server.mjs";
 
 const here = import.meta.dirname;
 const wrangler = path.join(here, "../../node_modules/.bin/wrangler");

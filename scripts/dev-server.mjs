@@ -1,5 +1,5 @@
-// `wrangler dev` for the node tests: a free loopback port, a wait until it answers, and a
-// stop that ends its whole process group (wrangler starts workerd as a child).
+// `wrangler dev` for the node tests and the benches: a free loopback port, a wait until it
+// answers, and a stop that ends its whole process group (wrangler starts workerd as a child).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -14,7 +14,8 @@ function freePort() {
 
 /**
  * Starts `command ...args --port P` in `cwd` and waits (up to 60 s) for it to answer `/`.
- * Resolves `{ origin, stop }`; rejects with wrangler's log when it never answers.
+ * Resolves `{ origin, port, pid, stop }` (`pid` also names its process group); rejects with
+ * wrangler's log when it never answers.
  */
 export async function startDev(command, args, { cwd, env = process.env, host = "127.0.0.1" } = {}) {
   const port = await freePort();
@@ -31,7 +32,7 @@ export async function startDev(command, args, { cwd, env = process.env, host = "
   };
   const origin = `http://${host}:${port}`;
   for (let attempt = 0; attempt < 240; attempt++) {
-    if (await fetch(`${origin}/`).then(() => true, () => false)) return { origin, port, stop };
+    if (await fetch(`${origin}/`).then(() => true, () => false)) return { origin, port, pid: dev.pid, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   stop();
