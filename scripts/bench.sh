@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench [-- --check]`: packs the package, installs it into bench/worker as a user's
-# Worker would, and runs bench/run.mjs against it.
+# Worker would, and runs bench/run.mjs against it; then builds the HTTP Worker and runs
+# bench/http.mjs, our Worker against a plain-JS one over HTTP. Both always run; either one
+# failing (or with --check breaking a budget) fails the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI="${CI:-true}"
@@ -10,7 +12,13 @@ bash scripts/pack.sh
 (cd bench/worker && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 # The compiled module, imported by the bench Worker to time instantiation.
 cp bench/worker/node_modules/d1-session-manager/js/pkg/d1_session_manager_bg.wasm bench/worker/src/core.wasm
-node bench/run.mjs "$@"
+# Every part runs, and the first failure's status is the script's.
+status=0
+node bench/run.mjs "$@" || status=$?
+# The Worker over HTTP against a plain-JS Worker (issue #12).
+bash scripts/build.sh --worker
+node bench/http.mjs "$@" || status=$?
 # At scale: a million sessions on one database against four shards (issue #13).
 (cd bench/scale && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
-node bench/scale.mjs
+node bench/scale.mjs || status=$?
+exit "$status"
