@@ -3,13 +3,15 @@
 // shards (rows made inside SQLite, in batches), and a database of a thousand as the
 // baseline: per operation, the median time over interleaved rounds, so that any cost of
 // size or of spreading shows as a ratio; the purge's time per shard; and the bytes one
-// session takes on disk (row and indexes, with 1 KB of data). Prints the table, and writes
-// it to BENCHMARKS.md between its markers.
+// session takes on disk by the size of its data. Prints the table, and writes it to its
+// section of BENCHMARKS.md.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startDev } from "../tests/consumer/dev-server.mjs";
+import { startDev } from "../scripts/dev-server.mjs";
+import { writeBenchmarks } from "./benchmarks-md.mjs";
+import { median } from "./stats.mjs";
 
 const root = path.join(import.meta.dirname, "..");
 const here = path.join(import.meta.dirname, "scale");
@@ -25,10 +27,6 @@ const LAYOUTS = ["small", "one", "four"];
 // Data sizes (bytes of JSON) whose cost on disk is measured.
 const PAYLOADS = [100, 500, 900, 1000, 2000];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const shuffled = (xs) => xs.map((x) => [Math.random(), x]).sort((a, b) => a[0] - b[0]).map(([, x]) => x);
 
 /** Bytes per session on disk by data size, ours and a rowid table's (bench/storage.py). */
@@ -107,12 +105,7 @@ try {
     ].join("\n");
     console.log(table);
     console.log(`scale bench: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    const report = path.join(root, "BENCHMARKS.md");
-    const begin = "<!-- scale:begin -->";
-    const end = "<!-- scale:end -->";
-    const text = readFileSync(report, "utf8");
-    const section = `${begin}\n## At scale: one database against four shards\n\n${table}\n${end}`;
-    writeFileSync(report, text.includes(begin) ? text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length) : `${text.trimEnd()}\n\n${section}\n`);
+    writeBenchmarks({ scale: `## At scale: one database against four shards\n\n${table}` });
   } finally {
     dev.stop();
   }

@@ -12,7 +12,7 @@ bash scripts/pack.sh
 (cd bench/worker && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 # The compiled module, imported by the bench Worker to time instantiation.
 cp bench/worker/node_modules/d1-session-manager/js/pkg/d1_session_manager_bg.wasm bench/worker/src/core.wasm
-# Every part runs, and the first failure's status is the script's.
+# Every part runs; the script fails if any part did.
 status=0
 node bench/run.mjs "$@" || status=$?
 # The Worker over HTTP against a plain-JS Worker (issue #12).

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { startDev } from "../consumer/dev-server.mjs";
+import { startDev } from "../../scripts/dev-server.mjs";
 
 const root = path.join(import.meta.dirname, "../..");
 const caller = path.join(root, "examples/rpc-caller");
