@@ -31,8 +31,11 @@ export async function startDev(command, args, { cwd, env = process.env, host = "
     }
   };
   const origin = `http://${host}:${port}`;
-  for (let attempt = 0; attempt < 240; attempt++) {
-    if (await fetch(`${origin}/`).then(() => true, () => false)) return { origin, port, pid: dev.pid, stop };
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    // Each probe gives up after 2 s: a wrangler whose build failed keeps the port open and
+    // never answers, and a probe without a bound would wait for ever.
+    const answered = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
+    if (answered) return { origin, port, pid: dev.pid, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   stop();
