@@ -198,7 +198,10 @@ export class SessionManager extends EventTarget {
   }
 
   set bookmark(bookmark) {
+    // The client's context again: what this manager saw before no longer competes (reads
+    // started at the given bookmark come back at least that new).
     this.#given = checkBookmark(bookmark);
+    this.#seen = null;
   }
 
   // The core writes out only the events of types a listener was added for: an event no one

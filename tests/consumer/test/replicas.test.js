@@ -76,6 +76,20 @@ describe("replicas", () => {
     expect(next.bookmark).toBe(newest([afterWrite, ...calls.slice(2, 8).map((c) => c.bookmark)]));
   });
 
+  it("a bookmark set after an operation is the one the next read starts at", async () => {
+    const { db, calls } = recorded();
+    const m = new SessionManager(db, { replicas: true });
+    const s = await m.createSession(null, { a: 1 });
+    await m.getSessionData(s.token);
+    // Another request wrote since, and its bookmark arrives.
+    const other = new SessionManager(db, { replicas: true });
+    await other.saveSessionData(s.token, { a: 2 });
+    m.bookmark = other.bookmark;
+    expect(m.bookmark).toBe(other.bookmark);
+    expect(await m.getSessionData(s.token)).toEqual({ a: 2 });
+    expect(calls.at(-1).constraint).toBe(other.bookmark);
+  });
+
   it("every operation works on the real local withSession, and updateSessionData reads the primary", async () => {
     const { db, calls } = recorded();
     const m = new SessionManager(db, { replicas: true });
