@@ -65,6 +65,8 @@ class CookieSession {
   #options;
   // The request's token: undefined until read, then a string or null.
   #incoming;
+  // The request's cookies, once parsed.
+  #parsed;
   // The D1 bookmark the request's bookmark cookie carried (with `replicas`), once read.
   #bookmarkIn = null;
   #bookmarkRead = false;
@@ -84,6 +86,18 @@ class CookieSession {
     this.#options = options;
   }
 
+  /** The request's cookies, parsed once: none for no header or one the parser refuses. */
+  #cookies() {
+    if (this.#parsed !== undefined) return this.#parsed;
+    const header = this.#request.headers.get("cookie");
+    try {
+      this.#parsed = header ? parseCookie(header) : {};
+    } catch {
+      this.#parsed = {};
+    }
+    return this.#parsed;
+  }
+
   /** The token the request carries: null for none, or for anything that cannot be one. */
   #requestToken() {
     if (this.#incoming !== undefined) return this.#incoming;
@@ -95,12 +109,7 @@ class CookieSession {
     // compared trimmed, as the parser reads them.
     const named = header.split(";").filter((pair) => pair.includes("=") && pair.slice(0, pair.indexOf("=")).trim() === name);
     if (named.length !== 1) return null;
-    let value;
-    try {
-      value = parseCookie(header)[name];
-    } catch {
-      return null;
-    }
+    const value = this.#cookies()[name];
     if (typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_CHARS) this.#incoming = value;
     return this.#incoming;
   }
@@ -133,14 +142,7 @@ class CookieSession {
   #adoptBookmark() {
     if (this.#bookmarkRead) return;
     this.#bookmarkRead = true;
-    const header = this.#request.headers.get("cookie");
-    if (!header) return;
-    let value;
-    try {
-      value = parseCookie(header)[`${this.#options.name}-bookmark`];
-    } catch {
-      return;
-    }
+    const value = this.#cookies()[`${this.#options.name}-bookmark`];
     if (typeof value !== "string") return;
     try {
       this.#manager.bookmark = value;

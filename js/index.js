@@ -4,7 +4,7 @@
 // protocol with the core is described in src/npm.rs.
 import * as core from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
-import { date, rotation, same, session, sessions, toJson } from "./values.js";
+import { date, latest, rotation, same, session, sessions, toJson } from "./values.js";
 
 // Bundlers for Workers (wrangler's CompiledWasm rule) hand us a compiled module, so the
 // instance is ready synchronously at import time: no init call for the user.
@@ -35,9 +35,9 @@ const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [nam
 // The core numbers its operations; the names are its manager's methods.
 const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name, i) => [name, i]));
 
-// With read replicas, the operations that only read may start at any replica; every other
-// one starts at the primary.
-const READS = new Set([OPERATION.get, OPERATION.find, OPERATION.listUser]);
+// With read replicas, the operations that only read (the core says which) may start at any
+// replica; every other one starts at the primary.
+const READS = new Set(JSON.parse(core.readOperations()).map((name) => OPERATION[name]));
 // A D1 bookmark is about 60 characters of hex digits and dashes; a longer string, or one of
 // other characters, is not one.
 const MAX_BOOKMARK_CHARS = 1024;
@@ -103,15 +103,6 @@ function option(options, key) {
     return options[key];
   } catch {
     throw new TypeError(`options.${key} could not be read`);
-  }
-}
-
-/** Whether a read's options ask for the latest state; a getter that throws asks for it. */
-function latest(options) {
-  try {
-    return options?.latest === true;
-  } catch {
-    return true;
   }
 }
 

@@ -8,6 +8,15 @@ export const session = (s) => s && { ...s, createdAt: new Date(s.createdAt), exp
 export const rotation = (r) => r && { ...r, expiresAt: new Date(r.expiresAt) };
 export const sessions = (list) => list.map(session);
 
+/** Whether a read's options ask for the latest state; a getter that throws asks for it. */
+export function latest(options) {
+  try {
+    return options?.latest === true;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Session data as the core takes it: its JSON text by the engine's own JSON.stringify,
  * `undefined` when absent, or `{ error }` when it has no JSON form. Made here, not in wasm:

@@ -21,6 +21,18 @@ pub fn operation_names() -> String {
     json::to_text(&Operation::ALL.map(Operation::name))
 }
 
+/// The names of the operations that only read ([`Operation::is_read`]): with read replicas,
+/// a JS surface starts them at a replica.
+#[wasm_bindgen(js_name = readOperations)]
+pub fn read_operations() -> String {
+    let reads: Vec<&str> = Operation::ALL
+        .into_iter()
+        .filter(|op| op.is_read())
+        .map(Operation::name)
+        .collect();
+    json::to_text(&reads)
+}
+
 /// Runs `operation` on `manager` with the JS arguments `a`, `b` and `c`:
 /// - create (user id, data): the new session with its token;
 /// - get (token, whether to answer the whole session): the session or only its data,

@@ -101,6 +101,12 @@ impl Operation {
         Operation::Purge,
     ];
 
+    /// Whether the operation only reads (a read replica may serve it; a rolling renewal it
+    /// makes on the way still goes to the primary).
+    pub fn is_read(self) -> bool {
+        matches!(self, Operation::Get | Operation::Find | Operation::ListUser)
+    }
+
     /// The operation's name (the manager method's).
     pub fn name(self) -> &'static str {
         match self {

@@ -30,7 +30,7 @@ use crate::events::{self, Event};
 use crate::json::{self, Times};
 use crate::jsval::bounded_string;
 use crate::manager::{initialized, Manager, Operation, Outcome};
-use crate::store::d1::{bindings, statements_kept, table_handle, D1Sessions, D1Store};
+use crate::store::d1::{bindings, shards_of, statements_kept, table_handle, D1Sessions, D1Store};
 use crate::store::shards::MAX_SHARDS;
 use crate::wait::{Stalled, Step, Task};
 use options::{config_from, ConfigRefusal};
@@ -216,9 +216,8 @@ impl Setup {
     /// The manager for one operation.
     fn manager(self) -> Result<Manager<D1Sessions>, Error> {
         let config = self.config?;
-        // Checked by `configure`; checked again, as nothing a caller of these exports
-        // passes may make the core misbehave.
-        let dbs = bindings(&self.db)
+        // Checked by `configure`; per call only split, not checked again (a JS call each).
+        let dbs = shards_of(&self.db)
             .ok_or_else(|| Error::Internal("a binding not from configure".to_owned()))?;
         let store = match statements_kept(self.table) {
             true => D1Store::by_handle(dbs, self.table),

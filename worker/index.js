@@ -3,7 +3,7 @@
 // in the core (with panic=abort, a Rust panic is `unreachable`) ends only the calls running
 // in that instance, each with a 500, and the next call gets a fresh instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { date, rotation, same, session, sessions, toJson } from "../js/values.js";
+import { date, latest, rotation, same, session, sessions, toJson } from "../js/values.js";
 import {
   __wbg_reset_state,
   initSync,
@@ -94,25 +94,22 @@ export default {
 /**
  * One RPC method: the core's operation, its value converted as the npm package converts it
  * (times as Dates). A failure rejects with an Error whose message starts with the stable
- * code and a colon: RPC keeps only an error's name and message. `latest` (a read's
+ * code and a colon: RPC keeps only an error's name and message. `fresh` (a read's
  * `{ latest: true }`) starts the read at the primary. `extra` is the argument after the npm
  * API's last: given as `{ bookmark }` (a bookmark, `"first-primary"`, or `null` for none
  * yet), the method resolves `{ result, bookmark }` with the newest bookmark (read replicas,
  * `SESSION_REPLICAS`); anything else there is refused, never guessed at.
  */
-async function call(env, operation, convert, [a, b, c], extra, latest = false) {
+async function call(env, operation, convert, [a, b, c], extra, fresh = false) {
   if (extra !== undefined && (extra === null || typeof extra !== "object" || !("bookmark" in extra))) {
     throw new Error("invalid_argument: the argument after the method's own must be { bookmark }");
   }
   const bookmark = extra === undefined ? undefined : (extra.bookmark ?? null);
-  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c, bookmark, latest), () => INTERNAL));
+  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c, bookmark, fresh), () => INTERNAL));
   if (answer.error) throw new Error(`${answer.error.code}: ${answer.error.message}`);
   const result = convert(answer.value);
   return bookmark === undefined ? result : { result, bookmark: answer.bookmark };
 }
-
-/** Whether a read's options ask for the latest state, as the npm package reads them. */
-const latest = (options) => options?.latest === true;
 
 /**
  * The session service for other Workers, through a service binding

@@ -83,11 +83,7 @@ async fn answer(
             )))
         }
     };
-    let reads = !latest
-        && matches!(
-            operation,
-            Operation::Get | Operation::Find | Operation::ListUser
-        );
+    let reads = !latest && operation.is_read();
     let start = match reads {
         true => Start::Read(given.as_deref()),
         false => Start::Primary,

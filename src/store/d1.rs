@@ -63,13 +63,22 @@ pub type D1Sessions = Shards<D1Store>;
 /// reads that cannot throw into wasm.
 pub fn bindings(db: &JsValue) -> Option<Vec<JsValue>> {
     let is_binding = |v: &JsValue| field(v, "prepare").is_some_and(|p| p.is_function());
+    let dbs = shards_of(db)?;
+    dbs.iter().all(is_binding).then_some(dbs)
+}
+
+/// The shards `db` names, unchecked, for a call whose bindings [`bindings`] checked at
+/// set-up: `db` itself, or the items of an array of 1 to [`MAX_SHARDS`]. (Anything else that
+/// slips in fails at its first `prepare` as a `db_error`: `sys.js` answers a throw as a
+/// value.)
+pub fn shards_of(db: &JsValue) -> Option<Vec<JsValue>> {
     if !Array::is_array(db) {
-        return is_binding(db).then(|| vec![db.clone()]);
+        return Some(vec![db.clone()]);
     }
     let len = field(db, "length")
         .and_then(|n| n.as_f64())
         .filter(|n| (1.0..=MAX_SHARDS as f64).contains(n))? as u32;
-    (0..len).map(|i| item(db, i).filter(is_binding)).collect()
+    (0..len).map(|i| item(db, i)).collect()
 }
 
 /// Sessions in one D1 table, for one operation: made per call, it holds only handles.
