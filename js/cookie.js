@@ -6,6 +6,9 @@ import { parseCookie, stringifySetCookie } from "cookie";
 
 // A token is 80 characters; a longer cookie value cannot be one, and is not even copied.
 const MAX_TOKEN_CHARS = 128;
+// At most this many cookies of the session's name are ended at logout: a browser sends one,
+// or two when a sibling planted one for a sub-path; more is an attack on our D1 calls.
+const MAX_CANDIDATES = 4;
 const SAME_SITE = new Set(["lax", "strict", "none"]);
 
 /**
@@ -47,6 +50,11 @@ function cookieOptions(options = {}) {
   return checked;
 }
 
+/** Whether a cookie's value could be a token: a string of 1 to MAX_TOKEN_CHARS characters. */
+function looksLikeToken(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_CHARS;
+}
+
 /** RFC 7396 applied to `{}`: the patch without its `null`s, at every depth. */
 function patchOfNothing(patch) {
   const out = {};
@@ -65,8 +73,13 @@ class CookieSession {
   #options;
   // The request's token: undefined until read, then a string or null.
   #incoming;
+  // The values of every cookie of the session's name the request sent, once read.
+  #named;
   // The request's cookies, once parsed.
   #parsed;
+  // The session as last read or written on this handle: undefined until then, or null.
+  // Reads answer it again rather than ask D1 twice in one request.
+  #known;
   // The D1 bookmark the request's bookmark cookie carried (with `replicas`), once read.
   #bookmarkIn = null;
   #bookmarkRead = false;
@@ -98,20 +111,49 @@ class CookieSession {
     return this.#parsed;
   }
 
+  /**
+   * The value of every cookie the request sent under exactly the session's name. Each pair
+   * is read by the parser itself (the header split where it splits, at `;`), so a name is
+   * ours by exactly its rule: a look-alike (a no-break space before it, say) is another
+   * cookie, never a second one of ours.
+   */
+  #namedValues() {
+    if (this.#named !== undefined) return this.#named;
+    this.#named = [];
+    const header = this.#request.headers.get("cookie");
+    if (!header) return this.#named;
+    const { name } = this.#options;
+    for (const pair of header.split(";")) {
+      let parsed;
+      try {
+        parsed = parseCookie(pair);
+      } catch {
+        continue;
+      }
+      if (Object.prototype.hasOwnProperty.call(parsed, name)) this.#named.push(parsed[name]);
+    }
+    return this.#named;
+  }
+
   /** The token the request carries: null for none, or for anything that cannot be one. */
   #requestToken() {
     if (this.#incoming !== undefined) return this.#incoming;
     this.#incoming = null;
-    const header = this.#request.headers.get("cookie");
-    if (!header) return null;
-    const { name } = this.#options;
-    // Two cookies of one name (one planted for a sub-path, say): neither is trusted. Names are
-    // compared trimmed, as the parser reads them.
-    const named = header.split(";").filter((pair) => pair.includes("=") && pair.slice(0, pair.indexOf("=")).trim() === name);
-    if (named.length !== 1) return null;
-    const value = this.#cookies()[name];
-    if (typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_CHARS) this.#incoming = value;
+    const named = this.#namedValues();
+    // Two cookies of our name (one planted for a sub-path, say): neither is trusted.
+    if (named.length === 1 && looksLikeToken(named[0])) this.#incoming = named[0];
     return this.#incoming;
+  }
+
+  /**
+   * The tokens logging out ends: the session's own once this request made or rotated it;
+   * else every cookie of our name the request sent, since with two no one can tell which is
+   * the browser's own, and ending a planted one harms no one.
+   */
+  #tokensToEnd() {
+    if (this.#token !== undefined) return [this.#token];
+    if (this.#change === "clear") return [];
+    return this.#namedValues().filter(looksLikeToken).slice(0, MAX_CANDIDATES);
   }
 
   #current() {
@@ -190,11 +232,14 @@ class CookieSession {
 
   /** The session named by the token, `null` when there is none: a cookie that opens nothing is cleared. */
   async #getSession() {
+    if (this.#known !== undefined) return structuredClone(this.#known);
     const token = this.#current();
     if (!token) return null;
     this.#id = token.slice(0, token.indexOf("."));
     const session = await this.#watching(() => this.#manager.getSession(token));
     if (session === null) this.#forget();
+    // A copy kept: the caller may change what it was given.
+    this.#known = structuredClone(session);
     return session;
   }
 
@@ -203,6 +248,8 @@ class CookieSession {
     const token = this.#current();
     if (token) {
       this.#id = token.slice(0, token.indexOf("."));
+      // What a patch leaves is not known here (others may write too): read again next time.
+      this.#known = undefined;
       if (await this.#watching(() => this.#manager.patchSessionData(token, patch))) return true;
       this.#forget();
     }
@@ -217,6 +264,8 @@ class CookieSession {
     const token = this.#current();
     if (token) {
       this.#id = token.slice(0, token.indexOf("."));
+      // The saved data is known, its version is not: read again next time.
+      this.#known = undefined;
       const saved = await this.#watching(() => this.#manager.updateSessionData(token, update, options));
       if (saved !== null) return saved;
       this.#forget();
@@ -236,9 +285,12 @@ class CookieSession {
     const current = await this.#getSession();
     const token = this.#current();
     if (current !== null && (current.userId === null || current.userId === userId)) {
+      this.#known = undefined;
       const rotated = await this.#manager.rotateSession(token, { userId });
       if (rotated) {
         this.#set(rotated.token, rotated.expiresAt);
+        // A rotation changes the user and the expiry only.
+        this.#known = { ...current, userId: rotated.userId, expiresAt: rotated.expiresAt };
         return { id: rotated.id, userId: rotated.userId, expiresAt: rotated.expiresAt };
       }
     } else if (current !== null) {
@@ -249,20 +301,27 @@ class CookieSession {
     return { id: created.id, userId: created.userId, expiresAt: created.expiresAt };
   }
 
-  /** Deletes the session and clears the cookie. */
+  /**
+   * Deletes the session and clears the cookie, whatever else the request's `Cookie` header
+   * holds. A failing database rejects and leaves the cookie as it was.
+   */
   async #logout() {
-    const token = this.#current();
-    const deleted = token ? await this.#manager.deleteSession(token) : false;
+    let deleted = false;
+    for (const token of this.#tokensToEnd()) {
+      if (await this.#manager.deleteSession(token)) deleted = true;
+    }
     this.#forget();
     return deleted;
   }
 
   /** Revokes every session of this session's user, this one included; how many. */
   async #logoutEverywhere() {
-    const session = await this.#getSession();
-    if (session === null) return 0;
-    const token = this.#current();
-    const count = session.userId === null ? Number(await this.#manager.deleteSession(token)) : await this.#manager.revokeUserSessions(session.userId);
+    let count = 0;
+    for (const token of this.#tokensToEnd()) {
+      const session = token === this.#current() && this.#known ? this.#known : await this.#manager.getSession(token);
+      if (session === null) continue;
+      count += session.userId === null ? Number(await this.#manager.deleteSession(token)) : await this.#manager.revokeUserSessions(session.userId);
+    }
     this.#forget();
     return count;
   }
@@ -285,15 +344,21 @@ class CookieSession {
       cookies.push(stringifySetCookie({ ...attributes, name: `${name}-bookmark`, value: bookmark }));
     }
     if (cookies.length === 0) return response;
-    // A fetched Response has immutable headers: answer a copy that can take the cookie.
+    // A fetched Response has immutable headers: answer a copy that can take the cookie. The
+    // copy keeps every header, each Set-Cookie the app wrote among them.
     const committed = new Response(response.body, response);
     for (const cookie of cookies) committed.headers.append("Set-Cookie", cookie);
+    // A shared cache must never store a response that sets a session cookie and hand it to
+    // someone else; an app that chose its own Cache-Control keeps it.
+    if (!committed.headers.has("Cache-Control")) committed.headers.set("Cache-Control", "no-store");
     return committed;
   }
 
   async #start(userId, data) {
     const created = await this.#manager.createSession(userId, data);
     this.#set(created.token, created.expiresAt);
+    const { token: _, ...session } = created;
+    this.#known = structuredClone(session);
     return created;
   }
 
@@ -304,10 +369,11 @@ class CookieSession {
     this.#change = "set";
   }
 
-  /** No session any more: the response clears the cookie if the request sent one. */
+  /** No session any more: the response clears the cookie if the request sent one of its name. */
   #forget() {
     this.#token = undefined;
-    this.#change = this.#requestToken() !== null ? "clear" : "none";
+    this.#known = null;
+    this.#change = this.#namedValues().length > 0 ? "clear" : "none";
   }
 }
 

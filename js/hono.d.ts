@@ -11,10 +11,12 @@ declare module "hono" {
 
 /**
  * A middleware that puts a session handle at `c.get("session")` and commits its cookie to
- * the response after the handler.
+ * the response after the handler. `D` types the data: `sessions<Cart>(...)` on a chained
+ * app, or `new Hono<{ Variables: { session: SessionHandle<Cart> } }>()`, makes
+ * `c.get("session")` a `SessionHandle<Cart>`.
  * @throws {TypeError | RangeError} for cookie options browsers would refuse.
  */
-export declare function sessions(
+export declare function sessions<D extends object = SessionData>(
   managerFor: (c: Context) => SessionManager,
   options?: CookieOptions,
-): MiddlewareHandler;
+): MiddlewareHandler<{ Variables: { session: SessionHandle<D> } }>;

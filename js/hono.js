@@ -15,6 +15,12 @@ export function sessions(managerFor, options) {
     const session = handleFor(managerFor(c), c.req.raw);
     c.set("session", session);
     await next();
-    c.res = session.commit(c.res);
+    const committed = session.commit(c.res);
+    if (committed === c.res) return;
+    // Hono's `c.res` setter keeps the old response's Set-Cookie headers in place of the new
+    // one's, which would drop the session's cookie: clear it first, so the committed copy
+    // (every header of the app's, its cookies among them, and the session's) goes out whole.
+    c.res = undefined;
+    c.res = committed;
   };
 }

@@ -123,9 +123,6 @@ export declare class SessionError extends Error {
  * A listener's options, declared here so the types need neither the DOM library nor a
  * particular version of `@cloudflare/workers-types`.
  */
-/** A listener for an event of any other type: a function or an object with `handleEvent`. */
-export type PlainListener = ((event: Event) => void) | { handleEvent(event: Event): void };
-
 export interface ListenerOptions {
   capture?: boolean;
   once?: boolean;
@@ -163,6 +160,11 @@ export interface SessionEventDetailMap {
 }
 
 export type SessionEventType = keyof SessionEventDetailMap;
+
+/** A listener for signal `K`: a function or an object with `handleEvent`. */
+export type SignalListener<K extends SessionEventType> =
+  | ((event: SessionEvent<K>) => void)
+  | { handleEvent(event: SessionEvent<K>): void };
 
 /** The event a listener receives: `target` is the manager, `detail` as in the map. */
 export interface SessionEvent<K extends SessionEventType> extends CustomEvent<SessionEventDetailMap[K]> {
@@ -262,24 +264,22 @@ export declare class SessionManager extends EventTarget {
   /** Deletes up to `limit` (default 1000, at most 10000) expired sessions; resolves how many. */
   purgeExpired(limit?: number): Promise<number>;
 
+  /**
+   * Only the signals are listened for: a misspelled type matches no overload, so it is a
+   * type error rather than a listener that never runs.
+   */
   addEventListener<K extends SessionEventType>(
     type: K,
-    listener: (event: SessionEvent<K>) => void,
+    listener: SignalListener<K> | null,
     options?: boolean | ListenerOptions,
   ): void;
-  /**
-   * Any other type, as `EventTarget` allows. Its listener gets a plain `Event`, so a
-   * misspelled signal name whose listener reads `event.detail` is a type error.
-   */
-  addEventListener(type: string, listener: PlainListener | null, options?: boolean | ListenerOptions): void;
+  /** `EventTarget`'s own form, kept so a manager is an `EventTarget`; no call can match it. */
+  addEventListener(type: never, listener: unknown, options?: unknown): void;
   removeEventListener<K extends SessionEventType>(
     type: K,
-    listener: (event: SessionEvent<K>) => void,
+    listener: SignalListener<K> | null,
     options?: boolean | Pick<ListenerOptions, "capture">,
   ): void;
-  removeEventListener(
-    type: string,
-    listener: PlainListener | null,
-    options?: boolean | Pick<ListenerOptions, "capture">,
-  ): void;
+  /** `EventTarget`'s own form, kept so a manager is an `EventTarget`; no call can match it. */
+  removeEventListener(type: never, listener: unknown, options?: unknown): void;
 }

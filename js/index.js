@@ -68,15 +68,16 @@ function sessionError({ code, message }) {
  * never fails for the core's sake.
  */
 function configure(db, options) {
+  const plain = coreOptions(options);
   let text;
   try {
     healthy();
-    text = core.configure(db, options);
+    text = core.configure(db, plain);
   } catch (e) {
     if (!isTrap(e)) throw e;
     faulted = true;
     healthy();
-    text = core.configure(db, options);
+    text = core.configure(db, plain);
   }
   const checked = JSON.parse(text);
   if (checked.error) {
@@ -84,6 +85,21 @@ function configure(db, options) {
     throw name === "TypeError" ? new TypeError(message) : new RangeError(message);
   }
   return checked;
+}
+
+// The options the core checks.
+const CORE_OPTIONS = ["timeout", "absoluteTimeout", "rolling", "maxDataBytes", "tableName", "operationTimeout"];
+
+/**
+ * The core's options copied into a plain object, read here: a getter that throws is
+ * refused in JS, where catching costs nothing (each throw caught inside wasm keeps a slot of
+ * its externref table for good). Anything but an object goes on for the core to refuse.
+ */
+function coreOptions(options) {
+  if (options === undefined || options === null || typeof options !== "object") return options;
+  const plain = {};
+  for (const key of CORE_OPTIONS) plain[key] = option(options, key);
+  return plain;
 }
 
 /** A bookmark as given: `null` for none, else a D1 bookmark string. */
@@ -231,7 +247,13 @@ export class SessionManager extends EventTarget {
    * attempt's events are theirs.
    */
   async updateSessionData(token, update, options) {
-    const retries = options?.retries ?? DEFAULT_RETRIES;
+    let retries;
+    try {
+      retries = options?.retries ?? DEFAULT_RETRIES;
+    } catch {
+      // A getter that throws is a bad argument like any other, never the caller's exception.
+      retries = undefined;
+    }
     if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
       await this.#ready;
       throw sessionError({ code: "invalid_argument", message: `retries must be a whole number from 0 to ${MAX_RETRIES}` });

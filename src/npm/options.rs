@@ -15,10 +15,8 @@ pub fn config_from(options: &JsValue) -> Result<Config, ConfigRefusal> {
     if !options.is_object() {
         return Err(ConfigRefusal::type_error("options must be an object"));
     }
-    // A getter or Proxy trap that throws is the caller's bug; it becomes a TypeError here,
-    // never the caller's own exception thrown through the core. (Read through a `catch`
-    // import, which keeps a table slot per throw: only a hostile caller pays it, and only
-    // when constructing.)
+    // The wrapper hands over a plain copy it read itself (js/index.js `coreOptions`), so a
+    // throwing getter never reaches here; should one, it is a TypeError, not a trap.
     let get = |key: &str| {
         Reflect::get(options, &key.into())
             .map_err(|_| ConfigRefusal::type_error(format!("options.{key} could not be read")))

@@ -101,6 +101,34 @@ describe("no JS exception unwinds through wasm", () => {
     expect(() => new SessionManager(db)).toThrow(TypeError);
   });
 
+  it("options whose reading throws leave wasm's externref table as it was, however many", () => {
+    const getter = {
+      get maxDataBytes() {
+        throw new Error("caller's own");
+      },
+    };
+    const proxy = new Proxy({}, { get() { throw new Error("trap"); } });
+    for (const options of [getter, proxy]) expect(() => new SessionManager(env.DB, options)).toThrow(TypeError);
+    const before = usage().table;
+    for (let i = 0; i < 5_000; i += 1) {
+      expect(() => new SessionManager(env.DB, i % 2 ? getter : proxy)).toThrow("could not be read");
+    }
+    expect(usage().table).toBe(before);
+  });
+
+  it("updateSessionData with a retries option whose reading throws rejects with invalid_argument", async () => {
+    const manager = new SessionManager(env.DB);
+    const { token } = await manager.createSession(null, { n: 1 });
+    const options = {
+      get retries() {
+        throw new Error("caller's own");
+      },
+    };
+    const refused = await manager.updateSessionData(token, (d) => d, options).catch((e) => e);
+    expect(refused).toMatchObject({ name: "SessionError", code: "invalid_argument" });
+    expect(await manager.getSessionData(token)).toEqual({ n: 1 });
+  });
+
   it("lone surrogates are invalid_data in data and invalid_argument in a userId; nothing is stored", async () => {
     const manager = new SessionManager(env.DB);
     const { id, token } = await manager.createSession("u", { a: 1 });
@@ -384,7 +412,7 @@ describe("a trap is contained, reported and recovered", () => {
 });
 
 describe("the JS stack running out inside the core", () => {
-  it("makes a fresh instance instead of breaking every later constructor", { timeout: 120_000 }, async () => {
+  it("makes a fresh instance instead of breaking every later constructor", { timeout: 300_000 }, async () => {
     const existing = new SessionManager(env.DB);
     const { token } = await existing.createSession("before", { a: 1 });
     // Near the stack limit, some constructions throw "Maximum call stack size exceeded"

@@ -62,6 +62,14 @@ sessions.addEventListener("session_deleted", (e) => e.detail.expiresAt);
 sessions.addEventListener("session_renewed", (e) => e.detail.expiresAt.startsWith("2026"));
 // @ts-expect-error: no event carries a token
 sessions.addEventListener("session_rotated", (e) => e.detail.token);
+// @ts-expect-error: a misspelled signal is no event of the manager's, whatever the listener
+sessions.addEventListener("session_create", () => {});
+// @ts-expect-error: nor is any other name
+sessions.removeEventListener("sesion_deleted", () => {});
+// Still an EventTarget, for code that takes one.
+const target: EventTarget = sessions;
+sessions.addEventListener("session_deleted", { handleEvent: (e) => void e.detail.sessionId });
+void target;
 
 const types: SessionEventType[] = ["session_manager_initialized", "session_data_save_failed", "session_rotated"];
 // @ts-expect-error: not one of the thirteen signals
