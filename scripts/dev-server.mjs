@@ -30,8 +30,10 @@ export async function startDev(command, args, { cwd, env = process.env, host = "
       // Already gone.
     }
   };
+  let exited = false;
+  dev.on("exit", () => (exited = true));
   const origin = `http://${host}:${port}`;
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && !exited; ) {
     // Each probe gives up after 2 s: a wrangler whose build failed keeps the port open and
     // never answers, and a probe without a bound would wait for ever.
     const answered = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);

@@ -33,6 +33,20 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# With --test: a headless Chromium for the browser tests (tests/browser), from Debian's
+# packages; playwright-core drives it (no browser download). Elsewhere, set CHROMIUM to a
+# Chromium or Chrome binary.
+if [[ "${1:-}" == --test && ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: the browser tests need Chromium: install it and set CHROMIUM to its path" >&2
+    exit 1
+  fi
+  echo "setup: installing Debian's chromium (once)"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get install -y -qq chromium >/dev/null || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null; }
+fi
+
 # With --test (scripts/test.sh): Schemathesis (PyPI), for the contract run
 # (scripts/schemathesis.sh), in a virtual environment of its own with every package pinned.
 # The copy of the pins in .venv says what it holds. `npm run dev` and packing need no Python.

@@ -33,6 +33,9 @@ tsc -p tests/consumer/tsconfig.workers.json
 vitest run --config tests/consumer/vitest.config.js
 node --test tests/consumer/smoke.mjs tests/consumer/cli.mjs tests/consumer/newproject.mjs
 
+echo "== in a browser: the Hono shop example in headless Chromium, over the packed package"
+node --test tests/browser/shop.mjs
+
 echo "== the Worker: HTTP API in workerd, and its contract"
 # Types made from openapi.yaml at each run (never committed, so never stale), and the typed
 # client compiled against them; the HTTP suite then runs that client against the Worker.
