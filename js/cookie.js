@@ -16,6 +16,7 @@ const SAME_SITE = new Set(["lax", "strict", "none"]);
  * Path=/, no Domain, a `__Host-` name), and the combinations browsers refuse are refused
  * here, so a misconfiguration fails at set-up rather than as a cookie that never sticks.
  */
+/** @param {import("./cookie.d.ts").CookieOptions} [options] */
 function cookieOptions(options = {}) {
   if (options === null || typeof options !== "object") throw new TypeError("cookie options must be an object");
   const secure = options.secure ?? true;
@@ -45,7 +46,7 @@ function cookieOptions(options = {}) {
   try {
     stringifySetCookie({ ...checked, value: "x" });
   } catch (e) {
-    throw new RangeError(`cookie options: ${e.message}`);
+    throw new RangeError(`cookie options: ${e instanceof Error ? e.message : e}`);
   }
   return checked;
 }
@@ -81,6 +82,7 @@ class CookieSession {
   // Reads answer it again rather than ask D1 twice in one request.
   #known;
   // The D1 bookmark the request's bookmark cookie carried (with `replicas`), once read.
+  /** @type {string | null} */
   #bookmarkIn = null;
   #bookmarkRead = false;
   // The token the session has now (after a create or a login), and its expiry.

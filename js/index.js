@@ -154,6 +154,7 @@ export class SessionManager extends EventTarget {
   // this manager's operations. Only D1's own compete for "newest": a forged bookmark that
   // sorts after every real one would otherwise stick.
   #given;
+  /** @type {string | null} */
   #seen = null;
   #generation;
   #heard = 0;
@@ -180,7 +181,7 @@ export class SessionManager extends EventTarget {
     if (replicas && Array.isArray(db)) {
       throw new TypeError("replicas works with one D1 binding, not with shards yet");
     }
-    if (replicas && typeof db.withSession !== "function") {
+    if (replicas && typeof (/** @type {D1Database} */ (db)).withSession !== "function") {
       throw new TypeError("replicas needs a D1 binding with withSession (the D1 Sessions API)");
     }
     this.#replicas = replicas;
@@ -270,8 +271,8 @@ export class SessionManager extends EventTarget {
       try {
         const saved = await this.#run(OPERATION.save, token, same, token, json, { ifVersion: current.version });
         // Saved: the data as stored, passed through JSON like every read.
-        return saved ? JSON.parse(json) : null;
-      } catch (e) {
+        return saved ? JSON.parse(/** @type {string} */ (json)) : null;
+      } catch (/** @type {any} */ e) {
         if (e?.code !== "conflict" || attempt >= retries) throw e;
       }
     }
@@ -332,7 +333,7 @@ export class SessionManager extends EventTarget {
   #session(stale) {
     const constraint = stale ? (this.bookmark ?? "first-unconstrained") : "first-primary";
     try {
-      return this.#db.withSession(constraint);
+      return /** @type {D1Database} */ (this.#db).withSession(constraint);
     } catch {
       return this.#db;
     }

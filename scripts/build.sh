@@ -21,7 +21,7 @@ mkdir -p "$out"
 # --experimental-reset-state-function: the glue exports __wbg_reset_state, which makes a fresh
 # instance after a trap (a panic is `unreachable` with panic=abort and may leave state borrowed),
 # as workers-rs' shim does. Each surface's JS entry calls it when a call throws a RuntimeError.
-wasm-bindgen --target web --no-typescript --experimental-reset-state-function \
+wasm-bindgen --target web --experimental-reset-state-function \
   --out-dir "$out" --out-name d1_session_manager \
   target/wasm32-unknown-unknown/release/d1_session_manager.wasm
 # -Oz: this crate is I/O bound (one D1 round trip per call), so size beats speed here.

@@ -24,6 +24,8 @@ vitest run --config tests/store/vitest.config.js
 
 echo "== npm package: pack, install into a separate Worker, test in workerd"
 bash scripts/pack.sh
+# js/*.js type-checked as JavaScript under the Workers types, against their declarations.
+tsc -p js/tsconfig.json
 (cd tests/consumer && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 # The hand-written types, as the installed package exposes them to a TypeScript user.
 tsc -p tests/consumer/tsconfig.json
