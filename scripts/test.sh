@@ -46,6 +46,8 @@ tsc -p tests/http/client/tsconfig.json
 bash scripts/build.sh --worker
 vitest run --config tests/http/vitest.config.js
 bash scripts/schemathesis.sh
+# Bodies the Worker does not take, under wrangler dev: no 5xx, no broken connection.
+node --test tests/http/bodies.mjs
 
 echo "== the Worker's RPC service: a caller Worker bound to it, in workerd"
 vitest run --config tests/rpc/vitest.config.js

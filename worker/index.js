@@ -76,15 +76,45 @@ addEventListener("error", (event) => {
   }
 });
 
+/** The most of a request body `drain` reads: past it, the rest is left as it is. */
+const DRAIN_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Reads to its end (up to DRAIN_LIMIT bytes) whatever of the request body the answer left
+ * unread: a refusal (401, 404, 405, 413, 415, ...), or a route that takes no body. Under
+ * `wrangler dev`, an answer that leaves a body unread or cancels it often breaks the
+ * connection instead (its proxy answers 500 "Network connection lost", or resets).
+ */
+async function drain(request) {
+  if (request.body === null || request.body.locked) return;
+  // A body read partway and left breaks more connections than one left untouched.
+  if (Number(request.headers.get("content-length")) > DRAIN_LIMIT) return;
+  const reader = request.body.getReader();
+  try {
+    for (let left = DRAIN_LIMIT; left >= 0; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      left -= value.byteLength;
+    }
+  } catch {
+    // The client went away or the upload failed: the answer stands.
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 export default {
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
     const internal = () =>
       new Response(request.method === "HEAD" ? null : INTERNAL, {
         status: 500,
         // As every answer of the core's: no cache may keep it.
         headers: { "content-type": "application/json", "cache-control": "no-store" },
       });
-    return contained(() => handleFetch(request, env, ctx), internal);
+    const response = await contained(() => handleFetch(request, env, ctx), internal);
+    // Before the answer leaves: workerd refuses reads of a request body after that.
+    await drain(request);
+    return response;
   },
   scheduled(controller, env, ctx) {
     ctx.waitUntil(contained(() => handleScheduled(controller, env, ctx), () => undefined));

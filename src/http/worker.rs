@@ -6,11 +6,12 @@
 use std::cell::RefCell;
 
 use futures_util::StreamExt;
-use js_sys::Reflect;
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_streams::readable::{sys::ReadableStream as RawStream, ReadableStream};
 use worker::{
-    event, ByteStream, Context, Env, Headers, Request, Response, RouteContext, Router,
-    ScheduleContext, ScheduledEvent,
+    event, Context, Env, Headers, Request, Response, RouteContext, Router, ScheduleContext,
+    ScheduledEvent,
 };
 
 use super::auth::authorize;
@@ -201,7 +202,7 @@ async fn serve(
 async fn handle(
     endpoint: Endpoint,
     method: &str,
-    mut request: Request,
+    request: Request,
     ctx: &RouteContext<&Exchange>,
 ) -> Result<Reply, ApiError> {
     let param = ctx.param(PARAM).map_or("", String::as_str);
@@ -227,7 +228,7 @@ async fn handle(
         Route::Health => Ok(health()),
         Route::Create => {
             let limit = limit + CREATE_BODY_OVERHEAD;
-            let body = read_body(&mut request, &headers, limit, true, JSON).await?;
+            let body = read_body(&request, &headers, limit, true, JSON).await?;
             let (user_id, data) = create_args(&body)?;
             let created = settle(drive(manager.create(user_id, data)).await)?;
             Ok(Reply {
@@ -243,7 +244,7 @@ async fn handle(
         Route::SaveData => {
             let token = token()?;
             let expected = Arg::Given(if_match(header("if-match").as_deref())?);
-            let body = read_body(&mut request, &headers, limit, false, JSON).await?;
+            let body = read_body(&request, &headers, limit, false, JSON).await?;
             match settle(drive(manager.save(token, DataArg::Json(body), expected)).await)? {
                 Some(session) => Ok(Reply::session(&session)),
                 None => Err(ApiError::token_not_found()),
@@ -258,7 +259,7 @@ async fn handle(
                     "PATCH takes no If-Match: use PUT with If-Match for a checked write".to_owned(),
                 )));
             }
-            let body = read_body(&mut request, &headers, limit, false, MERGE_PATCH).await?;
+            let body = read_body(&request, &headers, limit, false, MERGE_PATCH).await?;
             match settle(drive(manager.patch(token, DataArg::Json(body), true)).await)? {
                 Some(session) => Ok(Reply::session(&session)),
                 None => Err(ApiError::token_not_found()),
@@ -275,7 +276,7 @@ async fn handle(
         }
         Route::Rotate => {
             let token = token()?;
-            let body = read_body(&mut request, &headers, ROTATE_BODY_LIMIT, true, JSON).await?;
+            let body = read_body(&request, &headers, ROTATE_BODY_LIMIT, true, JSON).await?;
             let user_id = rotate_args(&body)?;
             match settle(drive(manager.rotate(token, user_id)).await)? {
                 Some(rotation) => Ok(Reply::json(200, json::rotation(&rotation, Times::Iso))),
@@ -469,16 +470,17 @@ fn number_var(env: &Env, name: &'static str) -> Result<Option<f64>, ApiError> {
 
 /// The body as text, refusing (413) as soon as it is known to exceed `limit`: from
 /// `Content-Length` before reading, or from the bytes read so far, so no more than `limit`
-/// bytes are ever held.
+/// bytes are ever held. Headers are checked before the body is touched, and a body this
+/// stops reading is let go of, never cancelled: `worker/index.js` reads what is left.
 async fn read_body(
-    request: &mut Request,
+    request: &Request,
     headers: &Headers,
     limit: usize,
     may_be_empty: bool,
     media: &str,
 ) -> Result<String, ApiError> {
-    // The crate answers a request with no body with an error; that is all it can mean here.
-    let Ok(stream) = request.stream() else {
+    // The stream as it is: getting it neither reads nor locks it.
+    let Some(body) = request.inner().body() else {
         return match may_be_empty {
             true => Ok(String::new()),
             false => Err(ApiError::unsupported_media_type(media)),
@@ -490,7 +492,7 @@ async fn read_body(
         // `curl -X POST` with no data sends no content type, and workerd hands the Worker
         // an empty stream rather than no body: an empty create body is still welcome.
         let untyped_empty = may_be_empty && content_type.is_none();
-        return match untyped_empty && read_bytes(stream, 0).await.is_ok() {
+        return match untyped_empty && read_bytes(body, 0).await.is_ok() {
             true => Ok(String::new()),
             false => Err(ApiError::unsupported_media_type(media)),
         };
@@ -498,20 +500,27 @@ async fn read_body(
     if declared_too_large(header("content-length").as_deref(), limit) {
         return Err(ApiError::payload_too_large(limit));
     }
-    let bytes = read_bytes(stream, limit).await?;
+    let bytes = read_bytes(body, limit).await?;
     String::from_utf8(bytes).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))
 }
 
-/// The bytes of a body stream, refusing (413) as soon as they are over `limit`. Dropping
-/// the stream cancels it, which stops the upload.
-async fn read_bytes(mut stream: ByteStream, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// The bytes of a body stream, refusing (413) as soon as they would be over `limit`. The
+/// reader lets go of the stream when dropped without cancelling it: under `wrangler dev`, a
+/// cancelled upload breaks the client's connection (500 or a reset) instead of answering.
+async fn read_bytes(body: RawStream, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let unreadable = || ApiError::invalid_json("the body could not be read");
+    let mut body = ReadableStream::from_raw(body);
+    let mut chunks = body
+        .try_get_reader()
+        .map_err(|_| unreadable())?
+        .into_stream();
     let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::invalid_json("the body could not be read"))?;
-        if bytes.len() + chunk.len() > limit {
+    while let Some(chunk) = chunks.next().await {
+        let chunk = Uint8Array::from(chunk.map_err(|_| unreadable())?);
+        if bytes.len() + chunk.length() as usize > limit {
             return Err(ApiError::payload_too_large(limit));
         }
-        bytes.extend_from_slice(&chunk);
+        bytes.extend_from_slice(&chunk.to_vec());
     }
     Ok(bytes)
 }

@@ -44,6 +44,24 @@ async function logged(run) {
 /** Every method that reaches the Worker, measured: what workerd's HTTP server parses. */
 const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PURGE", "COPY", "LOCK", "UNLOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "MSEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY", "BAN"];
 
+/**
+ * A body of `chunks` 64 KiB chunks after a JSON start, made as it is read: `sent` says how
+ * many chunks were asked for.
+ */
+function upload(chunks) {
+  const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+  const sending = { sent: 0 };
+  sending.stream = new ReadableStream({
+    pull(controller) {
+      if (sending.sent === 0) controller.enqueue(new TextEncoder().encode('{"data":{"s":"'));
+      if (sending.sent === chunks) return controller.close();
+      sending.sent += 1;
+      controller.enqueue(chunk);
+    },
+  });
+  return sending;
+}
+
 afterEach(() => vi.restoreAllMocks());
 
 describe("GET /health", () => {
@@ -267,19 +285,16 @@ describe("POST /sessions", () => {
     // The limit named is the body's (the data limit plus room for the wrapper).
     expect(refused.error.message).toBe("the request body is larger than 1004096 bytes");
     // A stream has no Content-Length: the limit is enforced on the bytes as they arrive.
-    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
-    let sent = 0;
-    const stream = new ReadableStream({
-      pull(controller) {
-        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"data":{"s":"'));
-        if (sent > 40) return controller.close(); // 2.6 MB at most
-        sent += 1;
-        controller.enqueue(chunk);
-      },
-    });
-    const response = await call("POST", "/sessions", { headers: JSON_AUTH, body: stream });
-    await expectError(response, 413, "payload_too_large");
-    expect(sent).toBeLessThan(40);
+    // The rest is then read to its end, up to 10 MiB, so the refusal leaves the connection
+    // whole; past that it is left unread.
+    const short = upload(40); // 2.6 MB
+    await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: short.stream }), 413, "payload_too_large");
+    expect(short.sent).toBe(40);
+    const long = upload(400); // 26 MB
+    await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: long.stream }), 413, "payload_too_large");
+    // 10 MiB is 160 chunks, past the 16 the limit took.
+    expect(long.sent).toBeGreaterThan(160);
+    expect(long.sent).toBeLessThan(200);
   });
 
   it("40 concurrent creates give 40 distinct sessions and tokens", async () => {
@@ -729,6 +744,24 @@ describe("routing", () => {
         if (method !== "HEAD") await expectError(response, 404, "not_found");
         expect((await call(method, path, { headers: {} })).status, `${method} ${path}`).toBe(401);
       }
+    }
+  });
+
+  it("a body no answer takes is still read to its end before the answer leaves", async () => {
+    // Under `wrangler dev`, an answer that leaves its body unread often breaks the connection.
+    const cases = [
+      ["POST", "/sessions", {}, 401],
+      ["POST", "/nope", AUTH, 404],
+      ["PUT", "/sessions", AUTH, 405],
+      ["POST", "/sessions", { ...AUTH, "content-type": "text/plain" }, 415],
+      ["PATCH", "/session/data", holding(unknownToken(), JSON_AUTH), 415],
+      ["POST", "/session/renew", holding(unknownToken()), 404],
+      ["DELETE", "/session", holding(unknownToken()), 404],
+    ];
+    for (const [method, path, headers, status] of cases) {
+      const body = upload(40);
+      expect((await call(method, path, { headers, body: body.stream })).status, `${method} ${path}`).toBe(status);
+      expect(body.sent, `${method} ${path}`).toBe(40);
     }
   });
 
