@@ -72,7 +72,7 @@ export interface Session<D extends object = SessionData> {
   createdAt: Date;
   expiresAt: Date;
   /**
-   * 1 at creation, raised by every data write (save, patch; see the README), not by a renewal or a
+   * 1 at creation, raised by every data write (save, patch; see docs/api.md), not by a renewal or a
    * rotation. Pass it back as `ifVersion` to save only if no one wrote since.
    */
   version: number;

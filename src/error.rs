@@ -78,11 +78,12 @@ mod tests {
         }
     }
 
-    /// Every code a JS caller can meet is in the package's types and the README, and every
-    /// code is in the OpenAPI contract: one vocabulary on every surface.
+    /// Every code a JS caller can meet is in the package's types and the API reference
+    /// (docs/api.md), and every code is in the Worker's reference (docs/worker.md) and the
+    /// OpenAPI contract: one vocabulary on every surface.
     #[test]
     #[allow(clippy::string_slice)]
-    fn types_readme_and_openapi_list_the_same_codes() {
+    fn types_docs_and_openapi_list_the_same_codes() {
         let codes = [
             Error::InvalidArgument(String::new()),
             Error::InvalidData(String::new()),
@@ -96,7 +97,8 @@ mod tests {
         let dts = include_str!("../js/index.d.ts");
         let union = &dts[dts.find("type SessionErrorCode").unwrap()..];
         let union = &union[..union.find(';').unwrap()];
-        let readme = include_str!("../README.md");
+        let api = include_str!("../docs/api.md");
+        let worker = include_str!("../docs/worker.md");
         let openapi = include_str!("../openapi.yaml");
         for code in codes {
             // Only text input (an HTTP body) can be not JSON at all.
@@ -106,7 +108,9 @@ mod tests {
                 js,
                 "index.d.ts: {code}"
             );
-            assert!(readme.contains(&format!("| `{code}` |")), "README: {code}");
+            let row = format!("| `{code}` |");
+            assert!(!js || api.contains(&row), "docs/api.md: {code}");
+            assert!(worker.contains(&row), "docs/worker.md: {code}");
             assert!(openapi.contains(code), "openapi.yaml: {code}");
         }
         assert_eq!(

@@ -139,11 +139,11 @@ mod tests {
         found
     }
 
-    /// The enum is the source: the package's types, the README's signal table and the
-    /// tests' list of event types must name exactly its signals.
+    /// The enum is the source: the package's types, the API reference's signal table
+    /// (docs/api.md) and the tests' list of event types must name exactly its signals.
     #[test]
     #[allow(clippy::string_slice)]
-    fn types_readme_and_test_helpers_name_exactly_the_core_signals() {
+    fn types_docs_and_test_helpers_name_exactly_the_core_signals() {
         let names: BTreeSet<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
         let dts = include_str!("../js/index.d.ts");
         let map = &dts[dts.find("interface SessionEventDetailMap").unwrap()..];
@@ -153,9 +153,9 @@ mod tests {
             names,
             "index.d.ts"
         );
-        let readme = include_str!("../README.md");
-        let table = signal_words(readme, |after| after.starts_with("` |"));
-        assert_eq!(table, names, "README signal table");
+        let api = include_str!("../docs/api.md");
+        let table = signal_words(api, |after| after.starts_with("` |"));
+        assert_eq!(table, names, "docs/api.md signal table");
         let helpers = include_str!("../tests/consumer/test/helpers.js");
         let listed = signal_words(helpers, |after| after.starts_with("\","));
         assert_eq!(listed, names, "tests/consumer/test/helpers.js");

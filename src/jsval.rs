@@ -4,7 +4,7 @@
 //! error) is read only here: through `jsval.js`, which answers a throw as `undefined`, and
 //! typeof checks, never a getter binding such as `Error::message` that throws straight
 //! through. (wasm-bindgen's `catch` imports would also do, but each exception they catch
-//! keeps a slot of its externref table: see the README's known limits.)
+//! keeps a slot of its externref table: see docs/behaviour.md, known limits.)
 
 use std::cell::RefCell;
 

@@ -1,7 +1,7 @@
 // The D1 binding's methods as the store calls them, made so that nothing is thrown back into
 // wasm: a method that throws answers `undefined`, and `takeThrown` hands over what it threw.
 // (wasm-bindgen's own `catch` imports keep one externref table slot per exception they
-// catch: see the README's known limits.)
+// catch: see docs/behaviour.md, known limits.)
 let thrown;
 
 export function prepare(db, query) {

@@ -1,6 +1,6 @@
 // What each operation costs in D1's own billing: round trips, and rows read and written as
-// D1's `meta` reports them. The README's cost table states these; a change that makes a read
-// write, or adds an index entry, fails here.
+// D1's `meta` reports them. The cost table in docs/capacity.md states these; a change that
+// makes a read write, or adds an index entry, fails here.
 import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";

@@ -469,7 +469,7 @@ describe("tables", () => {
   });
 });
 
-describe("a manager costs what the README says", () => {
+describe("a manager costs what docs/behaviour.md says", () => {
   it("20,000 constructions leave wasm memory and the externref table where they were", async () => {
     new SessionManager(env.DB, { timeout: 60 });
     const before = usage();
