@@ -108,6 +108,7 @@ export type SessionErrorCode =
   | "invalid_data"
   | "payload_too_large"
   | "conflict"
+  | "user_mismatch"
   | "db_error"
   | "internal";
 
@@ -237,7 +238,8 @@ export declare class SessionManager extends EventTarget {
   /**
    * Gives the session a new secret, so a new token; the old one stops working at once. With
    * `userId`, also binds the session to that user (do this at login). Renews it too. `null`
-   * when not found.
+   * when not found. A session bound to another user is never handed over: it rejects with
+   * `user_mismatch` and nothing is written (delete it and create one for the new user).
    */
   rotateSession(token: string, options?: { userId?: string | null }): Promise<RotatedSession | null>;
   /** `true` when a live session was deleted, `false` when not found. */

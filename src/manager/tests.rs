@@ -752,6 +752,37 @@ fn rotate_checks_its_user_and_reports_missing_sessions() {
 }
 
 #[test]
+fn rotating_another_users_session_to_a_user_is_refused_and_writes_nothing() {
+    let f = Fixture::new();
+    let session = f.session();
+    let m = f.manager();
+    let before = f.store.row(session.id.as_str()).unwrap();
+    let refused = run(m.rotate(tok(&session), given(Some("u2"))));
+    let error = refused.result.unwrap_err();
+    assert_eq!(error, Error::UserMismatch);
+    assert!(!error.to_string().contains("u1") && !error.to_string().contains("u2"));
+    assert_eq!(
+        refused.events,
+        [Event::SessionRotationFailed {
+            session_id: session.id.to_string(),
+            reason: "user_mismatch"
+        }]
+    );
+    assert_eq!(f.store.calls.get(), 1, "one round trip");
+    let after = f.store.row(session.id.as_str()).unwrap();
+    assert_eq!(
+        (after.session, after.secret_hash),
+        (before.session, before.secret_hash)
+    );
+    // The token still opens the session, and the same user, or none, still rotates it.
+    let same = run(m.rotate(tok(&session), given(Some("u1"))));
+    let same = same.result.unwrap().unwrap();
+    assert_eq!(same.user_id.as_deref(), Some("u1"));
+    let kept = run(m.rotate(Arg::Given(same.token), given(None::<String>)));
+    assert_eq!(kept.result.unwrap().unwrap().user_id.as_deref(), Some("u1"));
+}
+
+#[test]
 fn list_user_shows_live_sessions_newest_first_without_data_or_token() {
     let f = Fixture::new();
     let m = f.manager();
@@ -970,7 +1001,11 @@ fn events_and_messages_never_carry_a_secret() {
     seen.push(format!("{:?}", run(m.renew(tok(&session))).events));
     let tail = Arg::Given(format!("{}x", session.token));
     seen.push(format!("{:?}", run(m.get(tail)).events));
-    let rotated = run(m.rotate(tok(&session), given(Some("u2"))));
+    seen.push(format!(
+        "{:?}",
+        run(m.rotate(tok(&session), given(Some("u2"))))
+    ));
+    let rotated = run(m.rotate(tok(&session), given(Some("u1"))));
     seen.push(format!("{:?}", rotated.events));
     let new_secret = rotated
         .result

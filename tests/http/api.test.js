@@ -481,6 +481,29 @@ describe("POST /session/rotate", () => {
     expect((await row(planted.id)).user_id).toBe("victim-7");
   });
 
+  it("409 user_mismatch for another user's session: nothing written, the token still works, the failure logged", async () => {
+    const session = await create({ userId: "alice-409", data: { card: "alice's" } });
+    const stored = await row(session.id);
+    const rotate = (userId, token = session.token) =>
+      call("POST", "/session/rotate", { headers: holding(token, JSON_AUTH), body: JSON.stringify({ userId }) });
+    const lines = await logged(async () => {
+      const refused = await rotate("bob-409");
+      expect(refused.headers.get("cache-control")).toBe("no-store");
+      const { error } = await expectError(refused, 409, "user_mismatch");
+      // The message names neither user.
+      expect(error.message).not.toMatch(/alice|bob/);
+    });
+    expect(lines).toEqual([{ signal: "session_rotation_failed", sessionId: session.id, reason: "user_mismatch" }]);
+    expect(await row(session.id)).toEqual(stored);
+    expect((await (await call("GET", "/users/bob-409/sessions")).json()).sessions).toEqual([]);
+    // A wrong secret learns nothing of the owner: not found, as ever.
+    await expectError(await rotate("bob-409", wrongSecret(session.token)), 404, "not_found");
+    // The same user rotates, data kept.
+    const same = await (await rotate("alice-409")).json();
+    expect(same).toMatchObject({ id: session.id, userId: "alice-409" });
+    expect((await (await call("GET", "/session", { headers: holding(same.token) })).json()).data).toEqual({ card: "alice's" });
+  });
+
   it("takes an optional body: none, empty, {} or a null userId keep the user", async () => {
     const session = await create({ userId: "keep" });
     let token = session.token;
