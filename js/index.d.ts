@@ -137,6 +137,7 @@ export interface ListenerOptions {
 export interface SessionEventDetailMap {
   session_manager_initialized: { timeout: number };
   session_created: { sessionId: string; userId: string | null };
+  /** A refused `userId` is described by its type and length, never quoted. */
   session_creation_failed: { userId: string | null; exception: SessionError };
   session_renewed: { sessionId: string; expiresAt: Date };
   session_renewal_failed: { sessionId: string; reason: "not_found" | SessionErrorCode };
@@ -193,7 +194,10 @@ export declare class SessionManager extends EventTarget {
    */
   bookmark: string | null;
 
-  /** Creates a session for `userId` (1 to 256 characters) or an anonymous one, with its token. */
+  /**
+   * Creates a session for `userId` (1 to 256 characters, not shaped like a token) or an
+   * anonymous one, with its token.
+   */
   createSession<D extends object = SessionData>(
     userId?: string | null,
     data?: NotArray<D>,

@@ -96,6 +96,17 @@ describe("SessionService over a service binding", () => {
     expect(await rejection(S.createSession(null, { big: "x".repeat(1_000_001) }))).toMatch(/^payload_too_large: /);
     const s = await S.createSession(null);
     expect(await rejection(S.rotateSession(s.token, { userId: 7 }))).toMatch(/^invalid_argument: /);
+    // A token passed where a userId goes: refused everywhere, and never quoted back.
+    for (const refused of [
+      S.createSession(s.token),
+      S.rotateSession(s.token, { userId: s.token }),
+      S.listUserSessions(s.token),
+      S.revokeUserSessions(s.token),
+    ]) {
+      const message = await rejection(refused);
+      expect(message).toMatch(/^invalid_argument: /);
+      expect(message).not.toContain(s.id);
+    }
     expect(await rejection(S.purgeExpired(0))).toMatch(/^invalid_argument: limit must be/);
     expect((await env.DB.prepare("SELECT count(*) AS n FROM sessions").first()).n).toBe(before + 1);
     expect((await row(s.id)).user_id).toBeNull();

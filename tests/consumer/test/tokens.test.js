@@ -243,7 +243,7 @@ describe("rotateSession", () => {
     const session = await manager.createSession("u", { a: 1 });
     const before = await row(session.id);
     const trips = counter.trips;
-    for (const options of [{ userId: "" }, { userId: "x".repeat(257) }, { userId: 42 }, { userId: {} }, "u", 5]) {
+    for (const options of [{ userId: "" }, { userId: "x".repeat(257) }, { userId: 42 }, { userId: {} }, { userId: session.token }, "u", 5]) {
       const error = await manager.rotateSession(session.token, options).catch((e) => e);
       expect(error, JSON.stringify(options)).toMatchObject({ name: "SessionError", code: "invalid_argument" });
       expect(events.at(-1).type).toBe("session_rotation_failed");

@@ -7,7 +7,8 @@ import { age, countRoundTrips, forgedToken, record, row, secretOf } from "./help
 
 const MINUTE = 60_000;
 const unique = (prefix) => `${prefix}-${crypto.randomUUID()}`;
-const BAD_USER_IDS = ["", "x".repeat(257), 42, null, undefined, {}, ["u"], "a\ud800b"];
+// A token passed by mistake among them: user ids are logged, a token is a credential.
+const BAD_USER_IDS = ["", "x".repeat(257), 42, null, undefined, {}, ["u"], "a\ud800b", forgedToken()];
 
 /** `n` sessions of `user`, created a minute apart, oldest first. */
 async function sessionsOf(manager, user, n, data = {}) {
