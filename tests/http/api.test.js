@@ -968,6 +968,8 @@ describe("signals in production", () => {
     const planted = `${crypto.randomUUID()}.planted-secret-${"p".repeat(28)}`;
     const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqd3Qtc2VjcmV0In0.jwt-signature-secret";
     const issued = [];
+    // Whatever else the Worker writes to the console, for the 16-character check below.
+    const others = ["info", "warn", "error", "debug"].map((method) => vi.spyOn(console, method).mockImplementation(() => {}));
     const lines = await logged(async () => {
       const session = await create({ userId: "no-leak", data: { a: 1 } });
       issued.push(session.token);
@@ -993,11 +995,26 @@ describe("signals in production", () => {
       const other = await create({ userId: "no-leak" });
       issued.push(other.token);
       await call("DELETE", `/users/no-leak/sessions?except=${rotated.id}`);
+      // A token where a userId goes, in a body or a path: refused, and logged by length only.
+      for (const token of [other.token, planted]) {
+        await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ userId: token }) }), 400, "invalid_argument");
+        await expectError(await call("POST", "/session/rotate", { headers: holding(other.token, JSON_AUTH), body: JSON.stringify({ userId: token }) }), 400, "invalid_argument");
+        for (const method of ["GET", "DELETE"]) {
+          await expectError(await call(method, `/users/${encodeURIComponent(token)}/sessions`), 400, "invalid_argument");
+        }
+      }
       await call("DELETE", `/sessions/${rotated.id}`);
       await call("DELETE", "/session", { headers: holding(other.token) });
     });
     expect(lines.length).toBeGreaterThan(20);
-    const text = JSON.stringify(lines);
+    expect(lines).toContainEqual(expect.objectContaining({ signal: "session_creation_failed", userId: "a string of 80 characters" }));
+    const text = [JSON.stringify(lines), ...others.flatMap((spy) => spy.mock.calls.map((args) => args.join(" ")))].join("\n");
+    // No 16 characters of any secret this test made, anywhere in what was logged.
+    for (const secret of [...issued, planted].map(secretOf)) {
+      for (let i = 0; i + 16 <= secret.length; i++) {
+        expect(text).not.toContain(secret.slice(i, i + 16));
+      }
+    }
     for (const token of issued) {
       expect(text).not.toContain(token);
       expect(text).not.toContain(secretOf(token));
