@@ -284,19 +284,26 @@ class CookieSession {
    * carries it, out of the page's reach.
    */
   async #login(userId) {
-    const current = await this.#getSession();
     const token = this.#current();
-    if (current !== null && (current.userId === null || current.userId === userId)) {
+    if (token) {
+      this.#id = token.slice(0, token.indexOf("."));
+      const known = this.#known;
       this.#known = undefined;
-      const rotated = await this.#manager.rotateSession(token, { userId });
+      // The rotation itself refuses another user's session (user_mismatch), in the same
+      // round trip: no read before it, and nothing between the check and the write.
+      let rotated;
+      try {
+        rotated = await this.#manager.rotateSession(token, { userId });
+      } catch (/** @type {any} */ e) {
+        if (e?.code !== "user_mismatch") throw e;
+        await this.#manager.deleteSession(token);
+      }
       if (rotated) {
         this.#set(rotated.token, rotated.expiresAt);
         // A rotation changes the user and the expiry only.
-        this.#known = { ...current, userId: rotated.userId, expiresAt: rotated.expiresAt };
+        if (known) this.#known = { ...known, userId: rotated.userId, expiresAt: rotated.expiresAt };
         return { id: rotated.id, userId: rotated.userId, expiresAt: rotated.expiresAt };
       }
-    } else if (current !== null) {
-      await this.#manager.deleteSession(token);
     }
     this.#forget();
     const created = await this.#start(userId, {});

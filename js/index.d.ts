@@ -108,6 +108,7 @@ export type SessionErrorCode =
   | "invalid_data"
   | "payload_too_large"
   | "conflict"
+  | "user_mismatch"
   | "db_error"
   | "internal";
 
@@ -133,6 +134,7 @@ export interface ListenerOptions {
 export interface SessionEventDetailMap {
   session_manager_initialized: { timeout: number };
   session_created: { sessionId: string; userId: string | null };
+  /** A refused `userId` is described by its type and length, never quoted. */
   session_creation_failed: { userId: string | null; exception: SessionError };
   session_renewed: { sessionId: string; expiresAt: Date };
   session_renewal_failed: { sessionId: string; reason: "not_found" | SessionErrorCode };
@@ -194,7 +196,10 @@ export declare class SessionManager extends EventTarget {
    */
   bookmark: string | null;
 
-  /** Creates a session for `userId` (1 to 256 characters) or an anonymous one, with its token. */
+  /**
+   * Creates a session for `userId` (1 to 256 characters, not shaped like a token) or an
+   * anonymous one, with its token.
+   */
   createSession<D extends object = SessionData>(
     userId?: string | null,
     data?: NotArray<D>,
@@ -239,7 +244,8 @@ export declare class SessionManager extends EventTarget {
   /**
    * Gives the session a new secret, so a new token; the old one stops working at once. With
    * `userId`, also binds the session to that user (do this at login). Renews it too. `null`
-   * when not found.
+   * when not found. A session bound to another user is never handed over: it rejects with
+   * `user_mismatch` and nothing is written (delete it and create one for the new user).
    */
   rotateSession(token: string, options?: { userId?: string | null }): Promise<RotatedSession | null>;
   /** `true` when a live session was deleted, `false` when not found. */

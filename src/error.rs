@@ -18,6 +18,9 @@ pub enum Error {
     /// A compare-and-swap that lost: the session's version is no longer the one the caller
     /// read. Nothing was written.
     Conflict(String),
+    /// A rotation that would bind a session of one user to another: refused, nothing
+    /// written (the caller ends that session and creates one for the new user).
+    UserMismatch,
     /// D1 failed or answered something the core cannot read.
     Db(String),
     /// A bug or a platform failure the core cannot recover from (a trap, a stalled
@@ -34,6 +37,7 @@ impl Error {
             Error::InvalidJson(_) => "invalid_json",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::Conflict(_) => "conflict",
+            Error::UserMismatch => "user_mismatch",
             Error::Db(_) => "db_error",
             Error::Internal(_) => "internal",
         }
@@ -47,6 +51,10 @@ impl fmt::Display for Error {
             | Error::InvalidData(m)
             | Error::InvalidJson(m)
             | Error::Conflict(m) => f.write_str(m),
+            // Names neither user: the session's owner is not the caller's to learn.
+            Error::UserMismatch => f.write_str(
+                "the session belongs to another user: delete it and create one for this user",
+            ),
             Error::PayloadTooLarge { limit } => {
                 write!(f, "session data is larger than {limit} bytes of JSON")
             }
@@ -70,6 +78,7 @@ mod tests {
             (Error::InvalidJson(String::new()), "invalid_json"),
             (Error::PayloadTooLarge { limit: 1 }, "payload_too_large"),
             (Error::Conflict(String::new()), "conflict"),
+            (Error::UserMismatch, "user_mismatch"),
             (Error::Db(String::new()), "db_error"),
             (Error::Internal(String::new()), "internal"),
         ];
@@ -90,6 +99,7 @@ mod tests {
             Error::InvalidJson(String::new()),
             Error::PayloadTooLarge { limit: 1 },
             Error::Conflict(String::new()),
+            Error::UserMismatch,
             Error::Db(String::new()),
             Error::Internal(String::new()),
         ]
@@ -115,7 +125,7 @@ mod tests {
         }
         assert_eq!(
             union.matches('"').count(),
-            2 * 6,
+            2 * 7,
             "index.d.ts has other codes"
         );
         assert!(

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::Error;
 use crate::events::{Event, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
-use crate::session::{shown, validate_user_id, Session, SessionData, SessionId};
+use crate::session::{described, validate_user_id, Session, SessionData, SessionId};
 use crate::store::{Lifetime, Rolling, Store};
 use crate::token::{shown_id, Token};
 
@@ -24,19 +24,23 @@ mod sessions;
 pub enum Arg<T> {
     /// Of the expected type.
     Given(T),
-    /// Of another type; `shown` is how it reads as text, for messages and events (bounded:
-    /// see [`shown`]).
+    /// Of another type; `shown` describes it for messages and events, by its type alone.
     WrongType { shown: String },
     /// A string that is not well-formed Unicode (a lone UTF-16 surrogate): it cannot be
-    /// stored as UTF-8 without changing it.
+    /// stored as UTF-8 without changing it. `shown` describes it, never quoting it.
     Malformed { shown: String },
 }
 
 impl Arg<Option<String>> {
-    /// How a user id argument reads in messages and events (bounded: see [`shown`]).
+    /// How a user id argument reads in messages and events: the user id when it is one
+    /// (user ids are logged by design), else described by type and length, never quoted
+    /// (see [`described`]): what is refused may be a credential.
     pub fn shown(&self) -> Option<String> {
         match self {
-            Arg::Given(user) => user.as_deref().map(shown),
+            Arg::Given(user) => user.as_deref().map(|user| match validate_user_id(user) {
+                Ok(()) => user.to_owned(),
+                Err(_) => described(user),
+            }),
             Arg::WrongType { shown } | Arg::Malformed { shown } => Some(shown.clone()),
         }
     }

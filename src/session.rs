@@ -9,6 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::token::Token;
 
 /// Length of the canonical hyphenated UUID text this crate issues.
 const ID_LEN: usize = 36;
@@ -24,15 +25,30 @@ pub const MAX_USER_ID_CHARS: usize = 256;
 /// refuse deeper documents (its limit is 1,000), and later features query data with them.
 pub const MAX_DATA_DEPTH: usize = 1_000;
 
-/// The most characters of a rejected input that a message, event or log line may quote.
+/// The most characters of a reason text (an engine's message, a binding's name) that a
+/// message, event or log line may quote.
 pub const MAX_SHOWN_CHARS: usize = 64;
 
-/// How rejected input is quoted: whole when short, else its first [`MAX_SHOWN_CHARS`]
-/// characters and an ellipsis, so no input can make a log line or message large.
+/// How a reason text is quoted: whole when short, else its first [`MAX_SHOWN_CHARS`]
+/// characters and an ellipsis, so no input can make a log line or message large. Never a
+/// refused value: that is [`described`].
 pub fn shown(text: &str) -> String {
     match text.char_indices().nth(MAX_SHOWN_CHARS) {
         None => text.to_owned(),
         Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
+    }
+}
+
+/// How a refused string is told in messages, events and log lines: by its type and length
+/// alone, never quoted, since a value passed in the wrong place may be a credential. Past
+/// [`MAX_USER_ID_CHARS`] only "more than" is said: a surface may pass only a prefix.
+pub fn described(text: &str) -> String {
+    match text.chars().take(MAX_USER_ID_CHARS + 1).count() {
+        0 => "an empty string".to_owned(),
+        n if n > MAX_USER_ID_CHARS => {
+            format!("a string of more than {MAX_USER_ID_CHARS} characters")
+        }
+        n => format!("a string of {n} characters"),
     }
 }
 
@@ -103,10 +119,12 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// Checks a user id: 1 to [`MAX_USER_ID_CHARS`] characters (Unicode scalar values).
+/// Checks a user id: 1 to [`MAX_USER_ID_CHARS`] characters (Unicode scalar values), and
+/// not a session token.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when it is empty or too long.
+/// [`Error::InvalidArgument`] when it is empty or too long, or when [`Token::parse`] takes
+/// it for a token.
 pub fn validate_user_id(user_id: &str) -> Result<(), Error> {
     // The count is not quoted: a surface may pass only a prefix of an oversized id.
     let chars = user_id.chars().take(MAX_USER_ID_CHARS + 1).count();
@@ -114,6 +132,12 @@ pub fn validate_user_id(user_id: &str) -> Result<(), Error> {
         return Err(Error::InvalidArgument(format!(
             "userId must be 1 to {MAX_USER_ID_CHARS} characters"
         )));
+    }
+    // A token passed by mistake: user ids are stored and logged in clear, a secret never.
+    if Token::parse(user_id).is_some() {
+        return Err(Error::InvalidArgument(
+            "userId must be a user's id, not a session token".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -445,6 +469,36 @@ mod tests {
         let quoted = shown(&long);
         assert_eq!(quoted.chars().count(), MAX_SHOWN_CHARS + 1);
         assert!(quoted.ends_with('…'));
+    }
+
+    #[test]
+    fn refused_strings_are_described_by_length_never_quoted() {
+        assert_eq!(described(""), "an empty string");
+        assert_eq!(described("é😀"), "a string of 2 characters");
+        let long = "x".repeat(MAX_USER_ID_CHARS + 1);
+        assert_eq!(described(&long), "a string of more than 256 characters");
+        assert!(!described("secret").contains("secret"));
+    }
+
+    #[test]
+    fn a_user_id_shaped_like_a_token_is_refused() {
+        let token = Token::generate(SessionId::generate()).unwrap().reveal();
+        let error = validate_user_id(&token).unwrap_err();
+        assert_eq!(error.code(), "invalid_argument");
+        let (id, secret) = token.split_once('.').unwrap();
+        assert!(!error.to_string().contains(secret) && !error.to_string().contains(id));
+        // A shard's id (UUID v8) makes a token too.
+        let sharded = Token::generate(SessionId::on_shard(3).unwrap()).unwrap();
+        assert!(validate_user_id(&sharded.reveal()).is_err());
+        // What is not a token stays a user id: a bare public id, an email, a near miss.
+        for fine in [
+            id.to_owned(),
+            "user@example.com".to_owned(),
+            format!("{id}.{secret}x"),
+            format!("user.{secret}"),
+        ] {
+            assert_eq!(validate_user_id(&fine), Ok(()), "{fine}");
+        }
     }
 
     #[test]

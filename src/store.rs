@@ -170,6 +170,16 @@ pub struct Rotated {
     pub expires_at: DateTime<Utc>,
 }
 
+/// How a rotation ended. Only the first writes anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotating {
+    Rotated(Rotated),
+    /// No live session has this id and hash, or it is past its absolute limit.
+    Missing,
+    /// The session is bound to another user than the one given.
+    UserMismatch,
+}
+
 /// A live session as a user's list shows it: no data, no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -251,8 +261,11 @@ pub trait Store {
     ) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     /// Replaces a live session's secret hash with `new_hash`, binds it to `user_id` when
-    /// given, and renews it by `lifetime`, in one write. `None` when no live session has
-    /// this id and hash, or it is past its absolute limit (as for [`Store::set_expiry`]).
+    /// given, and renews it by `lifetime`, in one write. [`Rotating::Missing`] when no live
+    /// session has this id and hash, or it is past its absolute limit (as for
+    /// [`Store::set_expiry`]); [`Rotating::UserMismatch`] when `user_id` is given and the
+    /// session is bound to another user, decided by the same write (which then writes
+    /// nothing) in the same round trip.
     async fn rotate(
         &self,
         id: &SessionId,
@@ -260,7 +273,7 @@ pub trait Store {
         new_hash: &SecretHash,
         user_id: Option<&str>,
         lifetime: Lifetime,
-    ) -> Result<Option<Rotated>, StoreError>;
+    ) -> Result<Rotating, StoreError>;
 
     /// Removes the live session with this id, and this hash when one is given (`None`:
     /// trusted code revoking by public id); `false` when there is none. (Expired rows are
@@ -346,7 +359,7 @@ impl<S: Store> Store for &S {
         new_hash: &SecretHash,
         user_id: Option<&str>,
         lifetime: Lifetime,
-    ) -> Result<Option<Rotated>, StoreError> {
+    ) -> Result<Rotating, StoreError> {
         (**self).rotate(id, hash, new_hash, user_id, lifetime).await
     }
     async fn delete(&self, id: &SessionId, hash: Option<&SecretHash>) -> Result<bool, StoreError> {

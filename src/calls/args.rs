@@ -1,14 +1,15 @@
 //! The arguments of the operations both JS surfaces offer (the npm package and the Worker's
 //! RPC service): each JS value a caller passes, checked and bounded before anything of it is
-//! copied into wasm, as the core's argument types. A value of the wrong type is shown by its
-//! type alone; nothing here lets a caller's exception unwind through wasm.
+//! copied into wasm, as the core's argument types. A refused value is described by its type
+//! (and a string by its length), never quoted; nothing here lets a caller's exception unwind
+//! through wasm.
 
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::error::Error;
-use crate::jsval::{bounded_string, field, field_or_throw, text, well_formed, Threw};
+use crate::jsval::{bounded_string, field, field_or_throw, well_formed, Threw};
 use crate::manager::{Arg, DataArg};
 use crate::session::{self, MAX_USER_ID_CHARS};
 
@@ -36,13 +37,6 @@ pub fn purge_limit(limit: &JsValue) -> Result<u32, Error> {
     }
 }
 
-/// How a string argument that is refused is shown: bounded (see [`session::shown`]).
-fn shown(value: &JsValue) -> String {
-    text(value)
-        .and_then(|text| shown_text(&text))
-        .unwrap_or_else(|| "a value that cannot be shown".to_owned())
-}
-
 /// How a value of the wrong type is shown: by its type alone, never by `String(value)`,
 /// which for a boxed string, an array or an object's `toString` can be a token.
 fn type_shown(value: &JsValue) -> String {
@@ -52,8 +46,8 @@ fn type_shown(value: &JsValue) -> String {
     )
 }
 
-/// A JS string as rejected input is shown ([`session::shown`]), copied only as far as
-/// that needs.
+/// A JS string that gives a reason (an engine's message) as [`session::shown`] quotes it,
+/// copied only as far as that needs.
 fn shown_text(text: &JsValue) -> Option<String> {
     bounded_string(text, session::MAX_SHOWN_CHARS as u32 + 1).map(|s| session::shown(&s))
 }
@@ -124,8 +118,12 @@ pub fn user_id_arg(value: &JsValue) -> Arg<Option<String>> {
         };
     };
     if text.length() <= MAX_USER_ID_UNITS && !well_formed(text) {
+        // Described, never quoted: a refused value may be a credential.
         return Arg::Malformed {
-            shown: shown(value),
+            shown: format!(
+                "a string of {} UTF-16 units with a lone surrogate",
+                text.length()
+            ),
         };
     }
     // A longer string is cut: what is left is still too long for the core's rule.

@@ -121,6 +121,7 @@ impl From<Error> for ApiError {
             }
             Error::PayloadTooLarge { .. } => Self::new(413, error.code(), error.to_string()),
             Error::Conflict(_) => Self::new(412, error.code(), error.to_string()),
+            Error::UserMismatch => Self::new(409, error.code(), error.to_string()),
             // D1's message names tables, columns and SQLite's state: for the log only.
             Error::Db(_) => {
                 Self::new(503, error.code(), "the database failed").with_detail(error.to_string())

@@ -11,7 +11,7 @@ use super::{
 use crate::error::Error;
 use crate::events::{Event, NOT_FOUND};
 use crate::session::{Session, SessionData};
-use crate::store::{NewSession, Store};
+use crate::store::{NewSession, Rotating, Store};
 use crate::token::Token;
 
 /// How many fresh ids a create tries before giving up. With 122 random bits a second try
@@ -170,10 +170,13 @@ impl<S: Store> Manager<S> {
     /// case: a token planted before login is dead after it). Keeps its id, data and
     /// creation time. `None` when not found.
     ///
+    /// Only an anonymous session, or one already bound to `user_id`, is bound to it: one
+    /// user's data never passes to another.
+    ///
     /// # Errors
     /// `invalid_argument` for a token that is not a string or a bad user id (nothing is
-    /// written), `db_error` when the store fails, `internal` when the platform gives no
-    /// randomness.
+    /// written), `user_mismatch` for a session bound to another user (nothing is written),
+    /// `db_error` when the store fails, `internal` when the platform gives no randomness.
     pub async fn rotate(
         &self,
         token: Arg<String>,
@@ -207,7 +210,7 @@ impl<S: Store> Manager<S> {
             self.lifetime(),
         );
         match write.await {
-            Ok(Some(rotated)) => {
+            Ok(Rotating::Rotated(rotated)) => {
                 let event = Event::SessionRotated {
                     session_id: shown,
                     user_id: rotated.user_id.clone(),
@@ -220,12 +223,15 @@ impl<S: Store> Manager<S> {
                 };
                 Outcome::new(Ok(Some(rotation)), vec![event])
             }
-            Ok(None) => {
+            Ok(Rotating::Missing) => {
                 let event = Event::SessionRotationFailed {
                     session_id: shown,
                     reason: NOT_FOUND,
                 };
                 Outcome::new(Ok(None), vec![event])
+            }
+            Ok(Rotating::UserMismatch) => {
+                Operation::Rotate.failed(Some(shown), Error::UserMismatch)
             }
             Err(error) => Operation::Rotate.failed(Some(shown), error.into()),
         }

@@ -145,12 +145,17 @@ fn anonymous_session_has_no_user_and_empty_data() {
 fn bad_user_ids_are_invalid_arguments_and_write_nothing() {
     let f = Fixture::new();
     let long = "x".repeat(257);
+    let token = Token::generate(SessionId::generate()).unwrap().reveal();
     let cases = [
-        (given(Some("")), Some(String::new())),
-        // Quoted only by a bounded prefix: no input makes an event or log line large.
+        (given(Some("")), Some("an empty string".into())),
+        // Described, never quoted: what is refused may be a credential.
         (
             given(Some(long.as_str())),
-            Some(format!("{}…", "x".repeat(64))),
+            Some("a string of more than 256 characters".into()),
+        ),
+        (
+            given(Some(token.as_str())),
+            Some("a string of 80 characters".into()),
         ),
         (Arg::WrongType { shown: "42".into() }, Some("42".into())),
         (
@@ -174,6 +179,47 @@ fn bad_user_ids_are_invalid_arguments_and_write_nothing() {
     }
     assert_eq!(f.store.row_count(), 0);
     assert_eq!(f.store.calls.get(), 0);
+}
+
+#[test]
+fn a_token_where_a_user_id_goes_is_refused_everywhere_without_a_store_call() {
+    let f = Fixture::new();
+    let session = f.session();
+    let m = f.manager();
+    let token = || given(Some(session.token.as_str()));
+    let (id, secret) = session.token.split_once('.').unwrap();
+    let mut seen = Vec::new();
+    let create = run(m.create(token(), DataArg::Absent));
+    assert_eq!(
+        create.result.clone().unwrap_err().code(),
+        "invalid_argument"
+    );
+    // The user id is described, not quoted: not even the public id it starts with.
+    assert!(!format!("{create:?}").contains(id), "{create:?}");
+    seen.push(format!("{create:?}"));
+    let rotate = run(m.rotate(tok(&session), token()));
+    assert_eq!(
+        rotate.result.clone().unwrap_err().code(),
+        "invalid_argument"
+    );
+    seen.push(format!("{rotate:?}"));
+    let list = run(m.list_user(token()));
+    assert_eq!(list.result.clone().unwrap_err().code(), "invalid_argument");
+    seen.push(format!("{list:?}"));
+    let revoke = run(m.revoke_user(token(), Arg::Given(None)));
+    assert_eq!(
+        revoke.result.clone().unwrap_err().code(),
+        "invalid_argument"
+    );
+    seen.push(format!("{revoke:?}"));
+    assert_eq!(f.store.calls.get(), 0);
+    for text in seen {
+        let leaked = secret
+            .as_bytes()
+            .windows(16)
+            .any(|w| text.as_bytes().windows(16).any(|t| t == w));
+        assert!(!leaked, "16 characters of the secret in {text}");
+    }
 }
 
 #[test]
@@ -752,6 +798,37 @@ fn rotate_checks_its_user_and_reports_missing_sessions() {
 }
 
 #[test]
+fn rotating_another_users_session_to_a_user_is_refused_and_writes_nothing() {
+    let f = Fixture::new();
+    let session = f.session();
+    let m = f.manager();
+    let before = f.store.row(session.id.as_str()).unwrap();
+    let refused = run(m.rotate(tok(&session), given(Some("u2"))));
+    let error = refused.result.unwrap_err();
+    assert_eq!(error, Error::UserMismatch);
+    assert!(!error.to_string().contains("u1") && !error.to_string().contains("u2"));
+    assert_eq!(
+        refused.events,
+        [Event::SessionRotationFailed {
+            session_id: session.id.to_string(),
+            reason: "user_mismatch"
+        }]
+    );
+    assert_eq!(f.store.calls.get(), 1, "one round trip");
+    let after = f.store.row(session.id.as_str()).unwrap();
+    assert_eq!(
+        (after.session, after.secret_hash),
+        (before.session, before.secret_hash)
+    );
+    // The token still opens the session, and the same user, or none, still rotates it.
+    let same = run(m.rotate(tok(&session), given(Some("u1"))));
+    let same = same.result.unwrap().unwrap();
+    assert_eq!(same.user_id.as_deref(), Some("u1"));
+    let kept = run(m.rotate(Arg::Given(same.token), given(None::<String>)));
+    assert_eq!(kept.result.unwrap().unwrap().user_id.as_deref(), Some("u1"));
+}
+
+#[test]
 fn list_user_shows_live_sessions_newest_first_without_data_or_token() {
     let f = Fixture::new();
     let m = f.manager();
@@ -970,7 +1047,11 @@ fn events_and_messages_never_carry_a_secret() {
     seen.push(format!("{:?}", run(m.renew(tok(&session))).events));
     let tail = Arg::Given(format!("{}x", session.token));
     seen.push(format!("{:?}", run(m.get(tail)).events));
-    let rotated = run(m.rotate(tok(&session), given(Some("u2"))));
+    seen.push(format!(
+        "{:?}",
+        run(m.rotate(tok(&session), given(Some("u2"))))
+    ));
+    let rotated = run(m.rotate(tok(&session), given(Some("u1"))));
     seen.push(format!("{:?}", rotated.events));
     let new_secret = rotated
         .result

@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 
 use super::shards::{Shards, MAX_SHARDS};
 use super::{
-    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Saved, Stamps, Store,
+    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Rotating, Saved, Stamps, Store,
     StoreError, Writing,
 };
 use crate::jsval::{error_text, field, item};
@@ -345,6 +345,13 @@ fn saved(row: &JsValue, renewed: bool, with_data: bool) -> Result<Saved, StoreEr
     })
 }
 
+fn rotated(row: &JsValue) -> Result<Rotated, StoreError> {
+    Ok(Rotated {
+        user_id: user_column(row)?,
+        expires_at: time_column(row, "expires_at")?,
+    })
+}
+
 /// `version`: a whole number from 1, exact in a JS number.
 fn version_column(row: &JsValue) -> Result<i64, StoreError> {
     field(row, "version")
@@ -529,24 +536,30 @@ impl Store for D1Store {
         new_hash: &SecretHash,
         user_id: Option<&str>,
         lifetime: Lifetime,
-    ) -> Result<Option<Rotated>, StoreError> {
+    ) -> Result<Rotating, StoreError> {
         let (id, hash, new_hash) = (id.as_str(), hash.as_str(), new_hash.as_str());
         let (idle, absolute) = (millis(lifetime.idle), absolute(lifetime));
-        let statement = match user_id {
-            None => self.statement(&self.sql.rotate, |s| {
+        let Some(user) = user_id else {
+            // No user to bind, so nothing to refuse: one statement, no user index entry.
+            let statement = self.statement(&self.sql.rotate, |s| {
                 s.bind_ssstt(id, hash, new_hash, idle, absolute)
-            })?,
-            Some(user) => self.statement(&self.sql.rotate_to_user, |s| {
-                s.bind_sssstt(id, hash, new_hash, user, idle, absolute)
-            })?,
+            })?;
+            return match self.first(&statement).await? {
+                Some(row) => rotated(&row).map(Rotating::Rotated),
+                None => Ok(Rotating::Missing),
+            };
         };
-        let Some(row) = self.first(&statement).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Rotated {
-            user_id: user_column(&row)?,
-            expires_at: time_column(&row, "expires_at")?,
-        }))
+        let write = self.statement(&self.sql.rotate_to_user, |s| {
+            s.bind_sssstt(id, hash, new_hash, user, idle, absolute)
+        })?;
+        let check = self.statement(&self.sql.user_mismatch, |s| {
+            s.bind_ssst(id, hash, user, absolute)
+        })?;
+        match self.batch(&[write, check]).await?.as_slice() {
+            [Some(row), _] => rotated(row).map(Rotating::Rotated),
+            [None, Some(_)] => Ok(Rotating::UserMismatch),
+            _ => Ok(Rotating::Missing),
+        }
     }
 
     async fn delete(&self, id: &SessionId, hash: Option<&SecretHash>) -> Result<bool, StoreError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
-    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Saved, Stamps, Store,
+    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Rotating, Saved, Stamps, Store,
     StoreError, Writing, MAX_LISTED,
 };
 use crate::session::{Session, SessionData, SessionId};
@@ -279,22 +279,28 @@ impl Store for MemoryStore {
         new_hash: &SecretHash,
         user_id: Option<&str>,
         lifetime: Lifetime,
-    ) -> Result<Option<Rotated>, StoreError> {
+    ) -> Result<Rotating, StoreError> {
         let now = self.call()?;
         let mut rows = self.rows.borrow_mut();
         let row = Self::live_mut(&mut rows, id, Some(hash), now)
             .filter(|row| lifetime.renewed(row.session.created_at, now) > now);
-        Ok(row.map(|row| {
-            row.secret_hash = new_hash.clone();
-            let s = &mut row.session;
-            if let Some(user) = user_id {
-                s.user_id = Some(user.to_owned());
+        let Some(row) = row else {
+            return Ok(Rotating::Missing);
+        };
+        let s = &mut row.session;
+        if let (Some(owner), Some(user)) = (s.user_id.as_deref(), user_id) {
+            if owner != user {
+                return Ok(Rotating::UserMismatch);
             }
-            s.expires_at = lifetime.renewed(s.created_at, now);
-            Rotated {
-                user_id: s.user_id.clone(),
-                expires_at: s.expires_at,
-            }
+        }
+        row.secret_hash = new_hash.clone();
+        if let Some(user) = user_id {
+            s.user_id = Some(user.to_owned());
+        }
+        s.expires_at = lifetime.renewed(s.created_at, now);
+        Ok(Rotating::Rotated(Rotated {
+            user_id: s.user_id.clone(),
+            expires_at: s.expires_at,
         }))
     }
 

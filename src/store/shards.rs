@@ -13,7 +13,7 @@ use std::task::Poll;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
-    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Stamps, Store, StoreError,
+    Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotating, Stamps, Store, StoreError,
     Writing, MAX_LISTED,
 };
 use crate::error::Error;
@@ -181,10 +181,10 @@ impl<S: Store> Store for Shards<S> {
         new_hash: &SecretHash,
         user_id: Option<&str>,
         lifetime: Lifetime,
-    ) -> Result<Option<Rotated>, StoreError> {
+    ) -> Result<Rotating, StoreError> {
         match self.on(id) {
             Some(shard) => shard.rotate(id, hash, new_hash, user_id, lifetime).await,
-            None => Ok(None),
+            None => Ok(Rotating::Missing),
         }
     }
 

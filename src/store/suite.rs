@@ -8,7 +8,7 @@
 
 use chrono::TimeDelta;
 
-use super::{Lifetime, Loaded, NewSession, Rolling, Saved, Store, Writing, MAX_LISTED};
+use super::{Lifetime, Loaded, NewSession, Rolling, Rotating, Saved, Store, Writing, MAX_LISTED};
 use crate::session::{SessionData, SessionId};
 use crate::token::{SecretHash, Token};
 
@@ -127,7 +127,7 @@ fn rolling(absolute: Option<TimeDelta>) -> Rolling {
 }
 
 /// The cases, by name.
-pub const CASES: [&str; 19] = [
+pub const CASES: [&str; 20] = [
     "insert stamps creation and expiry, and refuses a taken id",
     "load returns a live session with its hash, and says when renewal is due",
     "load does not return an expired session",
@@ -147,6 +147,7 @@ pub const CASES: [&str; 19] = [
     "a version counts data writes, and a save with an expected version writes only on it",
     "a patch merges on the database: keys added, replaced, removed by null, objects merged",
     "a patch whose result is over the limit writes nothing",
+    "rotate binds an anonymous session or the same user's, never another user's",
 ];
 
 /// Runs the case named `CASES[index]`.
@@ -171,6 +172,7 @@ pub async fn run_case<F: Fixture>(f: &F, index: usize) -> Verdict {
         16 => versions(f).await,
         17 => patch(f).await,
         18 => patch_too_large(f).await,
+        19 => rotate_to_another_user(f).await,
         _ => Err(format!("no case {index}")),
     }
 }
@@ -406,7 +408,10 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
         .rotate(&id, &wrong, &wrong, Some("attacker"), lifetime(None))
         .await
         .map_err(err)?;
-    check!(rotated.is_none(), "a rotation matched a wrong hash");
+    check!(
+        rotated == Rotating::Missing,
+        "a rotation matched a wrong hash: {rotated:?}"
+    );
     let deleted = store.delete(&id, Some(&wrong)).await.map_err(err)?;
     check!(!deleted, "a delete matched a wrong hash");
     check!(
@@ -471,8 +476,8 @@ async fn rotate<F: Fixture>(f: &F) -> Verdict {
         .rotate(&id, &old, &new, Some(&user), lifetime(None))
         .await
         .map_err(err)?;
-    let Some(rotated) = rotated else {
-        return Err("a live session was not rotated".into());
+    let Rotating::Rotated(rotated) = rotated else {
+        return Err(format!("a live session was not rotated: {rotated:?}"));
     };
     check!(
         rotated.user_id.as_deref() == Some(user.as_str()),
@@ -496,7 +501,7 @@ async fn rotate<F: Fixture>(f: &F) -> Verdict {
         .rotate(&id, &old, &hash()?, None, lifetime(None))
         .await
         .map_err(err)?;
-    check!(again.is_none(), "the old hash still rotates");
+    check!(again == Rotating::Missing, "the old hash still rotates");
     // Without a user, the user stays.
     let newer = hash()?;
     let kept = f
@@ -505,7 +510,7 @@ async fn rotate<F: Fixture>(f: &F) -> Verdict {
         .await
         .map_err(err)?;
     check!(
-        kept.is_some_and(|k| k.user_id.as_deref() == Some(user.as_str())),
+        matches!(&kept, Rotating::Rotated(k) if k.user_id.as_deref() == Some(user.as_str())),
         "a rotation without a user changed it"
     );
     f.age(&id, HOUR * 2).await?;
@@ -514,7 +519,87 @@ async fn rotate<F: Fixture>(f: &F) -> Verdict {
         .rotate(&id, &newer, &hash()?, None, lifetime(None))
         .await
         .map_err(err)?;
-    check!(expired.is_none(), "an expired session was rotated");
+    check!(
+        expired == Rotating::Missing,
+        "an expired session was rotated"
+    );
+    Ok(())
+}
+
+async fn rotate_to_another_user<F: Fixture>(f: &F) -> Verdict {
+    let (alice, bob) = (new_user(), new_user());
+    let store = f.store();
+    // Another user's session: refused, and the row is as it was (hash, user, expiry, data).
+    let (id, old) = fresh_for(f, Some(&alice)).await?;
+    f.age(&id, TimeDelta::minutes(20)).await?;
+    let before = load(f, &id).await?;
+    let new = hash()?;
+    let refused = store
+        .rotate(&id, &old, &new, Some(&bob), lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(
+        refused == Rotating::UserMismatch,
+        "another user's session was not refused: {refused:?}"
+    );
+    check!(
+        load(f, &id).await? == before,
+        "a refused rotation changed the row"
+    );
+    check!(
+        store.list_user(&bob).await.map_err(err)?.is_empty(),
+        "a refused rotation listed the session as the other user's"
+    );
+    // Only with the session's own hash is the owner told: a wrong one is not found.
+    let guessed = store
+        .rotate(&id, &hash()?, &new, Some(&bob), lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(
+        guessed == Rotating::Missing,
+        "a wrong hash learned the owner: {guessed:?}"
+    );
+    // The same user: rotated, the data kept.
+    let same = store
+        .rotate(&id, &old, &new, Some(&alice), lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(&same, Rotating::Rotated(r) if r.user_id.as_deref() == Some(alice.as_str())),
+        "the same user's session was not rotated: {same:?}"
+    );
+    let after = load(f, &id).await?;
+    check!(
+        after.as_ref().map(|l| (&l.secret_hash, &l.session.data))
+            == before.as_ref().map(|l| (&new, &l.session.data)),
+        "the same user's rotation lost the data or kept the hash"
+    );
+    // An anonymous session is bound, as at login.
+    let (anonymous, anonymous_hash) = fresh_for(f, None).await?;
+    let bound = store
+        .rotate(
+            &anonymous,
+            &anonymous_hash,
+            &hash()?,
+            Some(&bob),
+            lifetime(None),
+        )
+        .await
+        .map_err(err)?;
+    check!(
+        matches!(&bound, Rotating::Rotated(r) if r.user_id.as_deref() == Some(bob.as_str())),
+        "an anonymous session was not bound: {bound:?}"
+    );
+    // Once expired, another user's session is simply not found.
+    f.age(&id, HOUR * 2).await?;
+    let expired = store
+        .rotate(&id, &new, &hash()?, Some(&bob), lifetime(None))
+        .await
+        .map_err(err)?;
+    check!(
+        expired == Rotating::Missing,
+        "an expired session was told apart: {expired:?}"
+    );
     Ok(())
 }
 
@@ -753,7 +838,11 @@ async fn past_a_lowered_limit<F: Fixture>(f: &F) -> Verdict {
         .rotate(&id, &secret_hash, &hash()?, Some("u2"), lowered)
         .await
         .map_err(err)?;
-    check!(rotated.is_none(), "rotated past the limit: {rotated:?}");
+    // Past its limit, the session is not found, whoever it belongs to.
+    check!(
+        rotated == Rotating::Missing,
+        "rotated past the limit: {rotated:?}"
+    );
     let Some(after) = load(f, &id).await? else {
         return Err("the session's row changed".into());
     };

@@ -496,6 +496,29 @@ describe("POST /session/rotate", () => {
     expect((await row(planted.id)).user_id).toBe("victim-7");
   });
 
+  it("409 user_mismatch for another user's session: nothing written, the token still works, the failure logged", async () => {
+    const session = await create({ userId: "alice-409", data: { card: "alice's" } });
+    const stored = await row(session.id);
+    const rotate = (userId, token = session.token) =>
+      call("POST", "/session/rotate", { headers: holding(token, JSON_AUTH), body: JSON.stringify({ userId }) });
+    const lines = await logged(async () => {
+      const refused = await rotate("bob-409");
+      expect(refused.headers.get("cache-control")).toBe("no-store");
+      const { error } = await expectError(refused, 409, "user_mismatch");
+      // The message names neither user.
+      expect(error.message).not.toMatch(/alice|bob/);
+    });
+    expect(lines).toEqual([{ signal: "session_rotation_failed", sessionId: session.id, reason: "user_mismatch" }]);
+    expect(await row(session.id)).toEqual(stored);
+    expect((await (await call("GET", "/users/bob-409/sessions")).json()).sessions).toEqual([]);
+    // A wrong secret learns nothing of the owner: not found, as ever.
+    await expectError(await rotate("bob-409", wrongSecret(session.token)), 404, "not_found");
+    // The same user rotates, data kept.
+    const same = await (await rotate("alice-409")).json();
+    expect(same).toMatchObject({ id: session.id, userId: "alice-409" });
+    expect((await (await call("GET", "/session", { headers: holding(same.token) })).json()).data).toEqual({ card: "alice's" });
+  });
+
   it("takes an optional body: none, empty, {} or a null userId keep the user", async () => {
     const session = await create({ userId: "keep" });
     let token = session.token;
@@ -978,6 +1001,8 @@ describe("signals in production", () => {
     const planted = `${crypto.randomUUID()}.planted-secret-${"p".repeat(28)}`;
     const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqd3Qtc2VjcmV0In0.jwt-signature-secret";
     const issued = [];
+    // Whatever else the Worker writes to the console, for the 16-character check below.
+    const others = ["info", "warn", "error", "debug"].map((method) => vi.spyOn(console, method).mockImplementation(() => {}));
     const lines = await logged(async () => {
       const session = await create({ userId: "no-leak", data: { a: 1 } });
       issued.push(session.token);
@@ -1003,11 +1028,26 @@ describe("signals in production", () => {
       const other = await create({ userId: "no-leak" });
       issued.push(other.token);
       await call("DELETE", `/users/no-leak/sessions?except=${rotated.id}`);
+      // A token where a userId goes, in a body or a path: refused, and logged by length only.
+      for (const token of [other.token, planted]) {
+        await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ userId: token }) }), 400, "invalid_argument");
+        await expectError(await call("POST", "/session/rotate", { headers: holding(other.token, JSON_AUTH), body: JSON.stringify({ userId: token }) }), 400, "invalid_argument");
+        for (const method of ["GET", "DELETE"]) {
+          await expectError(await call(method, `/users/${encodeURIComponent(token)}/sessions`), 400, "invalid_argument");
+        }
+      }
       await call("DELETE", `/sessions/${rotated.id}`);
       await call("DELETE", "/session", { headers: holding(other.token) });
     });
     expect(lines.length).toBeGreaterThan(20);
-    const text = JSON.stringify(lines);
+    expect(lines).toContainEqual(expect.objectContaining({ signal: "session_creation_failed", userId: "a string of 80 characters" }));
+    const text = [JSON.stringify(lines), ...others.flatMap((spy) => spy.mock.calls.map((args) => args.join(" ")))].join("\n");
+    // No 16 characters of any secret this test made, anywhere in what was logged.
+    for (const secret of [...issued, planted].map(secretOf)) {
+      for (let i = 0; i + 16 <= secret.length; i++) {
+        expect(text).not.toContain(secret.slice(i, i + 16));
+      }
+    }
     for (const token of issued) {
       expect(text).not.toContain(token);
       expect(text).not.toContain(secretOf(token));

@@ -89,7 +89,8 @@ const recipes = {
   "post /session/renew 500": () => duringTrap("POST", "/session/renew", dead()),
   "post /session/renew 503": async () => callWith(await emptyDb(), "POST", "/session/renew", dead()),
 
-  "post /session/rotate 200": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: '{"userId":"rotated"}' }),
+  "post /session/rotate 200": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: '{"userId":"openapi"}' }),
+  "post /session/rotate 409": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: '{"userId":"another-user"}' }),
   "post /session/rotate 400": () => live("POST", "/session/rotate", { headers: JSON_AUTH, body: '{"userId":""}' }),
   "post /session/rotate 401": () => call("POST", "/session/rotate", dead({ headers: {} })),
   "post /session/rotate 404": () => call("POST", "/session/rotate", dead()),

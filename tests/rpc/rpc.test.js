@@ -69,6 +69,19 @@ describe("SessionService over a service binding", () => {
     expect(await S.findSession(phone.id)).toBeNull();
   });
 
+  it("refuses to rotate another user's session to a user: user_mismatch, nothing written", async () => {
+    const [alice, bob] = [user(), user()];
+    const s = await S.createSession(alice, { card: "alice's" });
+    const stored = await row(s.id);
+    expect(await rejection(S.rotateSession(s.token, { userId: bob }))).toMatch(/^user_mismatch: /);
+    expect(await row(s.id)).toEqual(stored);
+    expect(await S.listUserSessions(bob)).toEqual([]);
+    // The same user still rotates, and keeps the data.
+    const same = await S.rotateSession(s.token, { userId: alice });
+    expect(same).toMatchObject({ id: s.id, userId: alice });
+    expect(await S.getSessionData(same.token)).toEqual({ card: "alice's" });
+  });
+
   it("purges expired sessions", async () => {
     const s = await S.createSession(user());
     await env.DB.prepare("UPDATE sessions SET expires_at = 1 WHERE id = ?1").bind(s.id).run();
@@ -83,6 +96,17 @@ describe("SessionService over a service binding", () => {
     expect(await rejection(S.createSession(null, { big: "x".repeat(1_000_001) }))).toMatch(/^payload_too_large: /);
     const s = await S.createSession(null);
     expect(await rejection(S.rotateSession(s.token, { userId: 7 }))).toMatch(/^invalid_argument: /);
+    // A token passed where a userId goes: refused everywhere, and never quoted back.
+    for (const refused of [
+      S.createSession(s.token),
+      S.rotateSession(s.token, { userId: s.token }),
+      S.listUserSessions(s.token),
+      S.revokeUserSessions(s.token),
+    ]) {
+      const message = await rejection(refused);
+      expect(message).toMatch(/^invalid_argument: /);
+      expect(message).not.toContain(s.id);
+    }
     expect(await rejection(S.purgeExpired(0))).toMatch(/^invalid_argument: limit must be/);
     expect((await env.DB.prepare("SELECT count(*) AS n FROM sessions").first()).n).toBe(before + 1);
     expect((await row(s.id)).user_id).toBeNull();

@@ -56,8 +56,13 @@ pub struct Sql {
     pub set_expiry: JsString,
     /// ?1 id, ?2 hash, ?3 new hash, ?4 idle, ?5 absolute.
     pub rotate: JsString,
-    /// ?1 id, ?2 hash, ?3 new hash, ?4 user id, ?5 idle, ?6 absolute.
+    /// ?1 id, ?2 hash, ?3 new hash, ?4 user id, ?5 idle, ?6 absolute. Matches only a session
+    /// that is anonymous or already this user's.
     pub rotate_to_user: JsString,
+    /// ?1 id, ?2 hash, ?3 user id, ?4 absolute: whether the session a `rotate_to_user` left
+    /// alone is live, rotatable and another user's, read after it in the same batch, to tell
+    /// that refusal from a missing session.
+    pub user_mismatch: JsString,
     /// ?1 id, ?2 hash.
     pub delete: JsString,
     /// ?1 id.
@@ -184,10 +189,18 @@ impl Sql {
                  AND created_at + ?5 > {now} RETURNING user_id, expires_at",
                 renewed("?4", "?5")
             )),
+            // Ownership is decided by the write itself: another user's session never matches,
+            // so its data cannot pass to this user, whatever ran in between.
             rotate_to_user: sql(format!(
                 "UPDATE {t} SET secret_hash = ?3, user_id = ?4, expires_at = {} WHERE {live} \
-                 AND created_at + ?6 > {now} RETURNING user_id, expires_at",
+                 AND created_at + ?6 > {now} AND (user_id IS NULL OR user_id = ?4) \
+                 RETURNING user_id, expires_at",
                 renewed("?5", "?6")
+            )),
+            // After a rotation that matched, the old hash is gone, so this finds nothing.
+            user_mismatch: sql(format!(
+                "SELECT 1 AS mismatch FROM {t} WHERE {live} AND created_at + ?4 > {now} \
+                 AND user_id != ?3"
             )),
             // No RETURNING: `meta.changes` says enough, and D1 bills RETURNING as a row read.
             delete: sql(format!("DELETE FROM {t} WHERE {live}")),

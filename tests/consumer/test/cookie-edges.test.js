@@ -159,10 +159,11 @@ describe("one read per request", () => {
     expect(counter.trips).toBe(before);
   });
 
-  it("after login, a read answers the new user without a D1 call", async () => {
+  it("a read, then login: a read after it answers the new user without a D1 call", async () => {
     const token = await tokenOf(null, { cart: [3] });
     const { db, counter } = countRoundTrips(env.DB);
     const handle = cookieSession(new SessionManager(db), request(`${NAME}=${token}`));
+    expect(await handle.get()).toEqual({ cart: [3] });
     await handle.login("user-cached");
     const trips = counter.trips;
     const session = await handle.getSession();

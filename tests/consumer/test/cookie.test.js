@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";
 import { cookieSession } from "d1-session-manager/cookie";
 import { describe, expect, it } from "vitest";
-import { countRoundTrips } from "./helpers.js";
+import { countRoundTrips, record } from "./helpers.js";
 
 const NAME = "__Host-session";
 
@@ -73,9 +73,13 @@ describe("cookieSession", () => {
   });
 
   it("login rotates: data kept, a token planted before login is dead, the new cookie works", async () => {
-    const m = new SessionManager(env.DB);
+    const { db, counter } = countRoundTrips(env.DB);
+    const m = new SessionManager(db);
     const planted = await visit(m, undefined, (s) => s.patch({ cart: ["x"] }));
+    const trips = counter.trips;
     const login = await visit(m, planted.cookie, (s) => s.login("alice"));
+    // One round trip: the rotation itself refuses another user's session, so no read first.
+    expect(counter.trips - trips).toBe(1);
     expect(login.cookie).not.toBe(planted.cookie);
     expect((await visit(m, planted.cookie, (s) => s.get())).value).toBeNull();
     const after = await visit(m, login.cookie, (s) => s.getSession());
@@ -83,11 +87,23 @@ describe("cookieSession", () => {
   });
 
   it("login never passes one user's session to another: a fresh session instead", async () => {
-    const m = new SessionManager(env.DB);
+    const { db, counter } = countRoundTrips(env.DB);
+    const m = new SessionManager(db);
+    const events = record(m);
     const alice = await visit(m, undefined, (s) => s.login("alice"));
     await visit(m, alice.cookie, (s) => s.patch({ secret: "alice's" }));
+    const trips = counter.trips;
+    const from = events.length;
     const bob = await visit(m, alice.cookie, (s) => s.login("bob"));
     expect(bob.value).not.toHaveProperty("token");
+    // The rotation refused, then Alice's session ended and Bob's made: three round trips.
+    expect(counter.trips - trips).toBe(3);
+    const aliceId = alice.cookie.split("=")[1].split(".")[0];
+    expect(events.slice(from).map((e) => [e.type, e.detail.sessionId, e.detail.reason])).toEqual([
+      ["session_rotation_failed", aliceId, "user_mismatch"],
+      ["session_deleted", aliceId, undefined],
+      ["session_created", bob.value.id, undefined],
+    ]);
     const after = await visit(m, bob.cookie, (s) => s.getSession());
     expect(after.value).toMatchObject({ userId: "bob", data: {} });
     // Alice's session was ended, not handed over.

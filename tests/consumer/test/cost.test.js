@@ -135,11 +135,23 @@ describe("what each operation costs in D1 rows", () => {
     const purge = await cost(meter, async () => {
       removed = await m.purgeExpired(10_000);
     });
-    // Binding a user also writes its entry in the user index.
-    expect(login).toEqual({ trips: 1, rowsRead: 2, rowsWritten: 3 });
+    // Binding a user also writes its entry in the user index; the batch's check read is what
+    // tells another user's session from a missing one.
+    expect(login).toEqual({ trips: 1, rowsRead: 3, rowsWritten: 3 });
     expect(revoke).toEqual({ trips: 1, rowsRead: 1, rowsWritten: 1 });
     expect(removed).toBeGreaterThanOrEqual(3);
     expect(purge).toMatchObject({ trips: 1, rowsWritten: removed });
+  });
+
+  it("a rotation to another user's session is refused in one round trip and writes nothing", async () => {
+    const meter = metered(env.DB);
+    const m = new SessionManager(meter.db, { timeout: 3600 });
+    const alice = user();
+    const s = await m.createSession(alice, { a: 1 });
+    const refused = await cost(meter, () => m.rotateSession(s.token, { userId: user() }).catch((e) => e.code));
+    expect(refused).toEqual({ trips: 1, rowsRead: 3, rowsWritten: 0 });
+    const same = await cost(meter, () => m.rotateSession(s.token, { userId: alice }));
+    expect(same).toEqual({ trips: 1, rowsRead: 3, rowsWritten: 3 });
   });
 
   it("a wrong secret costs one read and writes nothing; a string that is no token costs nothing", async () => {

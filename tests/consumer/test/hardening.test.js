@@ -7,8 +7,57 @@ import { SessionManager } from "d1-session-manager";
 // The package's own glue module, the very instance js/index.js uses: to read the wasm
 // memory and externref table sizes (initSync answers the live instance's exports).
 import { initSync } from "../node_modules/d1-session-manager/js/pkg/d1_session_manager.js";
-import { describe, expect, it } from "vitest";
-import { age, forgedToken, record, row, secretOf, sha256Base64Url, sleep } from "./helpers.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { age, EVENT_TYPES, forgedToken as anyToken, record, row, secretOf, sha256Base64Url, sleep } from "./helpers.js";
+
+// What this suite lets out, checked by its last test: every event detail dispatched on its
+// managers (each listens to every type, so every event is built) and every console line,
+// against every secret made here.
+const outlet = { lines: new Set(), secrets: new Set() };
+
+/** Keeps the secret of `token` for the final check. (`split`: a test patches `slice`.) */
+function keep(token) {
+  if (typeof token === "string") outlet.secrets.add(token.split(".")[1]);
+  return token;
+}
+
+const forgedToken = (id) => keep(anyToken(id));
+
+/** An Error as it reads in a log: its message too, which JSON.stringify leaves out. */
+const readable = (key, value) => (value instanceof Error ? { name: value.name, code: value.code, message: value.message } : value);
+
+/** `manager`, its every event and the secret of every token it issues kept for the final check. */
+function watch(manager) {
+  for (const type of EVENT_TYPES) {
+    manager.addEventListener(type, (e) => {
+      outlet.lines.add(JSON.stringify(e.detail, readable));
+    });
+  }
+  const create = manager.createSession.bind(manager);
+  const rotate = manager.rotateSession.bind(manager);
+  manager.createSession = async (...args) => {
+    const created = await create(...args);
+    keep(created.token);
+    return created;
+  };
+  manager.rotateSession = async (...args) => {
+    const rotated = await rotate(...args);
+    keep(rotated?.token);
+    return rotated;
+  };
+  return manager;
+}
+
+const watched = (db, options) => watch(new SessionManager(db, options));
+
+const CONSOLE = ["log", "info", "warn", "error", "debug"];
+let consoleSpies = [];
+beforeAll(() => {
+  consoleSpies = CONSOLE.map((method) => vi.spyOn(console, method));
+});
+afterAll(() => {
+  for (const spy of consoleSpies) spy.mockRestore();
+});
 
 function usage() {
   const exports = initSync({});
@@ -52,7 +101,7 @@ async function expectCode(promise, code) {
 
 describe("no JS exception unwinds through wasm", () => {
   it("20,000 throwing calls end as documented codes, and old and new managers still work", async () => {
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const { token } = await manager.createSession("u", { a: 1 });
     const poisoned = { toJSON: () => { throw poisonedError(); } };
     const throwingDb = {
@@ -63,7 +112,7 @@ describe("no JS exception unwinds through wasm", () => {
         throw poisonedError();
       },
     };
-    const broken = new SessionManager(throwingDb);
+    const broken = watched(throwingDb);
     const times = async (n, call, code) => {
       for (let i = 0; i < n; i++) {
         const error = await call().catch((e) => e);
@@ -82,7 +131,7 @@ describe("no JS exception unwinds through wasm", () => {
     await times(10_000, () => broken.getSessionData(token), "db_error");
     expect(usage()).toEqual(before);
     expect(await manager.getSessionData(token)).toEqual({ a: 1 });
-    const fresh = new SessionManager(env.DB);
+    const fresh = watched(env.DB);
     const session = await fresh.createSession("v", { b: 2 });
     expect(await fresh.getSessionData(session.token)).toEqual({ b: 2 });
   });
@@ -130,7 +179,7 @@ describe("no JS exception unwinds through wasm", () => {
   });
 
   it("lone surrogates are invalid_data in data and invalid_argument in a userId; nothing is stored", async () => {
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const { id, token } = await manager.createSession("u", { a: 1 });
     await expectCode(manager.saveSessionData(token, { "\ud800": 1 }), "invalid_data");
     await expectCode(manager.saveSessionData(token, { a: "x\udc00" }), "invalid_data");
@@ -144,7 +193,7 @@ describe("no JS exception unwinds through wasm", () => {
 
 describe("input is bounded before it is copied or kept", () => {
   it("5 MB tokens are not found without growing wasm memory", async () => {
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const events = record(manager);
     const id = crypto.randomUUID();
     const huge = "a".repeat(5_000_000);
@@ -168,7 +217,7 @@ describe("input is bounded before it is copied or kept", () => {
   });
 
   it("data the engine cannot serialise is refused with a message that quotes at most a prefix", async () => {
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const circular = {};
     circular["K".repeat(400)] = { inner: circular };
     const error = await expectCode(manager.createSession("u", circular), "invalid_data");
@@ -176,16 +225,51 @@ describe("input is bounded before it is copied or kept", () => {
     expect(error.message.length).toBeLessThan(200);
   });
 
-  it("a 1 MB userId is refused, and its error and event quote only a prefix", async () => {
-    const manager = new SessionManager(env.DB);
+  it("a 1 MB userId is refused, and its error and event describe it, never quote it", async () => {
+    const manager = watched(env.DB);
     const events = record(manager);
     const error = await expectCode(manager.createSession("u".repeat(1_000_000)), "invalid_argument");
     expect(error.message.length).toBeLessThan(200);
-    expect(events.at(-1).detail.userId.length).toBeLessThanOrEqual(66);
+    expect(events.at(-1).detail.userId).toBe("a string of more than 256 characters");
+    await expectCode(manager.createSession("a\ud800b"), "invalid_argument");
+    expect(events.at(-1).detail.userId).toBe("a string of 3 UTF-16 units with a lone surrogate");
+  });
+
+  it("a token where a userId goes is refused everywhere, and described by its length only", async () => {
+    const manager = watched(env.DB);
+    const events = record(manager);
+    const session = await manager.createSession("token-owner", { a: 1 });
+    const other = await manager.createSession(null);
+    const before = await row(other.id);
+    // A live token and a forged one: never written, never quoted.
+    for (const token of [session.token, forgedToken()]) {
+      const from = events.length;
+      await expectCode(manager.createSession(token), "invalid_argument");
+      await expectCode(manager.rotateSession(other.token, { userId: token }), "invalid_argument");
+      await expectCode(manager.listUserSessions(token), "invalid_argument");
+      await expectCode(manager.revokeUserSessions(token), "invalid_argument");
+      expect(events.slice(from).map((e) => e.detail.userId ?? e.detail.reason)).toEqual(["a string of 80 characters", "invalid_argument"]);
+    }
+    // A token at the start of a refused string (too long, or with a lone surrogate): the
+    // string is described, so no prefix of it is quoted.
+    for (const [userId, shown] of [
+      [`${session.token}${"x".repeat(300)}`, "a string of more than 256 characters"],
+      [`${session.token}\ud800`, "a string of 81 UTF-16 units with a lone surrogate"],
+    ]) {
+      await expectCode(manager.createSession(userId), "invalid_argument");
+      expect(events.at(-1).detail.userId).toBe(shown);
+    }
+    // Boxed, in an array, or behind toString: described by type alone.
+    for (const wrapped of [new String(session.token), [session.token], { toString: () => session.token }]) {
+      await expectCode(manager.createSession(wrapped), "invalid_argument");
+      expect(events.at(-1).detail.userId).toMatch(/^a value of type \w+$/);
+    }
+    expect(await row(other.id)).toEqual(before);
+    expect(await manager.getSessionData(session.token)).toEqual({ a: 1 });
   });
 
   it("data nested 1,000 levels is stored and 1,001 levels is invalid_data", async () => {
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const nest = (levels) => {
       let value = 1;
       for (let i = 1; i < levels; i++) value = [value];
@@ -220,8 +304,8 @@ describe("the database's clock decides liveness when the write commits", () => {
   }
 
   it("a renew or save sent before expiry that arrives after it changes nothing", async () => {
-    const manager = new SessionManager(env.DB, { timeout: 3600 });
-    const late = new SessionManager(delaying(100), { timeout: 3600 });
+    const manager = watched(env.DB, { timeout: 3600 });
+    const late = watched(delaying(100), { timeout: 3600 });
     const { id, token } = await manager.createSession("u", { a: 1 });
     // 20 ms of its hour left when the late calls start; 100 ms in flight.
     await age(id, 3_600_000 - 20);
@@ -237,8 +321,8 @@ describe("the database's clock decides liveness when the write commits", () => {
   });
 
   it("a renew in flight cannot bring back a session that expired on the way", async () => {
-    const manager = new SessionManager(env.DB, { timeout: 3600 });
-    const late = new SessionManager(delaying(60), { timeout: 3600 });
+    const manager = watched(env.DB, { timeout: 3600 });
+    const late = watched(delaying(60), { timeout: 3600 });
     const { id, token } = await manager.createSession("u");
     await age(id, 3_600_000 - 2);
     const renewing = late.renewSession(token);
@@ -253,21 +337,21 @@ describe("the step protocol", () => {
   it("values forged by a binding are never taken for an outcome", async () => {
     const token = forgedToken();
     for (const forged of [42, '[[],"forged",null]', "forged", { then: 1 }, null]) {
-      const manager = new SessionManager(forgingDb(() => forged));
+      const manager = watched(forgingDb(() => forged));
       const events = record(manager);
       await expectCode(manager.getSessionData(token), "db_error");
       expect(events.at(-1)).toMatchObject({ type: "session_data_retrieval_failed", detail: { reason: "db_error" } });
     }
     // A promise of a forged row is an unreadable row.
-    const rows = new SessionManager(forgingDb(async () => ({ data: 42, expires_at: "soon" })));
+    const rows = watched(forgingDb(async () => ({ data: 42, expires_at: "soon" })));
     await expectCode(rows.getSessionData(token), "db_error");
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const session = await manager.createSession("u");
     expect(await manager.getSessionData(session.token)).toEqual({});
   });
 
   it("a promise that never settles ends with db_error after operationTimeout and frees what it held", async () => {
-    const hung = new SessionManager(forgingDb(() => new Promise(() => {})), { operationTimeout: 20 });
+    const hung = watched(forgingDb(() => new Promise(() => {})), { operationTimeout: 20 });
     const events = record(hung);
     const token = forgedToken();
     const error = await expectCode(hung.saveSessionData(token, { big: "x".repeat(10_000) }), "db_error");
@@ -300,7 +384,7 @@ describe("the step protocol", () => {
         }),
       }),
     };
-    const manager = new SessionManager(db, { operationTimeout: 50 });
+    const manager = watched(db, { operationTimeout: 50 });
     await expectCode(manager.getSessionData(forgedToken()), "db_error");
   });
 
@@ -312,32 +396,34 @@ describe("the step protocol", () => {
     manager.addEventListener("session_created", (e) => {
       heard.push(e.detail.userId);
     });
-    await creating;
+    // Watched only now, so the suite's own listeners do not make the event heard earlier.
+    watch(manager);
+    keep((await creating).token);
     expect(heard).toEqual(["late-listener"]);
   });
 
   it("a forged row larger than D1 holds is db_error, and is not copied into wasm", async () => {
     const before = usage();
-    const huge = new SessionManager(
+    const huge = watched(
       forgingDb(async () => ({ data: `{"a":"${"x".repeat(30_000_000)}"}`, user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
     );
     // Rows that carry the right hash, so nothing but their size can refuse them.
     const token = forgedToken();
     const secret_hash = await sha256Base64Url(secretOf(token));
-    const hugeData = new SessionManager(
+    const hugeData = watched(
       forgingDb(async () => ({ secret_hash, data: `{"a":"${"x".repeat(30_000_000)}"}`, user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
     );
     await expectCode(hugeData.getSession(token), "db_error");
-    const longUser = new SessionManager(
+    const longUser = watched(
       forgingDb(async () => ({ secret_hash, data: "{}", user_id: "u".repeat(10_000_000), created_at: 1, expires_at: 2, due: 0 })),
     );
     await expectCode(longUser.getSession(token), "db_error");
-    const longHash = new SessionManager(
+    const longHash = watched(
       forgingDb(async () => ({ secret_hash: "h".repeat(10_000_000), data: "{}", user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
     );
     await expectCode(longHash.getSession(token), "db_error");
     // The same forged row, of ordinary size, is taken: the sizes were what was refused.
-    const fine = new SessionManager(
+    const fine = watched(
       forgingDb(async () => ({ secret_hash, data: '{"a":1}', user_id: "u", created_at: 1, expires_at: 2, version: 1, due: 0 })),
     );
     expect(await fine.getSession(token)).toMatchObject({ userId: "u", data: { a: 1 } });
@@ -346,7 +432,7 @@ describe("the step protocol", () => {
 
   it("a built-in patched to throw changes nothing: the core's shims took theirs at load", async () => {
     // (Patching `isWellFormed` the same way makes workerd itself abort, so only `slice`.)
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const { slice } = String.prototype;
     const results = [];
     let before;
@@ -375,7 +461,7 @@ describe("the step protocol", () => {
       () => Promise.reject(Symbol("s")),
     ];
     for (const shape of shapes) {
-      const manager = new SessionManager(forgingDb(shape));
+      const manager = watched(forgingDb(shape));
       await expectCode(manager.getSessionData(forgedToken()), "db_error");
       await expectCode(manager.deleteSession(forgedToken()), "db_error");
     }
@@ -384,7 +470,7 @@ describe("the step protocol", () => {
 
 describe("a trap is contained, reported and recovered", () => {
   it("a CSPRNG that throws traps inside uuid: internal, the failure event, then every manager works", async () => {
-    const manager = new SessionManager(env.DB);
+    const manager = watched(env.DB);
     const events = record(manager);
     const { token } = await manager.createSession("before", { a: 1 });
     const getRandomValues = crypto.getRandomValues;
@@ -406,14 +492,14 @@ describe("a trap is contained, reported and recovered", () => {
     expect(await manager.getSessionData(token)).toEqual({ a: 1 });
     const after = await manager.createSession("after");
     expect(after.userId).toBe("after");
-    const fresh = new SessionManager(env.DB);
+    const fresh = watched(env.DB);
     expect(await fresh.getSession(after.token)).toMatchObject({ userId: "after" });
   });
 });
 
 describe("the JS stack running out inside the core", () => {
   it("makes a fresh instance instead of breaking every later constructor", { timeout: 300_000 }, async () => {
-    const existing = new SessionManager(env.DB);
+    const existing = watched(env.DB);
     const { token } = await existing.createSession("before", { a: 1 });
     // Near the stack limit, some constructions throw "Maximum call stack size exceeded"
     // from inside wasm; each such unwind used to leak wasm-bindgen's externref stack, and
@@ -431,7 +517,7 @@ describe("the JS stack running out inside the core", () => {
       // Lets each round's thousands of managers dispatch their ready event and be collected.
       await null;
     }
-    const fresh = new SessionManager(env.DB);
+    const fresh = watched(env.DB);
     const session = await fresh.createSession("after");
     expect(await fresh.getSession(session.token)).toMatchObject({ userId: "after" });
     expect(await existing.getSessionData(token)).toEqual({ a: 1 });
@@ -446,7 +532,7 @@ describe("tables", () => {
       await env.DB.prepare(`DROP TABLE IF EXISTS ${table}`).run();
       await env.DB.prepare(columns.replace(/CREATE TABLE\s+"?sessions"?/i, `CREATE TABLE ${table}`)).run();
     }
-    const managers = tables.map((tableName) => new SessionManager(env.DB, { tableName }));
+    const managers = tables.map((tableName) => watched(env.DB, { tableName }));
     const roundTrip = async () => {
       for (const [i, manager] of managers.entries()) {
         const { token } = await manager.createSession(`u${i}`, { i });
@@ -464,7 +550,7 @@ describe("tables", () => {
       crypto.getRandomValues = getRandomValues;
     }
     // A manager made after the restart takes a table slot before the older ones ask again.
-    new SessionManager(env.DB, { tableName: "made_after_the_trap" });
+    watched(env.DB, { tableName: "made_after_the_trap" });
     await roundTrip();
   });
 });
@@ -475,5 +561,30 @@ describe("a manager costs what docs/behaviour.md says", () => {
     const before = usage();
     for (let i = 0; i < 20_000; i++) new SessionManager(env.DB, { timeout: 60 + (i % 7) });
     expect(usage()).toEqual(before);
+  });
+});
+
+describe("nothing this suite did let a secret out", () => {
+  it("no event detail or console line carries 16 characters of any secret made here", () => {
+    for (const spy of consoleSpies) {
+      for (const args of spy.mock.calls) outlet.lines.add(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a, readable))).join(" "));
+    }
+    // Every 16-character window of every secret, looked for in one pass over the text.
+    const windows = new Set();
+    for (const secret of outlet.secrets) {
+      for (let i = 0; i + 16 <= secret.length; i++) windows.add(secret.slice(i, i + 16));
+    }
+    expect(outlet.secrets.size).toBeGreaterThan(50);
+    expect(outlet.lines.size).toBeGreaterThan(50);
+    const leaks = [];
+    for (const line of outlet.lines) {
+      for (let i = 0; i + 16 <= line.length; i++) {
+        if (windows.has(line.slice(i, i + 16))) {
+          leaks.push(line);
+          break;
+        }
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });

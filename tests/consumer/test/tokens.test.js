@@ -2,7 +2,7 @@
 // rotation and fixation, the absolute timeout, and that no event or error ever carries a
 // secret.
 import { env } from "cloudflare:workers";
-import { SessionManager } from "d1-session-manager";
+import { SessionError, SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";
 import {
   age,
@@ -31,7 +31,8 @@ describe("what D1 holds", () => {
   it("no column of any row holds a token or a secret; secret_hash is base64url(SHA-256(secret))", async () => {
     const manager = new SessionManager(env.DB);
     const issued = [];
-    const a = await manager.createSession(unique("store"), { note: "hello" });
+    const owner = unique("store");
+    const a = await manager.createSession(owner, { note: "hello" });
     const b = await manager.createSession(null);
     issued.push(a.token, b.token);
 
@@ -43,7 +44,7 @@ describe("what D1 holds", () => {
     expect((await row(b.id)).secret_hash).toBe(await sha256Base64Url(secretOf(b.token)));
 
     // After a rotation the row holds the new secret's hash, and neither secret.
-    const rotated = await manager.rotateSession(a.token, { userId: unique("store") });
+    const rotated = await manager.rotateSession(a.token, { userId: owner });
     issued.push(rotated.token);
     expect((await row(a.id)).secret_hash).toBe(await sha256Base64Url(secretOf(rotated.token)));
     expect(await manager.saveSessionData(rotated.token, { more: [1, 2] })).toBe(true);
@@ -201,10 +202,38 @@ describe("rotateSession", () => {
 
     const kept = await manager.rotateSession(bound.token, {});
     expect(kept.userId).toBe(user);
-    // Another user can take the session over only with its live token.
-    const other = unique("switch");
-    expect((await manager.rotateSession(kept.token, { userId: other })).userId).toBe(other);
-    expect(await manager.listUserSessions(user)).toEqual([]);
+    // The same user again: rotated, still that user's.
+    const again = await manager.rotateSession(kept.token, { userId: user });
+    expect(again).toMatchObject({ id: anonymous.id, userId: user });
+    expect(events.at(-1).detail).toEqual({ sessionId: anonymous.id, userId: user });
+  });
+
+  it("another user's session is never handed over: user_mismatch, nothing written, the token still works", async () => {
+    const { db, counter } = countRoundTrips(env.DB);
+    const manager = new SessionManager(db);
+    const events = record(manager);
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const session = await manager.createSession(alice, { card: "alice's" });
+    const before = await row(session.id);
+    const trips = counter.trips;
+    const error = await manager.rotateSession(session.token, { userId: bob }).catch((e) => e);
+    expect(error).toMatchObject({ name: "SessionError", code: "user_mismatch" });
+    expect(error).toBeInstanceOf(SessionError);
+    // Neither user is named: the session's owner is not the caller's to learn.
+    expect(error.message).not.toContain(alice);
+    expect(error.message).not.toContain(bob);
+    expect(counter.trips - trips).toBe(1);
+    expect(events.at(-1)).toMatchObject({
+      type: "session_rotation_failed",
+      detail: { sessionId: session.id, reason: "user_mismatch" },
+    });
+    expect(await row(session.id)).toEqual(before);
+    expect(await manager.listUserSessions(bob)).toEqual([]);
+    expect(await manager.getSessionData(session.token)).toEqual({ card: "alice's" });
+    // What to do instead: end it and create one for the new user.
+    expect(await manager.deleteSession(session.token)).toBe(true);
+    const fresh = await manager.createSession(bob);
+    expect(await manager.getSession(fresh.token)).toMatchObject({ userId: bob, data: {} });
   });
 
   it("a bad userId or options is invalid_argument, with no D1 call and the old token still working", async () => {
@@ -214,7 +243,7 @@ describe("rotateSession", () => {
     const session = await manager.createSession("u", { a: 1 });
     const before = await row(session.id);
     const trips = counter.trips;
-    for (const options of [{ userId: "" }, { userId: "x".repeat(257) }, { userId: 42 }, { userId: {} }, "u", 5]) {
+    for (const options of [{ userId: "" }, { userId: "x".repeat(257) }, { userId: 42 }, { userId: {} }, { userId: session.token }, "u", 5]) {
       const error = await manager.rotateSession(session.token, options).catch((e) => e);
       expect(error, JSON.stringify(options)).toMatchObject({ name: "SessionError", code: "invalid_argument" });
       expect(events.at(-1).type).toBe("session_rotation_failed");
@@ -321,7 +350,7 @@ describe("absoluteTimeout", () => {
   it("rotateSession stops at the limit", async () => {
     const manager = new SessionManager(env.DB, { timeout: T, absoluteTimeout: A });
     const session = await nearTheLimit(manager);
-    const rotated = await manager.rotateSession(session.token, { userId: unique("abs-login") });
+    const rotated = await manager.rotateSession(session.token, { userId: session.userId });
     expect(rotated.expiresAt.getTime()).toBe(session.limit);
     expect((await row(session.id)).expires_at).toBe(session.limit);
   });

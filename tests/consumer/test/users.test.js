@@ -7,7 +7,8 @@ import { age, countRoundTrips, forgedToken, record, row, secretOf } from "./help
 
 const MINUTE = 60_000;
 const unique = (prefix) => `${prefix}-${crypto.randomUUID()}`;
-const BAD_USER_IDS = ["", "x".repeat(257), 42, null, undefined, {}, ["u"], "a\ud800b"];
+// A token passed by mistake among them: user ids are logged, a token is a credential.
+const BAD_USER_IDS = ["", "x".repeat(257), 42, null, undefined, {}, ["u"], "a\ud800b", forgedToken()];
 
 /** `n` sessions of `user`, created a minute apart, oldest first. */
 async function sessionsOf(manager, user, n, data = {}) {
@@ -51,7 +52,7 @@ describe("listUserSessions", () => {
     for (const s of mine) expect((await row(s.id)).expires_at).toBe(listed.find((e) => e.id === s.id).expiresAt.getTime());
   });
 
-  it("follows creation, deletion, rotation to another user, and expiry", async () => {
+  it("follows creation, deletion, a refused rotation to another user, and expiry", async () => {
     const manager = new SessionManager(env.DB, { timeout: 3600 });
     const user = unique("carol");
     const [a, b, c] = await sessionsOf(manager, user, 3);
@@ -59,11 +60,13 @@ describe("listUserSessions", () => {
     expect(await count()).toBe(3);
     expect(await manager.deleteSession(a.token)).toBe(true);
     expect(await count()).toBe(2);
-    // Rotated to another user: listed there, not here.
+    // A rotation to another user is refused: still listed here, never there.
     const other = unique("dave");
-    await manager.rotateSession(b.token, { userId: other });
+    await expect(manager.rotateSession(b.token, { userId: other })).rejects.toMatchObject({ code: "user_mismatch" });
+    expect((await manager.listUserSessions(user)).map((s) => s.id).sort()).toEqual([b.id, c.id].sort());
+    expect(await manager.listUserSessions(other)).toEqual([]);
+    expect(await manager.deleteSession(b.token)).toBe(true);
     expect((await manager.listUserSessions(user)).map((s) => s.id)).toEqual([c.id]);
-    expect((await manager.listUserSessions(other)).map((s) => s.id)).toEqual([b.id]);
     // Expired: not listed, though its row is still there for the purge.
     await age(c.id, 2 * 60 * MINUTE);
     expect(await manager.listUserSessions(user)).toEqual([]);

@@ -18,7 +18,7 @@ describe("versions", () => {
     expect(await m.patchSessionData(s.token, { m: 2 })).toBe(true);
     expect((await m.getSession(s.token)).version).toBe(3);
     await m.renewSession(s.token);
-    const { token } = await m.rotateSession(s.token, { userId: "v2" });
+    const { token } = await m.rotateSession(s.token, { userId: "v" });
     const after = await m.getSession(token);
     expect(after).toMatchObject({ version: 3, data: { n: 1, m: 2 } });
     expect((await row(s.id)).version).toBe(3);

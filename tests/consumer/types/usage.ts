@@ -183,6 +183,13 @@ export async function typedData(token: string): Promise<void> {
       void code;
     }
   }
+
+  // A login on another user's session is refused with its own code, to branch on.
+  try {
+    await sessions.rotateSession(token, { userId: "bob" });
+  } catch (e) {
+    if (e instanceof SessionError && e.code === "user_mismatch") await sessions.deleteSession(token);
+  }
 }
 
 // The cookie helper: a handle typed by the session's data.
