@@ -77,9 +77,7 @@ if (!existsSync(sides[0].entry)) throw new Error(`${sides[0].entry} is missing: 
 async function serve(side) {
   side.state = mkdtempSync(path.join(os.tmpdir(), "d1sm-http-bench-"));
   const config = path.join(side.state, "wrangler.json");
-  const vars = Object.fromEntries(
-    ["SESSION_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT"].map((k) => [k, setting(k)]).filter(([, v]) => v !== undefined),
-  );
+  const vars = Object.fromEntries(["SESSION_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT"].map((k) => [k, setting(k)]).filter(([, v]) => v !== undefined));
   writeFileSync(
     config,
     JSON.stringify({
@@ -160,18 +158,15 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 function send(side, { method, path: target, headers = {}, body }) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const request = http.request(
-      { host: "127.0.0.1", port: side.dev.port, method, path: target, headers, agent: side.agent },
-      (response) => {
-        const chunks = [];
-        response.on("data", (chunk) => chunks.push(chunk));
-        response.on("error", reject);
-        response.on("end", () => {
-          const ms = performance.now() - start;
-          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString(), ms });
-        });
-      },
-    );
+    const request = http.request({ host: "127.0.0.1", port: side.dev.port, method, path: target, headers, agent: side.agent }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        const ms = performance.now() - start;
+        resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString(), ms });
+      });
+    });
     request.on("error", reject);
     request.end(body);
   });
@@ -235,7 +230,15 @@ const ROUTES = [
     status: 200,
     prepare: async (side, st, n, clients) => {
       st.doomed = [];
-      await phase(side, 0, n, clients, (i) => create(`${st.prefix}-v${i}`), 201, (i, answer) => keep(st.doomed, i, `${st.prefix}-v${i}`, answer));
+      await phase(
+        side,
+        0,
+        n,
+        clients,
+        (i) => create(`${st.prefix}-v${i}`),
+        201,
+        (i, answer) => keep(st.doomed, i, `${st.prefix}-v${i}`, answer),
+      );
     },
     request: (st, i) => ({ method: "DELETE", path: `/users/${st.doomed[i].user}/sessions`, headers: auth }),
     after: (st, i, answer) => {
@@ -271,7 +274,9 @@ async function phase(side, from, to, clients, request, status, after) {
 
 /** What a client can tell of an answer without its values: status, API headers, body keys. */
 function shape(answer) {
-  const headers = Object.keys(answer.headers).filter((h) => !TRANSPORT_HEADERS.has(h)).sort();
+  const headers = Object.keys(answer.headers)
+    .filter((h) => !TRANSPORT_HEADERS.has(h))
+    .sort();
   const keys = answer.body ? Object.keys(JSON.parse(answer.body)).sort() : [];
   return `${answer.status}; headers ${headers.join(", ")}; body {${keys.join(", ")}}`;
 }
@@ -338,7 +343,9 @@ try {
   const ratio = (x) => `${fmt(x)}x`;
   for (const [m, mode] of MODES.entries()) {
     lines.push(`### ${mode.name}`, "");
-    lines.push(`| route | ${A} p50 ms | ${B} p50 ms | ${A} / ${B} p50 | ${A} p99 ms | ${B} p99 ms | ${A} / ${B} p99 | ${A} req/s | ${B} req/s | ${A} / ${B} req/s |`);
+    lines.push(
+      `| route | ${A} p50 ms | ${B} p50 ms | ${A} / ${B} p50 | ${A} p99 ms | ${B} p99 ms | ${A} / ${B} p99 | ${A} req/s | ${B} req/s | ${A} / ${B} req/s |`,
+    );
     lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const x of rows[m]) {
       lines.push(
@@ -361,11 +368,13 @@ try {
   }
   const broken = options.b
     ? []
-    : MODES.flatMap((mode, m) => (mode.gated ? rows[m] : []).filter((x) => x.p50 > BUDGET).map((x) => `${x.route}: p50 ${A} / ${B} ${ratio(x.p50)} > ${BUDGET}x`));
+    : MODES.flatMap((mode, m) =>
+        (mode.gated ? rows[m] : []).filter((x) => x.p50 > BUDGET).map((x) => `${x.route}: p50 ${A} / ${B} ${ratio(x.p50)} > ${BUDGET}x`),
+      );
   const minutes = (performance.now() - began) / 60_000;
   const budget = options.b
     ? "No budget applies: B is not the plain Worker."
-    : `Budget (\`npm run bench -- --check\`): the sequential p50 of ${A} ≤ ${BUDGET}x that of ${B} on every route. This run: ${broken.length ? "BROKEN: " + broken.join("; ") : "met"}. The 32-client figures are not held to it: saturating two shared cores, they move with whatever else the machine runs (our Worker against itself, \`--a . --b .\`, gave p50 ratios of 0.89–1.09 there and 0.99–1.01 sequentially).`;
+    : `Budget (\`npm run bench -- --check\`): the sequential p50 of ${A} ≤ ${BUDGET}x that of ${B} on every route. This run: ${broken.length ? `BROKEN: ${broken.join("; ")}` : "met"}. The 32-client figures are not held to it: saturating two shared cores, they move with whatever else the machine runs (our Worker against itself, \`--a . --b .\`, gave p50 ratios of 0.89–1.09 there and 0.99–1.01 sequentially).`;
   const table = lines.join("\n").trim();
   console.log(`\n${A}: ${sides[0].entry}\n${B}: ${sides[1].entry}\n\n${table}\n\n${budget}\nRun time: ${fmt(minutes, 1)} min.`);
 

@@ -16,11 +16,10 @@ const TOKEN = "latency-token-0123456789abcdefghij";
 const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
 execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
-const dev = await startDev(
-  wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--persist-to", state, "--var", `API_TOKEN:${TOKEN}`, "--log-level", "error"],
-  { cwd: root, env },
-);
+const dev = await startDev(wrangler, ["dev", "--local", "--ip", "127.0.0.1", "--persist-to", state, "--var", `API_TOKEN:${TOKEN}`, "--log-level", "error"], {
+  cwd: root,
+  env,
+});
 const base = dev.origin;
 const auth = { authorization: `Bearer ${TOKEN}` };
 const json = { ...auth, "content-type": "application/json" };

@@ -67,9 +67,7 @@ async function get(pathAndQuery, init) {
 let exitCode = 0;
 try {
   // The schema as the package's migrations leave it (0001's table is dropped by 0002).
-  const migration = ["0002_hashed_tokens.sql", "0003_session_versions.sql"]
-    .map((file) => readFileSync(path.join(pkg, "migrations", file), "utf8"))
-    .join(";\n");
+  const migration = ["0002_hashed_tokens.sql", "0003_session_versions.sql"].map((file) => readFileSync(path.join(pkg, "migrations", file), "utf8")).join(";\n");
   await get("/setup", { method: "POST", body: migration });
 
   // Interleaved rounds: each round runs every implementation once, in a rotating order.
@@ -130,7 +128,10 @@ try {
 
   // Scale: the same reads and writes with 1,000 and with 100,000 sessions in the table.
   const scale = {};
-  for (const [label, target] of [["1k", 1_000], ["100k", 100_000]]) {
+  for (const [label, target] of [
+    ["1k", 1_000],
+    ["100k", 100_000],
+  ]) {
     scale[label] = {};
     for (const table of ["bench_ours", "bench_plain"]) {
       const { count } = await get(`/fill?table=${table}&k=0`);
@@ -188,13 +189,17 @@ try {
 
   const lines = [];
   const out = (s = "") => lines.push(s);
-  out(`Per operation: the median of ${ROUNDS} batches of ${K} (${ROUNDS * K} ops), p99 of the single ops (1 ms resolution: workerd's clock), in ms. casSave is a save with \`ifVersion\` (the right one); patch merges one key. list and revokeAll run on users with ${PER_USER} live sessions. Auth.js has no casSave, patch, rotate, list or revokeAll (–).`);
+  out(
+    `Per operation: the median of ${ROUNDS} batches of ${K} (${ROUNDS * K} ops), p99 of the single ops (1 ms resolution: workerd's clock), in ms. casSave is a save with \`ifVersion\` (the right one); patch merges one key. list and revokeAll run on users with ${PER_USER} live sessions. Auth.js has no casSave, patch, rotate, list or revokeAll (–).`,
+  );
   out();
   out("| op | ours median | ours p99 | plain median | plain p99 | Auth.js median | Auth.js p99 | ours ops/s | ours / plain | ours / Auth.js |");
   out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const opt = (x, f) => (x === undefined ? "–" : f(x));
   for (const r of rows) {
-    out(`| ${r.op} | ${fmt(r.m.ours)} | ${r.p99.ours} | ${fmt(r.m.plain)} | ${r.p99.plain} | ${opt(r.m.authjs, fmt)} | ${opt(r.p99.authjs, String)} | ${fmt(r.throughput, 0)} | ${fmt(r.vsPlain)}x | ${opt(r.vsAuthjs, (x) => `${fmt(x)}x`)} |`);
+    out(
+      `| ${r.op} | ${fmt(r.m.ours)} | ${r.p99.ours} | ${fmt(r.m.plain)} | ${r.p99.plain} | ${opt(r.m.authjs, fmt)} | ${opt(r.p99.authjs, String)} | ${fmt(r.throughput, 0)} | ${fmt(r.vsPlain)}x | ${opt(r.vsAuthjs, (x) => `${fmt(x)}x`)} |`,
+    );
   }
   out();
   out("D1 round trips / rows read / rows written per operation (from D1's `meta`; revokeAll per user of 5 sessions):");
@@ -204,7 +209,9 @@ try {
   const m = (x) => (x === undefined ? "–" : `${fmt(x.trips, 1)} / ${fmt(x.rowsRead, 1)} / ${fmt(x.rowsWritten, 1)}`);
   for (const r of rows) out(`| ${r.op} | ${m(r.meter.ours)} | ${m(r.meter.plain)} | ${m(r.meter.authjs)} |`);
   out();
-  out(`Per request through a Hono app (\`app.request\` in the same workerd, on the same D1). **Ours** is the README's app, \`sessions((c) => new SessionManager(db, { timeout: 3600 }))\` (with a \`tableName\` of its own: Auth.js has \`sessions\` here); **hono-sessions** ${honoSessionsVersion} is the same app on its \`sessionMiddleware\` with a D1 \`Store\` of one statement per method on \`hono_sessions (id, data, expires_at)\`, an encryption key (the cookie carries the sealed id), \`expireAfterSeconds: 3600\` and its rolling expiry (\`autoExtendExpiration\`, the default). Both behind \`hono/csrf\`. Each browser keeps a cookie jar through an anonymous visit, a sign-in (rotating; not reported), a signed-in read and a cart update. Time: ms per request, the median of ${ROUNDS} batches of ${K} browsers; D1 round trips / rows read / rows written per request, from a metered round of 20 browsers.`);
+  out(
+    `Per request through a Hono app (\`app.request\` in the same workerd, on the same D1). **Ours** is the README's app, \`sessions((c) => new SessionManager(db, { timeout: 3600 }))\` (with a \`tableName\` of its own: Auth.js has \`sessions\` here); **hono-sessions** ${honoSessionsVersion} is the same app on its \`sessionMiddleware\` with a D1 \`Store\` of one statement per method on \`hono_sessions (id, data, expires_at)\`, an encryption key (the cookie carries the sealed id), \`expireAfterSeconds: 3600\` and its rolling expiry (\`autoExtendExpiration\`, the default). Both behind \`hono/csrf\`. Each browser keeps a cookie jar through an anonymous visit, a sign-in (rotating; not reported), a signed-in read and a cart update. Time: ms per request, the median of ${ROUNDS} batches of ${K} browsers; D1 round trips / rows read / rows written per request, from a metered round of 20 browsers.`,
+  );
   out();
   out("| request | ours | hono-sessions | ours median | hono-sessions median | ours / hono-sessions |");
   out("| --- | --- | --- | ---: | ---: | ---: |");
@@ -222,28 +229,53 @@ try {
   out();
   out(`Cron purge of ${purge.removed} expired rows (batches of 1,000): ${fmt(purge.ms / 1000, 2)} s.`);
   out();
-  out(`Size: .wasm ${sizes.wasmRaw} bytes raw, ${sizes.wasmGzip} gzip -9; JS glue (wasm-bindgen output + js/index.js) ${sizes.glueRaw} raw, ${sizes.glueGzip} gzip -9.`);
-  out(`Start-up: compiling the .wasm takes ${fmt(median(compileMs))} ms (median of 20, Node ${process.version} V8); instantiating the compiled module in workerd ${fmt(instantiate.ms, 3)} ms (mean of 200).`);
-  out(`Fixed cost of our path with no D1 call (mean of 2,000): a call through the JS wrapper and the wasm boundary ${fmt(overhead.call * 1000, 1)} µs; the same with a 1 KB object to stringify, copy and check ${fmt(overhead.saveWithData * 1000, 1)} µs (a JSON stringify+parse of it alone in JS: ${fmt(overhead.jsJsonRoundTrip * 1000, 1)} µs).`);
+  out(
+    `Size: .wasm ${sizes.wasmRaw} bytes raw, ${sizes.wasmGzip} gzip -9; JS glue (wasm-bindgen output + js/index.js) ${sizes.glueRaw} raw, ${sizes.glueGzip} gzip -9.`,
+  );
+  out(
+    `Start-up: compiling the .wasm takes ${fmt(median(compileMs))} ms (median of 20, Node ${process.version} V8); instantiating the compiled module in workerd ${fmt(instantiate.ms, 3)} ms (mean of 200).`,
+  );
+  out(
+    `Fixed cost of our path with no D1 call (mean of 2,000): a call through the JS wrapper and the wasm boundary ${fmt(overhead.call * 1000, 1)} µs; the same with a 1 KB object to stringify, copy and check ${fmt(overhead.saveWithData * 1000, 1)} µs (a JSON stringify+parse of it alone in JS: ${fmt(overhead.jsJsonRoundTrip * 1000, 1)} µs).`,
+  );
   out();
   const cm = (f) => median(contentionRuns.map(f));
-  out(`Contention: ${WRITERS} writers increment one counter at once (median of ${contentionRuns.length} runs). \`updateSessionData\` (compare-and-swap, retried, \`retries: ${WRITERS}\`): ${fmt(cm((r) => r.cas.ms), 0)} ms wall, ${fmt(cm((r) => r.cas.attemptsPerSuccess), 1)} attempts per success, final count ${cm((r) => r.cas.final)} of ${WRITERS} (every run: ${contentionRuns.map((r) => r.cas.final).join(", ")}). Plain replace (read, then save): ${fmt(cm((r) => r.replace.ms), 0)} ms wall, ${cm((r) => r.replace.lost)} of ${WRITERS} increments lost (every run: ${contentionRuns.map((r) => r.replace.lost).join(", ")}).`);
+  out(
+    `Contention: ${WRITERS} writers increment one counter at once (median of ${contentionRuns.length} runs). \`updateSessionData\` (compare-and-swap, retried, \`retries: ${WRITERS}\`): ${fmt(
+      cm((r) => r.cas.ms),
+      0,
+    )} ms wall, ${fmt(
+      cm((r) => r.cas.attemptsPerSuccess),
+      1,
+    )} attempts per success, final count ${cm((r) => r.cas.final)} of ${WRITERS} (every run: ${contentionRuns.map((r) => r.cas.final).join(", ")}). Plain replace (read, then save): ${fmt(
+      cm((r) => r.replace.ms),
+      0,
+    )} ms wall, ${cm((r) => r.replace.lost)} of ${WRITERS} increments lost (every run: ${contentionRuns.map((r) => r.replace.lost).join(", ")}).`,
+  );
   out();
-  out(`Hashing: plain hashes each secret with WebCrypto (\`crypto.subtle.digest\`, awaited), ${fmt(hashing, 1)} µs per SHA-256 of a 43-character secret (median of 5 runs of 2,000). Ours hashes in wasm (RustCrypto's sha2), synchronously, inside the CPU figures below.`);
+  out(
+    `Hashing: plain hashes each secret with WebCrypto (\`crypto.subtle.digest\`, awaited), ${fmt(hashing, 1)} µs per SHA-256 of a 43-character secret (median of 5 runs of 2,000). Ours hashes in wasm (RustCrypto's sha2), synchronously, inside the CPU figures below.`,
+  );
   out();
-  out("Cost per op with D1 replaced by canned rows (µs, median of 4 runs of 1,000; list and revokeAll answer one row): at once (CPU only), and after one real I/O hop each (identical for both):");
+  out(
+    "Cost per op with D1 replaced by canned rows (µs, median of 4 runs of 1,000; list and revokeAll answer one row): at once (CPU only), and after one real I/O hop each (identical for both):",
+  );
   out();
   out("| op | ours, instant | plain, instant | ours, one hop | plain, one hop | ours − plain, one hop |");
   out("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const op of CANNED_OPS) {
-    out(`| ${op} | ${fmt(instant.ours[op], 1)} | ${fmt(instant.plain[op], 1)} | ${fmt(hopped.ours[op], 0)} | ${fmt(hopped.plain[op], 0)} | ${fmt(hopped.ours[op] - hopped.plain[op], 0)} |`);
+    out(
+      `| ${op} | ${fmt(instant.ours[op], 1)} | ${fmt(instant.plain[op], 1)} | ${fmt(hopped.ours[op], 0)} | ${fmt(hopped.plain[op], 0)} | ${fmt(hopped.ours[op] - hopped.plain[op], 0)} |`,
+    );
   }
   out();
   const c = (kind, digits) => {
     const { median: m, min, max } = construction[kind];
     return `${fmt(m, digits)} (${fmt(min, digits)}–${fmt(max, digits)}, batches of ${CONSTRUCT_SIZES[kind].toLocaleString("en")})`;
   };
-  out(`Construction, µs each, median (min–max) of ${CONSTRUCT_BATCHES} batches: \`new SessionManager(env.DB, { timeout: 3600 })\` until its \`ready\` settles ${c("ours", 1)}; for scale, an empty \`EventTarget\` subclass ${c("eventTarget", 2)} and \`env.DB.prepare(sql)\` ${c("prepare", 3)}.`);
+  out(
+    `Construction, µs each, median (min–max) of ${CONSTRUCT_BATCHES} batches: \`new SessionManager(env.DB, { timeout: 3600 })\` until its \`ready\` settles ${c("ours", 1)}; for scale, an empty \`EventTarget\` subclass ${c("eventTarget", 2)} and \`env.DB.prepare(sql)\` ${c("prepare", 3)}.`,
+  );
   out();
   const last = churned.at(-1) ?? constructed.after;
   const finalized = churned.at(-1)?.finalized ?? 0;
@@ -252,12 +284,18 @@ try {
     return a === null || b === null ? "n/a" : fmt((b - a) / CONSTRUCTED, 1);
   };
   const rounds = `${churned.length} round${churned.length === 1 ? "" : "s"}`;
-  out(`Memory of the package's wasm instance around ${CONSTRUCTED.toLocaleString("en")} managers constructed and dropped (in batches of 1,000, each started): ${per("memoryBytes")} bytes of linear memory and ${per("tableInUse")} externref table slots per manager until GC collects it. Then rounds of allocation churn (${CHURN_MB} MB of JS objects and some runtime objects each) until GC had collected them all, at most ${MAX_CHURN_ROUNDS}: ${rounds}, ${finalized.toLocaleString("en")} of ${CONSTRUCTED.toLocaleString("en")} collected. Linear memory and the table never shrink; freed memory and table slots are reused.${constructed.sameInstance ? "" : " Nor did it grow while 1,000 were kept: a manager holds nothing in wasm. (With the earlier core, which kept one object per manager there, this same reading grew by about 12 slots and 265 bytes per manager, which shows it reads the instance the managers use.)"}`);
+  out(
+    `Memory of the package's wasm instance around ${CONSTRUCTED.toLocaleString("en")} managers constructed and dropped (in batches of 1,000, each started): ${per("memoryBytes")} bytes of linear memory and ${per("tableInUse")} externref table slots per manager until GC collects it. Then rounds of allocation churn (${CHURN_MB} MB of JS objects and some runtime objects each) until GC had collected them all, at most ${MAX_CHURN_ROUNDS}: ${rounds}, ${finalized.toLocaleString("en")} of ${CONSTRUCTED.toLocaleString("en")} collected. Linear memory and the table never shrink; freed memory and table slots are reused.${constructed.sameInstance ? "" : " Nor did it grow while 1,000 were kept: a manager holds nothing in wasm. (With the earlier core, which kept one object per manager there, this same reading grew by about 12 slots and 265 bytes per manager, which shows it reads the instance the managers use.)"}`,
+  );
   out();
   out("| | linear memory, bytes | externref table length | table slots in use |");
   out("| --- | ---: | ---: | ---: |");
   const na = (x) => (x === null || x === undefined ? "n/a" : String(x));
-  for (const [label, r] of [["before", constructed.before], [`after ${CONSTRUCTED.toLocaleString("en")} constructions`, constructed.after], [`after the churn`, last]]) {
+  for (const [label, r] of [
+    ["before", constructed.before],
+    [`after ${CONSTRUCTED.toLocaleString("en")} constructions`, constructed.after],
+    [`after the churn`, last],
+  ]) {
     out(`| ${label} | ${na(r.memoryBytes)} | ${na(r.tableLength)} | ${na(r.tableInUse)} |`);
   }
   const unread = [constructed.before, constructed.after, last].find((r) => r.error);
@@ -273,7 +311,11 @@ try {
   }
   if (sizes.wasmGzip > BUDGET.wasmGzipBytes) broken.push(`.wasm gzip ${sizes.wasmGzip} > ${BUDGET.wasmGzipBytes} bytes`);
   if (meters.ours.get.rowsWritten !== 0) broken.push(`a read with no renewal wrote ${meters.ours.get.rowsWritten} rows`);
-  for (const { request, meter: { ours: o, honoSessions: h }, ratio } of requestRows) {
+  for (const {
+    request,
+    meter: { ours: o, honoSessions: h },
+    ratio,
+  } of requestRows) {
     if (o.trips > h.trips) broken.push(`${request}: ${o.trips} D1 round trips > hono-sessions' ${h.trips}`);
     if (o.rowsWritten > h.rowsWritten) broken.push(`${request}: ${o.rowsWritten} rows written > hono-sessions' ${h.rowsWritten}`);
     if (ratio > 1) broken.push(`${request}: ours/hono-sessions ${fmt(ratio)}x > 1x`);
@@ -289,7 +331,7 @@ try {
     "",
     report,
     "",
-    `Budgets (\`npm run bench -- --check\`): median ≤ ${BUDGET.vsPlain}x plain per op; create, get, save and renew no slower than Auth.js (not delete: Auth.js's delete is one bare \`DELETE ... WHERE sessionToken = ?\` that checks no expiry and reports nothing, so it does less work than ours must); .wasm ≤ ${BUDGET.wasmGzipBytes} bytes gzip -9; a read with no renewal writes 0 rows; through Hono, each of the three requests makes no more D1 round trips, writes no more rows and takes no longer (median) than with hono-sessions. This run: ${broken.length ? "BROKEN: " + broken.join("; ") : "all met"}.`,
+    `Budgets (\`npm run bench -- --check\`): median ≤ ${BUDGET.vsPlain}x plain per op; create, get, save and renew no slower than Auth.js (not delete: Auth.js's delete is one bare \`DELETE ... WHERE sessionToken = ?\` that checks no expiry and reports nothing, so it does less work than ours must); .wasm ≤ ${BUDGET.wasmGzipBytes} bytes gzip -9; a read with no renewal writes 0 rows; through Hono, each of the three requests makes no more D1 round trips, writes no more rows and takes no longer (median) than with hono-sessions. This run: ${broken.length ? `BROKEN: ${broken.join("; ")}` : "all met"}.`,
     "",
   ].join("\n");
   writeBenchmarks({ core: doc });

@@ -27,7 +27,11 @@ const LAYOUTS = ["small", "one", "four"];
 // Data sizes (bytes of JSON) whose cost on disk is measured.
 const PAYLOADS = [100, 500, 900, 1000, 2000];
 
-const shuffled = (xs) => xs.map((x) => [Math.random(), x]).sort((a, b) => a[0] - b[0]).map(([, x]) => x);
+const shuffled = (xs) =>
+  xs
+    .map((x) => [Math.random(), x])
+    .sort((a, b) => a[0] - b[0])
+    .map(([, x]) => x);
 
 /** Bytes per session on disk by data size, ours and a rowid table's (bench/storage.py). */
 function bytesPerSession() {

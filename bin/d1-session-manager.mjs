@@ -24,7 +24,9 @@ function copyMigrations(dir) {
   );
   let next = Math.max(0, ...present.map((f) => Number(NUMBERED.exec(f)[1]))) + 1;
   const added = [];
-  for (const file of readdirSync(ours).filter((f) => NUMBERED.test(f)).sort()) {
+  for (const file of readdirSync(ours)
+    .filter((f) => NUMBERED.test(f))
+    .sort()) {
     if (copied.has(file)) continue;
     // 0002_hashed_tokens.sql becomes, say, 0008_d1_session_manager_hashed_tokens.sql.
     const name = `${String(next).padStart(4, "0")}_d1_session_manager_${file.slice(file.indexOf("_") + 1)}`;

@@ -51,8 +51,4 @@ export declare function cookieSessions<D extends object = SessionData>(
  * A session handle for `request`: no D1 call until it is asked for the session.
  * @throws {TypeError | RangeError} for cookie options browsers would refuse.
  */
-export declare function cookieSession<D extends object = SessionData>(
-  manager: SessionManager,
-  request: Request,
-  options?: CookieOptions,
-): SessionHandle<D>;
+export declare function cookieSession<D extends object = SessionData>(manager: SessionManager, request: Request, options?: CookieOptions): SessionHandle<D>;

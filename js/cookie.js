@@ -25,7 +25,10 @@ function cookieOptions(options = {}) {
   const path = options.path ?? "/";
   const domain = options.domain;
   const name = options.name ?? (secure ? "__Host-session" : "session");
-  for (const [key, value] of [["secure", secure], ["httpOnly", httpOnly]]) {
+  for (const [key, value] of [
+    ["secure", secure],
+    ["httpOnly", httpOnly],
+  ]) {
     if (typeof value !== "boolean") throw new TypeError(`${key} must be a boolean`);
   }
   if (!SAME_SITE.has(sameSite)) throw new RangeError('sameSite must be "lax", "strict" or "none"');
@@ -132,7 +135,7 @@ class CookieSession {
       } catch {
         continue;
       }
-      if (Object.prototype.hasOwnProperty.call(parsed, name)) this.#named.push(parsed[name]);
+      if (Object.hasOwn(parsed, name)) this.#named.push(parsed[name]);
     }
     return this.#named;
   }

@@ -103,14 +103,7 @@ export interface SessionSummary {
   expiresAt: Date;
 }
 
-export type SessionErrorCode =
-  | "invalid_argument"
-  | "invalid_data"
-  | "payload_too_large"
-  | "conflict"
-  | "user_mismatch"
-  | "db_error"
-  | "internal";
+export type SessionErrorCode = "invalid_argument" | "invalid_data" | "payload_too_large" | "conflict" | "user_mismatch" | "db_error" | "internal";
 
 /** What every rejected promise of a `SessionManager` carries: `err instanceof SessionError`. */
 export declare class SessionError extends Error {
@@ -148,13 +141,7 @@ export interface SessionEventDetailMap {
   session_data_saved: { sessionId: string; savedKeys: string[]; version: number };
   session_data_save_failed: {
     sessionId: string;
-    reason:
-      | "not_found"
-      | "serialization_error_or_db_error"
-      | "payload_too_large"
-      | "conflict"
-      | "invalid_argument"
-      | "internal";
+    reason: "not_found" | "serialization_error_or_db_error" | "payload_too_large" | "conflict" | "invalid_argument" | "internal";
     exception?: SessionError;
   };
   session_rotated: { sessionId: string; userId: string | null };
@@ -164,9 +151,7 @@ export interface SessionEventDetailMap {
 export type SessionEventType = keyof SessionEventDetailMap;
 
 /** A listener for signal `K`: a function or an object with `handleEvent`. */
-export type SignalListener<K extends SessionEventType> =
-  | ((event: SessionEvent<K>) => void)
-  | { handleEvent(event: SessionEvent<K>): void };
+export type SignalListener<K extends SessionEventType> = ((event: SessionEvent<K>) => void) | { handleEvent(event: SessionEvent<K>): void };
 
 /** The event a listener receives: `target` is the manager, `detail` as in the map. */
 export interface SessionEvent<K extends SessionEventType> extends CustomEvent<SessionEventDetailMap[K]> {
@@ -200,10 +185,7 @@ export declare class SessionManager extends EventTarget {
    * Creates a session for `userId` (1 to 256 characters, not shaped like a token) or an
    * anonymous one, with its token.
    */
-  createSession<D extends object = SessionData>(
-    userId?: string | null,
-    data?: NotArray<D>,
-  ): Promise<CreatedSession<D>>;
+  createSession<D extends object = SessionData>(userId?: string | null, data?: NotArray<D>): Promise<CreatedSession<D>>;
   /** The whole live session the token opens, or `null` when missing, expired or a wrong token. */
   getSession<D extends object = SessionData>(token: string, options?: ReadOptions): Promise<Session<D> | null>;
   /** The live session's data, or `null` when not found. */
@@ -213,11 +195,7 @@ export declare class SessionManager extends EventTarget {
    * the session's version is still that one, checked in the same write; otherwise nothing is
    * written and it rejects with code `conflict`.
    */
-  saveSessionData<D extends object = SessionData>(
-    token: string,
-    data: NotArray<D>,
-    options?: { ifVersion?: number },
-  ): Promise<boolean>;
+  saveSessionData<D extends object = SessionData>(token: string, data: NotArray<D>, options?: { ifVersion?: number }): Promise<boolean>;
   /**
    * Applies an RFC 7396 merge patch on the database in one write: each key replaces the
    * stored one, `null` removes it, objects merge. Concurrent patches of different keys never
@@ -231,11 +209,7 @@ export declare class SessionManager extends EventTarget {
    * 5, at most 100) more times. Resolves the saved data; `null` when not found; rejects with
    * `conflict` when the retries run out. `update` may be called more than once.
    */
-  updateSessionData<D extends object = SessionData>(
-    token: string,
-    update: (data: D) => D | Promise<D>,
-    options?: { retries?: number },
-  ): Promise<D | null>;
+  updateSessionData<D extends object = SessionData>(token: string, update: (data: D) => D | Promise<D>, options?: { retries?: number }): Promise<D | null>;
   /**
    * Extends to now + timeout (never past the absolute limit: at the limit it resolves the
    * unchanged expiry) and returns the expiry; `null` when not found.
@@ -274,18 +248,10 @@ export declare class SessionManager extends EventTarget {
    * Only the signals are listened for: a misspelled type matches no overload, so it is a
    * type error rather than a listener that never runs.
    */
-  addEventListener<K extends SessionEventType>(
-    type: K,
-    listener: SignalListener<K> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
+  addEventListener<K extends SessionEventType>(type: K, listener: SignalListener<K> | null, options?: boolean | ListenerOptions): void;
   /** `EventTarget`'s own form, kept so a manager is an `EventTarget`; no call can match it. */
   addEventListener(type: never, listener: unknown, options?: unknown): void;
-  removeEventListener<K extends SessionEventType>(
-    type: K,
-    listener: SignalListener<K> | null,
-    options?: boolean | Pick<ListenerOptions, "capture">,
-  ): void;
+  removeEventListener<K extends SessionEventType>(type: K, listener: SignalListener<K> | null, options?: boolean | Pick<ListenerOptions, "capture">): void;
   /** `EventTarget`'s own form, kept so a manager is an `EventTarget`; no call can match it. */
   removeEventListener(type: never, listener: unknown, options?: unknown): void;
 }

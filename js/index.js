@@ -181,7 +181,7 @@ export class SessionManager extends EventTarget {
     if (replicas && Array.isArray(db)) {
       throw new TypeError("replicas works with one D1 binding, not with shards yet");
     }
-    if (replicas && typeof (/** @type {D1Database} */ (db)).withSession !== "function") {
+    if (replicas && typeof (/** @type {D1Database} */ (db).withSession) !== "function") {
       throw new TypeError("replicas needs a D1 binding with withSession (the D1 Sessions API)");
     }
     this.#replicas = replicas;
@@ -384,10 +384,7 @@ export class SessionManager extends EventTarget {
         }
         // Another operation's trap restarted the core while this one waited: its state
         // is gone, so it ends as interrupted, without touching the new instance's slots.
-        step =
-          started === generation
-            ? core.step(handle, fulfilled, settled, this.#heard)
-            : core.interrupted(operation, subject, this.#heard);
+        step = started === generation ? core.step(handle, fulfilled, settled, this.#heard) : core.interrupted(operation, subject, this.#heard);
       }
     } catch (e) {
       // The core answers every outcome as a value, so what throws out of it is a fault: a

@@ -40,4 +40,3 @@ function reason(e) {
     return "an error with no readable message";
   }
 }
-

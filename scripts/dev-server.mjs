@@ -36,7 +36,10 @@ export async function startDev(command, args, { cwd, env = process.env, host = "
   for (const deadline = Date.now() + 60_000; Date.now() < deadline && !exited; ) {
     // Each probe gives up after 2 s: a wrangler whose build failed keeps the port open and
     // never answers, and a probe without a bound would wait for ever.
-    const answered = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
+    const answered = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2000) }).then(
+      () => true,
+      () => false,
+    );
     if (answered) return { origin, port, pid: dev.pid, stop };
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -9,6 +9,8 @@ export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI="${CI:-t
 bash scripts/setup.sh --test
 
 echo "== lint"
+# JS and TS: Biome's formatter and linter (biome.json); `npx biome check --write .` fixes.
+biome ci .
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --release -- -D warnings

@@ -4,14 +4,7 @@
 // in that instance, each with a 500, and the next call gets a fresh instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { date, latest, rotation, same, session, sessions, toJson } from "../js/values.js";
-import {
-  __wbg_reset_state,
-  initSync,
-  fetch as handleFetch,
-  operationNames,
-  rpc,
-  scheduled as handleScheduled,
-} from "./pkg/d1_session_manager.js";
+import { __wbg_reset_state, initSync, fetch as handleFetch, operationNames, rpc, scheduled as handleScheduled } from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -117,7 +110,12 @@ export default {
     return response;
   },
   scheduled(controller, env, ctx) {
-    ctx.waitUntil(contained(() => handleScheduled(controller, env, ctx), () => undefined));
+    ctx.waitUntil(
+      contained(
+        () => handleScheduled(controller, env, ctx),
+        () => undefined,
+      ),
+    );
   },
 };
 
@@ -135,7 +133,12 @@ async function call(env, operation, convert, [a, b, c], extra, fresh = false) {
     throw new Error("invalid_argument: the argument after the method's own must be { bookmark }");
   }
   const bookmark = extra === undefined ? undefined : (extra.bookmark ?? null);
-  const answer = JSON.parse(await contained(() => rpc(env, OPERATION[operation], a, b, c, bookmark, fresh), () => INTERNAL));
+  const answer = JSON.parse(
+    await contained(
+      () => rpc(env, OPERATION[operation], a, b, c, bookmark, fresh),
+      () => INTERNAL,
+    ),
+  );
   if (answer.error) throw new Error(`${answer.error.code}: ${answer.error.message}`);
   const result = convert(answer.value);
   return bookmark === undefined ? result : { result, bookmark: answer.bookmark };

@@ -228,7 +228,11 @@ function ifMatch(value) {
   return version;
 }
 
-const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64url = (bytes) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const sha256 = async (text) => b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 const newSecret = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
 
@@ -248,7 +252,14 @@ function decodeSegment(segment) {
   }
 }
 
-const sessionBody = (id, row, data) => ({ id, userId: row.user_id, data, createdAt: iso(row.created_at), expiresAt: iso(row.expires_at), version: row.version });
+const sessionBody = (id, row, data) => ({
+  id,
+  userId: row.user_id,
+  data,
+  createdAt: iso(row.created_at),
+  expiresAt: iso(row.expires_at),
+  version: row.version,
+});
 const listed = (row, userId) => ({ id: row.id, userId, createdAt: iso(row.created_at), expiresAt: iso(row.expires_at) });
 
 /** A data write: the not-due and due halves (and the live row's version when `check`) in one batch. */
@@ -280,7 +291,10 @@ const handlers = {
     const data = body.data === undefined ? { text: "{}", keys: [] } : checkData(JSON.stringify(body.data), body.data);
     const id = crypto.randomUUID();
     const secret = newSecret();
-    const row = await c.db.prepare(SQL.insert).bind(id, await sha256(secret), userId, data.text, c.atCreation).first();
+    const row = await c.db
+      .prepare(SQL.insert)
+      .bind(id, await sha256(secret), userId, data.text, c.atCreation)
+      .first();
     log({ signal: "session_created", sessionId: id, userId });
     const created = { id, token: `${id}.${secret}`, userId, data: body.data ?? {}, createdAt: iso(row.created_at), expiresAt: iso(row.expires_at), version: 1 };
     return [201, created, { Location: `/sessions/${id}` }];
@@ -330,7 +344,10 @@ const handlers = {
   async renew(request, c) {
     const token = sessionToken(request);
     if (!token) throw tokenNotFound();
-    const row = await c.db.prepare(SQL.setExpiry).bind(token.id, await sha256(token.secret), c.idle, c.absolute).first();
+    const row = await c.db
+      .prepare(SQL.setExpiry)
+      .bind(token.id, await sha256(token.secret), c.idle, c.absolute)
+      .first();
     if (!row) throw tokenNotFound();
     const expiresAt = iso(row.expires_at);
     log({ signal: "session_renewed", sessionId: token.id, expiresAt });
@@ -357,7 +374,10 @@ const handlers = {
   async delete(request, c) {
     const token = sessionToken(request);
     if (!token) throw tokenNotFound();
-    const { meta } = await c.db.prepare(SQL.delete).bind(token.id, await sha256(token.secret)).run();
+    const { meta } = await c.db
+      .prepare(SQL.delete)
+      .bind(token.id, await sha256(token.secret))
+      .run();
     if (meta.changes === 0) throw tokenNotFound();
     log({ signal: "session_deleted", sessionId: token.id });
     return [204];
@@ -382,7 +402,10 @@ const handlers = {
     const user = checkUserId(decodeSegment(segment));
     const except = url.searchParams.get("except");
     if (except !== null && !ID.test(except)) throw invalidArgument("except must be a session's public id");
-    const { results } = await c.db.prepare(SQL.deleteUser).bind(user, except ?? "").all();
+    const { results } = await c.db
+      .prepare(SQL.deleteUser)
+      .bind(user, except ?? "")
+      .all();
     for (const row of results) log({ signal: "session_deleted", sessionId: row.id });
     return [200, { revoked: results.length }];
   },
@@ -408,9 +431,7 @@ export default {
       return respond(status, body, head, headers);
     } catch (error) {
       const e =
-        error instanceof ApiError
-          ? error
-          : new ApiError(503, "db_error", "the database failed", { detail: `database error: ${error?.message ?? error}` });
+        error instanceof ApiError ? error : new ApiError(503, "db_error", "the database failed", { detail: `database error: ${error?.message ?? error}` });
       if (e.detail) log({ failure: e.code, status: e.status, detail: e.detail });
       const headers = { Allow: e.allow, "WWW-Authenticate": e.status === 401 ? "Bearer" : undefined };
       return respond(e.status, { error: { code: e.code, message: e.message } }, head, headers);

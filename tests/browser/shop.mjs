@@ -49,7 +49,7 @@ async function device(origin) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${origin}/`);
-  const text = (id) => page.locator(`#${id}`).innerText();
+  const text = (id) => page.locator(`#${id}`).textContent();
   const click = async (id) => {
     await Promise.all([page.waitForLoadState("load"), page.click(`#${id}`)]);
     await page.waitForSelector("#who");
@@ -124,6 +124,7 @@ test("a database that fails shows a try-again page and keeps the cookie", async 
     const visitor = await device(server.origin);
     const token = `${crypto.randomUUID()}.${"A".repeat(43)}`;
     // As a browser keeps it from an earlier visit (Chromium counts 127.0.0.1 as secure).
+    // biome-ignore lint/suspicious/noDocumentCookie: the page's own cookie jar, set as a browser would have it
     await visitor.page.evaluate((value) => (document.cookie = `__Host-session=${value}; Path=/; Secure; SameSite=Lax`), token);
     const response = await visitor.page.goto(`${server.origin}/`);
     assert.equal(response.status(), 503);

@@ -21,10 +21,7 @@ test("copies the package's migrations after the app's own, once, and wrangler ap
     writeFileSync(path.join(dir, "0001_users.sql"), "CREATE TABLE users (id TEXT PRIMARY KEY);\n");
     const first = npx(["d1-session-manager", "migrations", dir], here);
     const files = readdirSync(dir).sort();
-    assert.deepEqual(files, [
-      "0001_users.sql",
-      ...shipped.map((f, i) => `${String(i + 2).padStart(4, "0")}_d1_session_manager_${f.slice(5)}`),
-    ]);
+    assert.deepEqual(files, ["0001_users.sql", ...shipped.map((f, i) => `${String(i + 2).padStart(4, "0")}_d1_session_manager_${f.slice(5)}`)]);
     assert.match(first, /added:/);
     // Each copy is the package's migration, under a first line naming it.
     for (const [i, f] of shipped.entries()) {

@@ -31,13 +31,12 @@ function block(marker, lang, n = 1) {
   let at = -1;
   for (let i = 0; i < n; i++) at = readme.indexOf(marker, at + 1);
   assert.ok(at > -1, `README has no "${marker}"`);
-  const start = readme.indexOf("```" + lang + "\n", at) + lang.length + 4;
+  const start = readme.indexOf(`\`\`\`${lang}\n`, at) + lang.length + 4;
   return readme.slice(start, readme.indexOf("```\n", start));
 }
 
 // stderr is kept with the error, not printed: curl's progress meter would fill the test's output.
-const sh = (script, cwd) =>
-  execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const sh = (script, cwd) => execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** A browser: one cookie jar (the session cookie's `name=value`) across requests. */
 function browser(origin) {
@@ -82,7 +81,12 @@ test("the README's Hono app, from an empty folder: curl's cookie jar logs in as 
     for (const line of curls) {
       const [command, expected] = line.split(/\s+# /);
       const out = sh(`${origin.replaceAll("8787", dev.port)}\n${command.replaceAll("8787", dev.port)}`, work);
-      const pattern = new RegExp(`^${expected.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("…", "[0-9a-f-]+")}$`);
+      const pattern = new RegExp(
+        `^${expected
+          .trim()
+          .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+          .replace("…", "[0-9a-f-]+")}$`,
+      );
       assert.match(out, pattern, command);
     }
 

@@ -36,7 +36,10 @@ test("wrangler bundles the Worker with the .wasm as a module", () => {
   execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", dist], { cwd: here, encoding: "utf8" });
   const files = readdirSync(dist);
   assert.ok(files.includes("index.js"), files.join(", "));
-  assert.ok(files.some((f) => f.endsWith(".wasm")), files.join(", "));
+  assert.ok(
+    files.some((f) => f.endsWith(".wasm")),
+    files.join(", "),
+  );
 });
 
 test("wrangler dev serves the README example on the local D1", async () => {
@@ -49,14 +52,7 @@ test("wrangler dev serves the README example on the local D1", async () => {
     assert.equal(body.deleted, true);
     assert.deepEqual(
       body.seen.map((e) => e.type),
-      [
-        "session_manager_initialized",
-        "session_created",
-        "session_data_retrieved",
-        "session_data_saved",
-        "session_data_retrieved",
-        "session_deleted",
-      ],
+      ["session_manager_initialized", "session_created", "session_data_retrieved", "session_data_saved", "session_data_retrieved", "session_deleted"],
     );
     // Events name the session by its public id, a UUID, and never carry the token.
     assert.match(body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -5,9 +5,7 @@ import { defineConfig } from "vitest/config";
 // Runs the tests inside workerd, against the package as installed in node_modules, with the
 // package's own migrations applied to a local D1.
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations(
-    path.join(import.meta.dirname, "node_modules/d1-session-manager/migrations"),
-  );
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "node_modules/d1-session-manager/migrations"));
   return {
     root: import.meta.dirname,
     plugins: [

@@ -42,7 +42,36 @@ async function logged(run) {
 }
 
 /** Every method that reaches the Worker, measured: what workerd's HTTP server parses. */
-const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PURGE", "COPY", "LOCK", "UNLOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "MSEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY", "BAN"];
+const METHODS = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "TRACE",
+  "PURGE",
+  "COPY",
+  "LOCK",
+  "UNLOCK",
+  "MKCOL",
+  "MOVE",
+  "PROPFIND",
+  "PROPPATCH",
+  "SEARCH",
+  "ACL",
+  "REPORT",
+  "MKACTIVITY",
+  "CHECKOUT",
+  "MERGE",
+  "MSEARCH",
+  "NOTIFY",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "QUERY",
+  "BAN",
+];
 
 /**
  * A body of `chunks` 64 KiB chunks after a JSON start, made as it is read: `sent` says how
@@ -119,8 +148,25 @@ describe("HEAD", () => {
 describe("auth", () => {
   it("401 with WWW-Authenticate for a missing, wrong or other-scheme credential, a live Session-Token or not", async () => {
     const session = await create({ userId: "auth-user" });
-    const cases = [{}, { authorization: "Bearer nope" }, { authorization: `Basic ${btoa(`x:${TOKEN}`)}` }, { authorization: TOKEN }, { authorization: `Bearer ${TOKEN}X` }, { authorization: `Bearer ${TOKEN.slice(1)}` }, { authorization: `Bearer ${session.token}` }];
-    const routes = [["POST", "/sessions"], ["GET", "/session"], ["POST", "/session/rotate"], ["DELETE", "/session"], ["GET", `/sessions/${session.id}`], ["GET", "/users/auth-user/sessions"], ["GET", "/nowhere"], ["OPTIONS", "/nowhere"]];
+    const cases = [
+      {},
+      { authorization: "Bearer nope" },
+      { authorization: `Basic ${btoa(`x:${TOKEN}`)}` },
+      { authorization: TOKEN },
+      { authorization: `Bearer ${TOKEN}X` },
+      { authorization: `Bearer ${TOKEN.slice(1)}` },
+      { authorization: `Bearer ${session.token}` },
+    ];
+    const routes = [
+      ["POST", "/sessions"],
+      ["GET", "/session"],
+      ["POST", "/session/rotate"],
+      ["DELETE", "/session"],
+      ["GET", `/sessions/${session.id}`],
+      ["GET", "/users/auth-user/sessions"],
+      ["GET", "/nowhere"],
+      ["OPTIONS", "/nowhere"],
+    ];
     // A session's token is no API credential, in either header.
     for (const headers of cases.flatMap((h) => [h, holding(session.token, h)])) {
       for (const [method, path] of routes) {
@@ -139,7 +185,12 @@ describe("auth", () => {
   it("with no API_TOKEN, everyone gets 401 and the log says the secret is not set", async () => {
     for (const API_TOKEN of [undefined, ""]) {
       for (const headers of [{}, { authorization: "Bearer " }, { authorization: `Bearer ${TOKEN}` }]) {
-        for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["DELETE", "/sessions/x"], ["GET", "/nowhere"]]) {
+        for (const [method, path] of [
+          ["POST", "/sessions"],
+          ["GET", `/sessions/${crypto.randomUUID()}`],
+          ["DELETE", "/sessions/x"],
+          ["GET", "/nowhere"],
+        ]) {
           let response;
           const lines = await logged(async () => {
             response = await callWith({ API_TOKEN }, method, path, { headers });
@@ -158,7 +209,11 @@ describe("auth", () => {
   it("a token under 32 characters counts as not configured, told only to whoever presents it", async () => {
     for (const weak of ["x", "w".repeat(31)]) {
       const right = { authorization: `Bearer ${weak}` };
-      for (const [method, path] of [["POST", "/sessions"], ["GET", `/sessions/${crypto.randomUUID()}`], ["GET", "/nowhere"]]) {
+      for (const [method, path] of [
+        ["POST", "/sessions"],
+        ["GET", `/sessions/${crypto.randomUUID()}`],
+        ["GET", "/nowhere"],
+      ]) {
         const body = await expectError(await callWith({ API_TOKEN: weak }, method, path, { headers: right }), 503, "not_configured");
         expect(body.error.message).toMatch(/API_TOKEN/);
         expect(body.error.message).not.toContain(weak);
@@ -178,11 +233,7 @@ describe("auth", () => {
     }
     // Whitespace around a weak secret does not make it long enough.
     const weak = ` ${"w".repeat(31)} `;
-    await expectError(
-      await callWith({ API_TOKEN: weak }, "POST", "/sessions", { headers: { authorization: `Bearer ${weak.trim()}` } }),
-      503,
-      "not_configured",
-    );
+    await expectError(await callWith({ API_TOKEN: weak }, "POST", "/sessions", { headers: { authorization: `Bearer ${weak.trim()}` } }), 503, "not_configured");
   });
 
   it("a token of 32 characters works", async () => {
@@ -247,7 +298,12 @@ describe("POST /sessions", () => {
       expect(await response.json()).toMatchObject({ userId: null, data: {}, token: expect.stringMatching(TOKEN_SHAPE) });
     }
     // A body that is not empty still needs its JSON type.
-    const typeless = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("{}")), c.close()) });
+    const typeless = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("{}"));
+        c.close();
+      },
+    });
     await expectError(await call("POST", "/sessions", { headers: AUTH, body: typeless }), 415, "unsupported_media_type");
   });
 
@@ -302,9 +358,7 @@ describe("POST /sessions", () => {
     expect(new Set(sessions.map((s) => s.id)).size).toBe(40);
     expect(new Set(sessions.map((s) => secretOf(s.token))).size).toBe(40);
     const ids = sessions.map((s) => s.id);
-    const { results } = await env.DB.prepare(
-      `SELECT count(*) AS count FROM sessions WHERE id IN (${ids.map((_, i) => `?${i + 1}`).join(",")})`,
-    )
+    const { results } = await env.DB.prepare(`SELECT count(*) AS count FROM sessions WHERE id IN (${ids.map((_, i) => `?${i + 1}`).join(",")})`)
       .bind(...ids)
       .all();
     expect(results[0].count).toBe(40);
@@ -321,7 +375,8 @@ describe("Session-Token", () => {
     ["POST", "/session/rotate", {}],
     ["DELETE", "/session", {}],
   ];
-  const send = (method, path, { body, type }, headers) => call(method, path, { headers: type ? { ...headers, "content-type": "application/json" } : headers, body });
+  const send = (method, path, { body, type }, headers) =>
+    call(method, path, { headers: type ? { ...headers, "content-type": "application/json" } : headers, body });
 
   it("missing or blank: 400 invalid_argument on every session route, before the body is read", async () => {
     for (const [method, path, init] of SESSION_ROUTES) {
@@ -465,7 +520,12 @@ describe("POST /session/rotate", () => {
     expect(rotated.token.startsWith(`${session.id}.`)).toBe(true);
     expect(secretOf(rotated.token)).not.toBe(secretOf(session.token));
     expect(Date.parse(rotated.expiresAt)).toBeGreaterThanOrEqual(before + 24 * HOUR);
-    for (const [method, path] of [["GET", "/session"], ["POST", "/session/renew"], ["POST", "/session/rotate"], ["DELETE", "/session"]]) {
+    for (const [method, path] of [
+      ["GET", "/session"],
+      ["POST", "/session/renew"],
+      ["POST", "/session/rotate"],
+      ["DELETE", "/session"],
+    ]) {
       await expectError(await call(method, path, { headers: holding(session.token) }), 404, "not_found");
     }
     const now = await (await call("GET", "/session", { headers: holding(rotated.token) })).json();
@@ -499,8 +559,7 @@ describe("POST /session/rotate", () => {
   it("409 user_mismatch for another user's session: nothing written, the token still works, the failure logged", async () => {
     const session = await create({ userId: "alice-409", data: { card: "alice's" } });
     const stored = await row(session.id);
-    const rotate = (userId, token = session.token) =>
-      call("POST", "/session/rotate", { headers: holding(token, JSON_AUTH), body: JSON.stringify({ userId }) });
+    const rotate = (userId, token = session.token) => call("POST", "/session/rotate", { headers: holding(token, JSON_AUTH), body: JSON.stringify({ userId }) });
     const lines = await logged(async () => {
       const refused = await rotate("bob-409");
       expect(refused.headers.get("cache-control")).toBe("no-store");
@@ -669,7 +728,12 @@ describe("GET /users/{userId}/sessions", () => {
     const ids = Array.from({ length: 105 }, () => crypto.randomUUID());
     await env.DB.batch(
       ids.map((id, i) =>
-        env.DB.prepare("INSERT INTO sessions (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, 'h', ?2, '{}', ?3, ?4)").bind(id, user, now - i * 1000, now + HOUR),
+        env.DB.prepare("INSERT INTO sessions (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, 'h', ?2, '{}', ?3, ?4)").bind(
+          id,
+          user,
+          now - i * 1000,
+          now + HOUR,
+        ),
       ),
     );
     const { sessions } = await (await call("GET", `/users/${user}/sessions`)).json();
@@ -760,7 +824,16 @@ describe("routing", () => {
 
   it("404 for an unknown route with every method, after auth (401 before), the old token routes included", async () => {
     const id = crypto.randomUUID();
-    for (const path of ["/", "/sessions/a/b/c", "/health/x", `/sessions/${id}/data`, `/sessions/${id}/renew`, "/session/x", "/users/u", "/users/u/sessions/x"]) {
+    for (const path of [
+      "/",
+      "/sessions/a/b/c",
+      "/health/x",
+      `/sessions/${id}/data`,
+      `/sessions/${id}/renew`,
+      "/session/x",
+      "/users/u",
+      "/users/u/sessions/x",
+    ]) {
       for (const method of METHODS) {
         const response = await call(method, path);
         expect(response.status, `${method} ${path}`).toBe(404);
@@ -926,8 +999,37 @@ describe("malformed input", () => {
 
   it("never gets a 5xx, and the Worker keeps serving", async () => {
     const session = await create({ userId: "fuzz" });
-    const bodies = ["", "{", "}", "[", "\u0000", "\uD800", '{"data":{"a":"\\uD800"}}', "1e999999", '{"userId":1e999999}', "{".repeat(100_000), '{"data":' + "[".repeat(50_000) + "]".repeat(50_000) + "}", "\xff\xfe", '{"a":1,"a":2}'];
-    const paths = ["/sessions", "/session", "/session/data", "/session/rotate", `/sessions/${session.id}`, "/sessions/%00", `/sessions/${"%F0%9F%98%80".repeat(100)}`, "/sessions/..%2F..%2Fetc", "//sessions", "/sessions?x=1", "/users/%00/sessions", `/users/${"%F0%9F%98%80".repeat(300)}/sessions`, "/users/fuzz/sessions?except=%00", "/users/..%2F/sessions"];
+    const bodies = [
+      "",
+      "{",
+      "}",
+      "[",
+      "\u0000",
+      "\uD800",
+      '{"data":{"a":"\\uD800"}}',
+      "1e999999",
+      '{"userId":1e999999}',
+      "{".repeat(100_000),
+      `{"data":${"[".repeat(50_000)}${"]".repeat(50_000)}}`,
+      "\xff\xfe",
+      '{"a":1,"a":2}',
+    ];
+    const paths = [
+      "/sessions",
+      "/session",
+      "/session/data",
+      "/session/rotate",
+      `/sessions/${session.id}`,
+      "/sessions/%00",
+      `/sessions/${"%F0%9F%98%80".repeat(100)}`,
+      "/sessions/..%2F..%2Fetc",
+      "//sessions",
+      "/sessions?x=1",
+      "/users/%00/sessions",
+      `/users/${"%F0%9F%98%80".repeat(300)}/sessions`,
+      "/users/fuzz/sessions?except=%00",
+      "/users/..%2F/sessions",
+    ];
     // Tokens that are no token: the header is sent only to routes that read it.
     const tokens = [unknownToken(), "\u0001", "x".repeat(8000), `${session.id}.${"é".repeat(43)}`];
     for (const path of paths) {
@@ -1017,7 +1119,12 @@ describe("signals in production", () => {
       issued.push(rotated.token);
       await call("POST", "/session/rotate", { headers: json, body: '{"userId":7}' });
       for (const dead of [session.token, wrongSecret(rotated.token), planted, jwt]) {
-        for (const [method, path] of [["GET", "/session"], ["POST", "/session/renew"], ["POST", "/session/rotate"], ["DELETE", "/session"]]) {
+        for (const [method, path] of [
+          ["GET", "/session"],
+          ["POST", "/session/renew"],
+          ["POST", "/session/rotate"],
+          ["DELETE", "/session"],
+        ]) {
           await call(method, path, { headers: holding(dead) });
         }
         await call("PUT", "/session/data", { headers: holding(dead, JSON_AUTH), body: "{}" });
@@ -1031,7 +1138,11 @@ describe("signals in production", () => {
       // A token where a userId goes, in a body or a path: refused, and logged by length only.
       for (const token of [other.token, planted]) {
         await expectError(await call("POST", "/sessions", { headers: JSON_AUTH, body: JSON.stringify({ userId: token }) }), 400, "invalid_argument");
-        await expectError(await call("POST", "/session/rotate", { headers: holding(other.token, JSON_AUTH), body: JSON.stringify({ userId: token }) }), 400, "invalid_argument");
+        await expectError(
+          await call("POST", "/session/rotate", { headers: holding(other.token, JSON_AUTH), body: JSON.stringify({ userId: token }) }),
+          400,
+          "invalid_argument",
+        );
         for (const method of ["GET", "DELETE"]) {
           await expectError(await call(method, `/users/${encodeURIComponent(token)}/sessions`), 400, "invalid_argument");
         }
@@ -1109,7 +1220,11 @@ describe("versions over HTTP: ETag, If-Match and PATCH", () => {
       await expectError(await call("PUT", "/session/data", { headers: { ...headers, "if-match": bad }, body: "{}" }), 400, "invalid_argument");
     }
     // A token that opens nothing is 404 with or without If-Match: not a conflict.
-    await expectError(await call("PUT", "/session/data", { headers: { ...holding(unknownToken(), JSON_AUTH), "if-match": '"1"' }, body: "{}" }), 404, "not_found");
+    await expectError(
+      await call("PUT", "/session/data", { headers: { ...holding(unknownToken(), JSON_AUTH), "if-match": '"1"' }, body: "{}" }),
+      404,
+      "not_found",
+    );
   });
 
   it(`${50} concurrent clients doing If-Match retry loops end at the exact total`, async () => {

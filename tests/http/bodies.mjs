@@ -100,25 +100,28 @@ test("bodies the Worker does not take get their answer, never a 5xx or a reset, 
   const state = mkdtempSync(path.join(os.tmpdir(), "d1sm-bodies-"));
   try {
     execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
-    const dev = await startDev(
-      wrangler,
-      ["dev", "--ip", "127.0.0.1", "--persist-to", state, "--var", `API_TOKEN:${TOKEN}`, "--log-level", "error"],
-      { cwd: root, env },
-    );
+    const dev = await startDev(wrangler, ["dev", "--ip", "127.0.0.1", "--persist-to", state, "--var", `API_TOKEN:${TOKEN}`, "--log-level", "error"], {
+      cwd: root,
+      env,
+    });
     try {
       const bodies = new Map(SIZES.map((size) => [size, Buffer.alloc(size, "a")]));
       // workerd drops a GET's or HEAD's chunked body before the Worker (it sees none, and
       // from some MB up the connection breaks whatever the Worker does): those are left out.
-      const jobs = SIZES.flatMap((size) =>
-        CASES.flatMap((c) => [false, true].map((chunked) => ({ c, size, chunked }))),
-      ).filter(({ c: [, method], chunked }) => !(chunked && (method === "GET" || method === "HEAD")));
+      const jobs = SIZES.flatMap((size) => CASES.flatMap((c) => [false, true].map((chunked) => ({ c, size, chunked })))).filter(
+        ({ c: [, method], chunked }) => !(chunked && (method === "GET" || method === "HEAD")),
+      );
       const failures = [];
       const statuses = new Set();
       let next = 0;
       await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
           while (next < jobs.length) {
-            const { c: [by, method, p, headers], size, chunked } = jobs[next++];
+            const {
+              c: [by, method, p, headers],
+              size,
+              chunked,
+            } = jobs[next++];
             const got = await send(dev.port, method, p, headers, bodies.get(size), chunked);
             const want = expected(by, p, size);
             const ok = !got.error && got.complete && got.status < 500 && (want === undefined || got.status === want);

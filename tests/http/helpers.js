@@ -16,11 +16,7 @@ export function call(method, path, { headers = AUTH, body } = {}) {
 /** A request to the Worker module with `overrides` on its env. */
 export async function callWith(overrides, method, path, { headers = AUTH, body } = {}) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`http://sessions.test${path}`, { method, headers, body }),
-    { ...env, ...overrides },
-    ctx,
-  );
+  const response = await worker.fetch(new Request(`http://sessions.test${path}`, { method, headers, body }), { ...env, ...overrides }, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -69,7 +65,10 @@ export function secretOf(token) {
 /** Unpadded base64url of SHA-256(text): what the table keeps in place of a secret. */
 export async function sha256(text) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return btoa(String.fromCharCode(...digest)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...digest))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 /** The session's row as stored, every column. */
@@ -96,11 +95,7 @@ export async function expectError(response, status, code) {
 
 /** Moves a session `ms` into its own past (its creation and expiry both). */
 export function age(id, ms) {
-  return env.DB.prepare(
-    "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 WHERE id = ?1",
-  )
-    .bind(id, ms)
-    .run();
+  return env.DB.prepare("UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 WHERE id = ?1").bind(id, ms).run();
 }
 
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

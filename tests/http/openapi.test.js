@@ -9,7 +9,12 @@ const spec = parse(specText);
 /** Follows a `#/...` reference inside the spec. */
 function deref(node) {
   if (!node?.$ref) return node;
-  return deref(node.$ref.slice(2).split("/").reduce((at, key) => at[key], spec));
+  return deref(
+    node.$ref
+      .slice(2)
+      .split("/")
+      .reduce((at, key) => at[key], spec),
+  );
 }
 
 const missing = () => `/sessions/${crypto.randomUUID()}`;

@@ -45,9 +45,7 @@ test("the README's two-Worker command serves the RPC example from the project's 
   const state = mkdtempSync(path.join(os.tmpdir(), "d1sm-rpc-"));
   try {
     const migrate = shown("npx wrangler d1 migrations apply DB --local");
-    const dev = shown("npx wrangler dev -c examples/rpc-caller/wrangler.toml -c wrangler.toml --persist-to .wrangler/state", [
-      [".wrangler/state", state],
-    ]);
+    const dev = shown("npx wrangler dev -c examples/rpc-caller/wrangler.toml -c wrangler.toml --persist-to .wrangler/state", [[".wrangler/state", state]]);
     await serveBoth(root, [...migrate, "--persist-to", state], dev);
   } finally {
     rmSync(state, { recursive: true, force: true });
@@ -62,10 +60,7 @@ test("a caller in a folder of its own, outside the project, starts the session W
     assert.ok(path.relative(root, caller).startsWith(".."), "the caller's folder is outside the project");
     // The README's commands, with the path from the caller's folder to this project.
     const project = [["../d1-session-manager/", `${path.relative(caller, root)}/`]];
-    const migrate = shown(
-      "npx wrangler d1 migrations apply DB --local -c ../d1-session-manager/wrangler.toml --persist-to .wrangler/state",
-      project,
-    );
+    const migrate = shown("npx wrangler d1 migrations apply DB --local -c ../d1-session-manager/wrangler.toml --persist-to .wrangler/state", project);
     const dev = shown("npx wrangler dev -c wrangler.toml -c ../d1-session-manager/wrangler.toml", project);
     await serveBoth(caller, migrate, dev);
   } finally {

@@ -17,7 +17,10 @@ const LAYOUTS = {
 
 async function sha256(text) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return btoa(String.fromCharCode(...digest)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...digest))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 // An id's random hex digits, made in SQL: `random() & mask` is never negative.
@@ -51,9 +54,7 @@ const pools = {};
 /** `count` random filled sessions of the layout: their tokens and users. */
 async function sample(name, dbs, count) {
   pools[name] ??= (
-    await Promise.all(
-      dbs.map((db) => db.prepare("SELECT id, user_id FROM sessions WHERE user_id LIKE 'scale-u%' ORDER BY random() LIMIT 2000").all()),
-    )
+    await Promise.all(dbs.map((db) => db.prepare("SELECT id, user_id FROM sessions WHERE user_id LIKE 'scale-u%' ORDER BY random() LIMIT 2000").all()))
   )
     .flatMap((r) => r.results)
     .map((r) => ({ token: `${r.id}.${SECRET}`, user: r.user_id }));
@@ -92,7 +93,9 @@ export default {
     }
     if (url.pathname === "/purge") {
       // Expire `n` sessions on each database, then time one purge of `limit` (per database).
-      await Promise.all(dbs.map((db) => db.prepare(`UPDATE sessions SET expires_at = 1 WHERE id IN (SELECT id FROM sessions WHERE expires_at > 1 LIMIT ${Number(q.n)})`).run()));
+      await Promise.all(
+        dbs.map((db) => db.prepare(`UPDATE sessions SET expires_at = 1 WHERE id IN (SELECT id FROM sessions WHERE expires_at > 1 LIMIT ${Number(q.n)})`).run()),
+      );
       const m = new SessionManager(dbs.length === 1 ? dbs[0] : dbs);
       const start = Date.now();
       const removed = await m.purgeExpired(Number(q.limit));

@@ -118,8 +118,7 @@ export async function constructMany(db, n) {
     done += size;
   }
   const sameInstance =
-    holding.memoryBytes !== null &&
-    (holding.memoryBytes > before.memoryBytes || holding.tableInUse >= before.tableInUse + Math.min(n, 1000));
+    holding.memoryBytes !== null && (holding.memoryBytes > before.memoryBytes || holding.tableInUse >= before.tableInUse + Math.min(n, 1000));
   return { sameInstance, before, holding, after: wasmMemory() };
 }
 

@@ -23,7 +23,7 @@ function ours(db) {
   });
   app.get("/me", async (c) => c.json(await c.get("session").get()));
   app.post("/cart", async (c) => {
-    await c.get("session").patch({ ["item-" + crypto.randomUUID()]: 1 });
+    await c.get("session").patch({ [`item-${crypto.randomUUID()}`]: 1 });
     return c.text("ok");
   });
   return app;
@@ -52,17 +52,11 @@ class D1Store {
   }
 
   async createSession(id, data) {
-    await this.db
-      .prepare("INSERT INTO hono_sessions (id, data, expires_at) VALUES (?1, ?2, ?3)")
-      .bind(id, JSON.stringify(data), expiresAt(data))
-      .run();
+    await this.db.prepare("INSERT INTO hono_sessions (id, data, expires_at) VALUES (?1, ?2, ?3)").bind(id, JSON.stringify(data), expiresAt(data)).run();
   }
 
   async persistSessionData(id, data) {
-    await this.db
-      .prepare("UPDATE hono_sessions SET data = ?2, expires_at = ?3 WHERE id = ?1")
-      .bind(id, JSON.stringify(data), expiresAt(data))
-      .run();
+    await this.db.prepare("UPDATE hono_sessions SET data = ?2, expires_at = ?3 WHERE id = ?1").bind(id, JSON.stringify(data), expiresAt(data)).run();
   }
 
   async deleteSession(id) {
@@ -95,7 +89,7 @@ function honoSessions(db) {
   });
   app.get("/me", (c) => c.json({ userId: c.get("session").get("userId") }));
   app.post("/cart", (c) => {
-    c.get("session").set("item-" + crypto.randomUUID(), 1);
+    c.get("session").set(`item-${crypto.randomUUID()}`, 1);
     return c.text("ok");
   });
   return app;

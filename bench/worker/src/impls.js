@@ -44,7 +44,11 @@ export function ours(db, table = OURS_TABLE) {
   };
 }
 
-const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64url = (bytes) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 /** SHA-256 of the secret's text, unpadded base64url: the hash the package stores. */
 export const sha256 = async (text) => b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 const newSecret = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -94,10 +98,7 @@ export function plain(db, table = PLAIN_TABLE) {
   const dataWrite = async (s, notDue, due, fourth, payload, check) => {
     const [id, secret] = split(s.token);
     const hash = await sha256(secret);
-    const statements = [
-      db.prepare(notDue).bind(id, hash, payload, fourth, ttl / 2, abs),
-      db.prepare(due).bind(id, hash, payload, fourth, ttl / 2, abs, ttl),
-    ];
+    const statements = [db.prepare(notDue).bind(id, hash, payload, fourth, ttl / 2, abs), db.prepare(due).bind(id, hash, payload, fourth, ttl / 2, abs, ttl)];
     if (check) statements.push(db.prepare(check).bind(id, hash));
     const [a, b] = await db.batch(statements);
     return a.results.length + b.results.length > 0;
@@ -107,14 +108,20 @@ export function plain(db, table = PLAIN_TABLE) {
       const id = crypto.randomUUID();
       const secret = newSecret();
       const hash = await sha256(secret);
-      await db.prepare(sql.insert).bind(id, hash, s.user, JSON.stringify({ n: 1 }), ttl).first();
+      await db
+        .prepare(sql.insert)
+        .bind(id, hash, s.user, JSON.stringify({ n: 1 }), ttl)
+        .first();
       s.token = `${id}.${secret}`;
       s.version = 1;
     },
     async get(s) {
       const [id, secret] = split(s.token);
       const hash = await sha256(secret);
-      const row = await db.prepare(sql.load).bind(id, ttl / 2).first();
+      const row = await db
+        .prepare(sql.load)
+        .bind(id, ttl / 2)
+        .first();
       if (!row || row.secret_hash !== hash) return null;
       const data = JSON.parse(row.data);
       if (row.due) await db.prepare(sql.setExpiry).bind(id, hash, ttl).first();
@@ -137,7 +144,10 @@ export function plain(db, table = PLAIN_TABLE) {
     },
     async renew(s) {
       const [id, secret] = split(s.token);
-      const row = await db.prepare(sql.setExpiry).bind(id, await sha256(secret), ttl).first();
+      const row = await db
+        .prepare(sql.setExpiry)
+        .bind(id, await sha256(secret), ttl)
+        .first();
       return row && new Date(row.expires_at);
     },
     async rotate(s) {
@@ -153,7 +163,10 @@ export function plain(db, table = PLAIN_TABLE) {
     },
     async delete(s) {
       const [id, secret] = split(s.token);
-      const { meta } = await db.prepare(sql.delete).bind(id, await sha256(secret)).run();
+      const { meta } = await db
+        .prepare(sql.delete)
+        .bind(id, await sha256(secret))
+        .run();
       return meta.changes > 0;
     },
     async revokeAll(s) {

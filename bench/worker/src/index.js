@@ -93,20 +93,14 @@ async function setup(env, migrationSql) {
   }
   await authjsMigrate(env.DB);
   await env.DB.prepare(HONO_SESSIONS_DDL).run();
-  await env.DB.prepare(
-    "INSERT INTO users (id, name, email) VALUES (?1, 'Bench', 'bench@example.com') ON CONFLICT DO NOTHING",
-  )
-    .bind(USER_AUTHJS)
-    .run();
+  await env.DB.prepare("INSERT INTO users (id, name, email) VALUES (?1, 'Bench', 'bench@example.com') ON CONFLICT DO NOTHING").bind(USER_AUTHJS).run();
 }
 
 /** Adds n rows to `table` with batch(): live ones, or already expired ones. */
 async function fill(env, table, n, expired) {
   const at = Date.now();
   const expiresAt = expired ? at - 1000 : at + TIMEOUT_S * 1000;
-  const insert = env.DB.prepare(
-    `INSERT INTO "${table}" (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
-  );
+  const insert = env.DB.prepare(`INSERT INTO "${table}" (id, secret_hash, user_id, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`);
   const data = JSON.stringify({ n: 1 });
   // Rows of many users (the fill's own), so the user index is as full as the table.
   for (let done = 0; done < n; ) {
@@ -142,15 +136,37 @@ async function overhead(env, n) {
  */
 function cannedD1(hop, hash) {
   const at = Date.now();
-  const row = { id: crypto.randomUUID(), secret_hash: hash, user_id: "canned", data: '{"n":1}', created_at: at, expires_at: at + TIMEOUT_S * 1000, version: 1, due: 0 };
+  const row = {
+    id: crypto.randomUUID(),
+    secret_hash: hash,
+    user_id: "canned",
+    data: '{"n":1}',
+    created_at: at,
+    expires_at: at + TIMEOUT_S * 1000,
+    version: 1,
+    due: 0,
+  };
   const wait = hop ? () => hop.prepare("SELECT 1").first() : async () => {};
   const statement = {
     bind: () => statement,
-    first: async () => (await wait(), row),
-    all: async () => (await wait(), { results: [row], meta: {} }),
-    run: async () => (await wait(), { results: [], meta: { changes: 1 } }),
+    first: async () => {
+      await wait();
+      return row;
+    },
+    all: async () => {
+      await wait();
+      return { results: [row], meta: {} };
+    },
+    run: async () => {
+      await wait();
+      return { results: [], meta: { changes: 1 } };
+    },
   };
-  return { prepare: () => statement, batch: async (s) => (await wait(), s.map(() => ({ results: [row], meta: {} }))) };
+  const batch = async (s) => {
+    await wait();
+    return s.map(() => ({ results: [row], meta: {} }));
+  };
+  return { prepare: () => statement, batch };
 }
 
 /** Ops over a canned binding (list and revokeAll see one row). */

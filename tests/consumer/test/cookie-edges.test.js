@@ -20,7 +20,12 @@ describe("the app's own cookies", () => {
   it("commit keeps every Set-Cookie the response already carries, and adds the session's", async () => {
     const handle = cookieSession(new SessionManager(env.DB), request());
     await handle.patch({ cart: [1] });
-    const mine = new Response("ok", { headers: [["set-cookie", "theme=dark; Path=/"], ["set-cookie", "lang=en; Path=/"]] });
+    const mine = new Response("ok", {
+      headers: [
+        ["set-cookie", "theme=dark; Path=/"],
+        ["set-cookie", "lang=en; Path=/"],
+      ],
+    });
     const cookies = handle.commit(mine).headers.getSetCookie();
     expect(cookies).toHaveLength(3);
     expect(cookies.slice(0, 2)).toEqual(["theme=dark; Path=/", "lang=en; Path=/"]);
@@ -111,7 +116,15 @@ describe("a failing database never logs anyone out", () => {
   // DB_EMPTY is a real local D1 without the table: every statement fails there.
   it("every call rejects with db_error, the cookie is left as it was, and the session lives on", async () => {
     const token = await tokenOf("user-db");
-    const calls = [(s) => s.get(), (s) => s.getSession(), (s) => s.patch({ a: 1 }), (s) => s.update((d) => d), (s) => s.login("user-db"), (s) => s.logout(), (s) => s.logoutEverywhere()];
+    const calls = [
+      (s) => s.get(),
+      (s) => s.getSession(),
+      (s) => s.patch({ a: 1 }),
+      (s) => s.update((d) => d),
+      (s) => s.login("user-db"),
+      (s) => s.logout(),
+      (s) => s.logoutEverywhere(),
+    ];
     for (const call of calls) {
       const handle = cookieSession(new SessionManager(env.DB_EMPTY), request(`${NAME}=${token}`));
       await expect(call(handle)).rejects.toMatchObject({ name: "SessionError", code: "db_error" });
@@ -124,7 +137,10 @@ describe("a failing database never logs anyone out", () => {
 
   it("an operation that times out rejects with db_error and keeps the cookie", async () => {
     const token = await tokenOf();
-    const hung = { prepare: () => ({ bind: () => ({ first: () => new Promise(() => {}), run: () => new Promise(() => {}) }) }), batch: () => new Promise(() => {}) };
+    const hung = {
+      prepare: () => ({ bind: () => ({ first: () => new Promise(() => {}), run: () => new Promise(() => {}) }) }),
+      batch: () => new Promise(() => {}),
+    };
     const handle = cookieSession(new SessionManager(hung, { operationTimeout: 20 }), request(`${NAME}=${token}`));
     await expect(handle.get()).rejects.toMatchObject({ code: "db_error" });
     const response = new Response("try again", { status: 503 });

@@ -103,7 +103,11 @@ describe("no JS exception unwinds through wasm", () => {
   it("20,000 throwing calls end as documented codes, and old and new managers still work", async () => {
     const manager = watched(env.DB);
     const { token } = await manager.createSession("u", { a: 1 });
-    const poisoned = { toJSON: () => { throw poisonedError(); } };
+    const poisoned = {
+      toJSON: () => {
+        throw poisonedError();
+      },
+    };
     const throwingDb = {
       prepare() {
         throw poisonedError();
@@ -142,11 +146,25 @@ describe("no JS exception unwinds through wasm", () => {
         throw new Error("caller's own");
       },
     };
-    const proxy = new Proxy({}, { get() { throw new Error("trap"); } });
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("trap");
+        },
+      },
+    );
     for (const options of [getter, proxy]) {
       expect(() => new SessionManager(env.DB, options)).toThrow(TypeError);
     }
-    const db = new Proxy({}, { get() { throw new Error("trap"); } });
+    const db = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("trap");
+        },
+      },
+    );
     expect(() => new SessionManager(db)).toThrow(TypeError);
   });
 
@@ -156,7 +174,14 @@ describe("no JS exception unwinds through wasm", () => {
         throw new Error("caller's own");
       },
     };
-    const proxy = new Proxy({}, { get() { throw new Error("trap"); } });
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("trap");
+        },
+      },
+    );
     for (const options of [getter, proxy]) expect(() => new SessionManager(env.DB, options)).toThrow(TypeError);
     const before = usage().table;
     for (let i = 0; i < 5_000; i += 1) {
@@ -285,10 +310,12 @@ describe("input is bounded before it is copied or kept", () => {
 describe("the database's clock decides liveness when the write commits", () => {
   /** `env.DB` with every statement held back `ms` before D1 sees it. */
   function delaying(ms) {
-    const hold = (fn) => async (...args) => {
-      await sleep(ms);
-      return fn(...args);
-    };
+    const hold =
+      (fn) =>
+      async (...args) => {
+        await sleep(ms);
+        return fn(...args);
+      };
     return {
       prepare(sql) {
         const statement = env.DB.prepare(sql);
@@ -336,6 +363,7 @@ describe("the database's clock decides liveness when the write commits", () => {
 describe("the step protocol", () => {
   it("values forged by a binding are never taken for an outcome", async () => {
     const token = forgedToken();
+    // biome-ignore lint/suspicious/noThenProperty: a thenable is exactly what a forged answer may be
     for (const forged of [42, '[[],"forged",null]', "forged", { then: 1 }, null]) {
       const manager = watched(forgingDb(() => forged));
       const events = record(manager);
@@ -351,16 +379,16 @@ describe("the step protocol", () => {
   });
 
   it("a promise that never settles ends with db_error after operationTimeout and frees what it held", async () => {
-    const hung = watched(forgingDb(() => new Promise(() => {})), { operationTimeout: 20 });
+    const hung = watched(
+      forgingDb(() => new Promise(() => {})),
+      { operationTimeout: 20 },
+    );
     const events = record(hung);
     const token = forgedToken();
     const error = await expectCode(hung.saveSessionData(token, { big: "x".repeat(10_000) }), "db_error");
     expect(error.message).toMatch(/did not answer within 20 ms/);
     expect(events.at(-1)).toMatchObject({ type: "session_data_save_failed", detail: { exception: error } });
-    const round = () =>
-      Promise.all(
-        Array.from({ length: 200 }, () => hung.saveSessionData(token, { big: "x".repeat(10_000) }).catch((e) => e.code)),
-      );
+    const round = () => Promise.all(Array.from({ length: 200 }, () => hung.saveSessionData(token, { big: "x".repeat(10_000) }).catch((e) => e.code)));
     // Warm-up: the allocator may take a page once while it settles (measured: at the second
     // round with tokens, then never again in 40).
     for (let i = 0; i < 3; i++) await round();
@@ -378,7 +406,8 @@ describe("the step protocol", () => {
         bind: () => ({
           first() {
             const answered = Promise.resolve(late);
-            late.then = () => {}; // a thenable that never settles, once D1 "answered" it
+            // biome-ignore lint/suspicious/noThenProperty: a thenable that never settles, once D1 "answered" it
+            late.then = () => {};
             return answered;
           },
         }),
@@ -404,9 +433,7 @@ describe("the step protocol", () => {
 
   it("a forged row larger than D1 holds is db_error, and is not copied into wasm", async () => {
     const before = usage();
-    const huge = watched(
-      forgingDb(async () => ({ data: `{"a":"${"x".repeat(30_000_000)}"}`, user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
-    );
+    const _huge = watched(forgingDb(async () => ({ data: `{"a":"${"x".repeat(30_000_000)}"}`, user_id: "u", created_at: 1, expires_at: 2, due: 0 })));
     // Rows that carry the right hash, so nothing but their size can refuse them.
     const token = forgedToken();
     const secret_hash = await sha256Base64Url(secretOf(token));
@@ -414,18 +441,12 @@ describe("the step protocol", () => {
       forgingDb(async () => ({ secret_hash, data: `{"a":"${"x".repeat(30_000_000)}"}`, user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
     );
     await expectCode(hugeData.getSession(token), "db_error");
-    const longUser = watched(
-      forgingDb(async () => ({ secret_hash, data: "{}", user_id: "u".repeat(10_000_000), created_at: 1, expires_at: 2, due: 0 })),
-    );
+    const longUser = watched(forgingDb(async () => ({ secret_hash, data: "{}", user_id: "u".repeat(10_000_000), created_at: 1, expires_at: 2, due: 0 })));
     await expectCode(longUser.getSession(token), "db_error");
-    const longHash = watched(
-      forgingDb(async () => ({ secret_hash: "h".repeat(10_000_000), data: "{}", user_id: "u", created_at: 1, expires_at: 2, due: 0 })),
-    );
+    const longHash = watched(forgingDb(async () => ({ secret_hash: "h".repeat(10_000_000), data: "{}", user_id: "u", created_at: 1, expires_at: 2, due: 0 })));
     await expectCode(longHash.getSession(token), "db_error");
     // The same forged row, of ordinary size, is taken: the sizes were what was refused.
-    const fine = watched(
-      forgingDb(async () => ({ secret_hash, data: '{"a":1}', user_id: "u", created_at: 1, expires_at: 2, version: 1, due: 0 })),
-    );
+    const fine = watched(forgingDb(async () => ({ secret_hash, data: '{"a":1}', user_id: "u", created_at: 1, expires_at: 2, version: 1, due: 0 })));
     expect(await fine.getSession(token)).toMatchObject({ userId: "u", data: { a: 1 } });
     expect(usage().memory - before.memory).toBeLessThan(1 << 20);
   });
@@ -454,8 +475,19 @@ describe("the step protocol", () => {
 
   it("throwing bindings of every shape end as db_error, and the manager goes on", async () => {
     const shapes = [
-      () => { throw poisonedError(); },
-      () => { throw new Proxy({}, { get() { throw new Error("trap"); } }); },
+      () => {
+        throw poisonedError();
+      },
+      () => {
+        throw new Proxy(
+          {},
+          {
+            get() {
+              throw new Error("trap");
+            },
+          },
+        );
+      },
       () => Promise.reject(poisonedError()),
       () => Promise.reject(undefined),
       () => Promise.reject(Symbol("s")),

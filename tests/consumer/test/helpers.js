@@ -62,22 +62,14 @@ export function row(id) {
 
 /** Moves a session `ms` into its own past: as if that much time had gone by. */
 export function age(id, ms) {
-  return env.DB.prepare(
-    "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 WHERE id = ?1",
-  )
-    .bind(id, ms)
-    .run();
+  return env.DB.prepare("UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?2 WHERE id = ?1").bind(id, ms).run();
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Moves a session's creation and expiry back by different amounts (ms). */
 export function shift(id, { created = 0, expires = 0 }) {
-  return env.DB.prepare(
-    "UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?3 WHERE id = ?1",
-  )
-    .bind(id, created, expires)
-    .run();
+  return env.DB.prepare("UPDATE sessions SET created_at = created_at - ?2, expires_at = expires_at - ?3 WHERE id = ?1").bind(id, created, expires).run();
 }
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -99,7 +91,10 @@ export const secretOf = (token) => token.slice(token.indexOf(".") + 1);
 /** Unpadded base64url of SHA-256 of `text` (UTF-8), by WebCrypto. */
 export async function sha256Base64Url(text) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** The session as `getSession` answers it: the created session without its token. */

@@ -19,7 +19,7 @@ function app(counter) {
   a.get("/me", async (c) => c.json(await c.get("session").get()));
   a.get("/hello", (c) => c.text("hello"));
   a.post("/cart", async (c) => {
-    await c.get("session").patch({ ["item-" + crypto.randomUUID()]: 1 });
+    await c.get("session").patch({ [`item-${crypto.randomUUID()}`]: 1 });
     return c.text("ok");
   });
   a.post("/logout", async (c) => {
@@ -77,7 +77,7 @@ describe("the Hono middleware with the app's own cookies", () => {
     const a = new Hono();
     a.use(sessions(() => new SessionManager(env.DB, { timeout: 3600 })));
     a.post("/cart", async (c) => {
-      await c.get("session").patch({ ["item-" + crypto.randomUUID()]: 1 });
+      await c.get("session").patch({ [`item-${crypto.randomUUID()}`]: 1 });
       setCookie(c, "theme", "dark");
       return c.text("ok");
     });
@@ -93,7 +93,12 @@ describe("the Hono middleware with the app's own cookies", () => {
     });
     a.get("/returned", async (c) => {
       await c.get("session").get();
-      return new Response("own", { headers: [["set-cookie", "a=1"], ["set-cookie", "b=2"]] });
+      return new Response("own", {
+        headers: [
+          ["set-cookie", "a=1"],
+          ["set-cookie", "b=2"],
+        ],
+      });
     });
     a.get("/replaced", async (c) => {
       await c.get("session").get();
@@ -145,7 +150,9 @@ describe("the Hono middleware with the app's own cookies", () => {
     const manager = new SessionManager(env.DB, { timeout: 3600 });
     const { id, token } = await manager.createSession(null, { a: 1 });
     // Less than half the timeout left: the next read renews it.
-    await env.DB.prepare("UPDATE sessions SET expires_at = ?1 WHERE id = ?2").bind(Date.now() + 60_000, id).run();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ?1 WHERE id = ?2")
+      .bind(Date.now() + 60_000, id)
+      .run();
     const response = await cookieApp().request("/me", { headers: { cookie: `__Host-session=${token}; theme=dark` } }, env);
     const names = response.headers.getSetCookie().map((line) => line.slice(0, line.indexOf("=")));
     expect(names.sort()).toEqual(["__Host-session", "theme"]);
@@ -154,8 +161,13 @@ describe("the Hono middleware with the app's own cookies", () => {
   it("a Response the handler returns, or one it puts in c.res, keeps its cookies beside the session's", async () => {
     const manager = new SessionManager(env.DB, { timeout: 3600 });
     const { id, token } = await manager.createSession(null, {});
-    for (const [path, own] of [["/returned", ["a", "b"]], ["/replaced", ["r"]]]) {
-      await env.DB.prepare("UPDATE sessions SET expires_at = ?1 WHERE id = ?2").bind(Date.now() + 60_000, id).run();
+    for (const [path, own] of [
+      ["/returned", ["a", "b"]],
+      ["/replaced", ["r"]],
+    ]) {
+      await env.DB.prepare("UPDATE sessions SET expires_at = ?1 WHERE id = ?2")
+        .bind(Date.now() + 60_000, id)
+        .run();
       const response = await cookieApp().request(path, { headers: { cookie: `__Host-session=${token}` } }, env);
       const names = response.headers.getSetCookie().map((line) => line.slice(0, line.indexOf("=")));
       expect(names.sort(), path).toEqual([...own, "__Host-session"].sort());

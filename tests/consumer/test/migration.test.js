@@ -83,9 +83,7 @@ describe("a database migrated from 0001 with live sessions in it", () => {
       ["expires_at", "INTEGER", 1, 0],
       ["version", "INTEGER", 1, 0],
     ]);
-    const schema = await db
-      .prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY type, name")
-      .all();
+    const schema = await db.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY type, name").all();
     const table = schema.results.find((s) => s.type === "table");
     expect(table.sql).toMatch(/\)\s*WITHOUT ROWID\s*$/i);
     const indexes = schema.results.filter((s) => s.type === "index" && s.sql !== null);

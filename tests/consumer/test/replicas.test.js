@@ -59,7 +59,11 @@ describe("replicas", () => {
     await stranger.getSession(s.token);
     // Each read with a bookmark starts at the newest one the manager has: the client's, then
     // each one its own operations handed back.
-    const newest = (list) => list.filter((b) => typeof b === "string").sort().at(-1);
+    const newest = (list) =>
+      list
+        .filter((b) => typeof b === "string")
+        .sort()
+        .at(-1);
     expect(calls.map((c) => c.constraint)).toEqual([
       "first-primary", // create
       "first-primary", // a read asking for the latest state
@@ -127,7 +131,11 @@ describe("replicas", () => {
     expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "" })).toThrow(RangeError);
     expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "b".repeat(1025) })).toThrow(RangeError);
     expect(() => new SessionManager(env.DB, { replicas: true, bookmark: "not one" })).toThrow(RangeError);
-    const throwing = { get replicas() { throw new Error("nope"); } };
+    const throwing = {
+      get replicas() {
+        throw new Error("nope");
+      },
+    };
     expect(() => new SessionManager(env.DB, throwing)).toThrow(TypeError);
     const m = new SessionManager(env.DB, { replicas: true });
     expect(() => {

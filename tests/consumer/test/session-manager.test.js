@@ -335,7 +335,16 @@ describe("strings that cannot be issued tokens", () => {
       [`${id}.${secret.slice(1)}\ud800`, id],
     ];
     const calls = [];
-    const spy = { prepare: (q) => (calls.push(q), env.DB.prepare(q)), batch: (s) => (calls.push(s), env.DB.batch(s)) };
+    const spy = {
+      prepare: (q) => {
+        calls.push(q);
+        return env.DB.prepare(q);
+      },
+      batch: (s) => {
+        calls.push(s);
+        return env.DB.batch(s);
+      },
+    };
     const manager = new SessionManager(spy);
     const events = record(manager);
     await manager.ready;
@@ -400,11 +409,7 @@ describe("events and promises", () => {
     expect(events).toEqual([]);
     expect(await pending).toBeNull();
     await expect(rejected).rejects.toMatchObject({ code: "invalid_argument" });
-    expect(events.map((e) => e.type)).toEqual([
-      "session_manager_initialized",
-      "session_data_retrieval_failed",
-      "session_creation_failed",
-    ]);
+    expect(events.map((e) => e.type)).toEqual(["session_manager_initialized", "session_data_retrieval_failed", "session_creation_failed"]);
   });
 
   it("a binding that throws instead of rejecting still gives db_error, and the manager goes on", async () => {
@@ -429,9 +434,7 @@ describe("events and promises", () => {
 
   it("keeps concurrent operations apart, each with its own result and events", async () => {
     const manager = new SessionManager(env.DB, { timeout: 100 });
-    const made = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => manager.createSession(`u${i}`, { i })),
-    );
+    const made = await Promise.all(Array.from({ length: 12 }, (_, i) => manager.createSession(`u${i}`, { i })));
     // 40 s of 100 left: reads of these renew, which takes them a second round trip.
     await Promise.all(made.slice(0, 4).map((s) => age(s.id, 60_000)));
     const events = record(manager);
@@ -529,9 +532,13 @@ describe("events and promises", () => {
       first.push(e.detail.sessionId);
     };
     manager.addEventListener("session_created", listener);
-    manager.addEventListener("session_created", (e) => {
-      second.push(e.detail.sessionId);
-    }, { once: true });
+    manager.addEventListener(
+      "session_created",
+      (e) => {
+        second.push(e.detail.sessionId);
+      },
+      { once: true },
+    );
     const a = await manager.createSession("u");
     manager.removeEventListener("session_created", listener);
     const b = await manager.createSession("u");

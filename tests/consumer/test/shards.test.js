@@ -87,7 +87,12 @@ describe("shards", () => {
     const m = new SessionManager(SHARDS);
     const s = await m.createSession(null);
     const counted = SHARDS.map((db) => countRoundTrips(db));
-    const fewer = new SessionManager(counted.slice(0, 1).map((c) => c.db).concat(counted[1].db));
+    const fewer = new SessionManager(
+      counted
+        .slice(0, 1)
+        .map((c) => c.db)
+        .concat(counted[1].db),
+    );
     const beyond = `0007${s.token.slice(4)}`;
     expect(await fewer.getSession(beyond)).toBeNull();
     expect(await fewer.deleteSession(beyond)).toBe(false);

@@ -4,19 +4,7 @@
 import { env } from "cloudflare:workers";
 import { SessionError, SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";
-import {
-  age,
-  countRoundTrips,
-  EVENT_TYPES,
-  forgedToken,
-  record,
-  row,
-  secretOf,
-  sha256Base64Url,
-  shift,
-  TOKEN,
-  withoutToken,
-} from "./helpers.js";
+import { age, countRoundTrips, EVENT_TYPES, forgedToken, record, row, secretOf, sha256Base64Url, shift, TOKEN, withoutToken } from "./helpers.js";
 
 const MINUTE = 60_000;
 const unique = (prefix) => `${prefix}-${crypto.randomUUID()}`;
@@ -414,7 +402,10 @@ describe("no event and no error carries a token or a secret", () => {
     const heard = () => [...fromManager, ...fromBroken];
     const texts = [];
     const secrets = [];
-    const keep = (token) => (secrets.push(secretOf(token)), token);
+    const keep = (token) => {
+      secrets.push(secretOf(token));
+      return token;
+    };
     const attempt = async (promise) => {
       try {
         return await promise;

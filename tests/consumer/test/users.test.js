@@ -85,7 +85,6 @@ describe("listUserSessions", () => {
     expect(listed).toHaveLength(100);
     expect(listed.map((s) => s.id)).toEqual(made.slice(0, 100).map((s) => s.id));
   });
-
 });
 
 describe("revokeSession", () => {
@@ -105,9 +104,7 @@ describe("revokeSession", () => {
     trips = counter.trips;
     expect(await manager.revokeSession(session.id)).toBe(false);
     expect(counter.trips - trips).toBe(1);
-    expect(events.slice(from, from + 1).map((e) => [e.type, e.detail])).toEqual([
-      ["session_deleted", { sessionId: session.id }],
-    ]);
+    expect(events.slice(from, from + 1).map((e) => [e.type, e.detail])).toEqual([["session_deleted", { sessionId: session.id }]]);
     expect(events.at(-1)).toMatchObject({
       type: "session_deletion_failed",
       detail: { sessionId: session.id, reason: "not_found" },
@@ -246,7 +243,14 @@ describe("revokeUserSessions", () => {
         throw new Error("no");
       },
     };
-    const trap = new Proxy({}, { get: () => { throw new Error("no"); } });
+    const trap = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error("no");
+        },
+      },
+    );
     for (const options of ["x", 5, throwing, trap]) {
       const error = await manager.revokeUserSessions(user, options).catch((e) => e);
       expect(error).toMatchObject({ code: "invalid_argument" });
@@ -256,7 +260,6 @@ describe("revokeUserSessions", () => {
     expect((await manager.listUserSessions(user)).map((s) => s.id).sort()).toEqual(mine.map((s) => s.id).sort());
     for (const s of mine) expect(await manager.getSessionData(s.token)).toEqual({ i: s.data.i });
   });
-
 });
 
 describe("user id arguments", () => {

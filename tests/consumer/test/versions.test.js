@@ -81,9 +81,7 @@ describe("updateSessionData", () => {
       calls += 1;
       return { ...data, count: data.count + 1 };
     };
-    const results = await Promise.all(
-      Array.from({ length: WRITERS }, () => m.updateSessionData(s.token, increment, { retries: WRITERS })),
-    );
+    const results = await Promise.all(Array.from({ length: WRITERS }, () => m.updateSessionData(s.token, increment, { retries: WRITERS })));
     expect(await m.getSessionData(s.token)).toEqual({ count: WRITERS });
     expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: WRITERS }, (_, i) => i + 1));
     expect((await m.getSession(s.token)).version).toBe(WRITERS + 1);
@@ -122,11 +120,20 @@ describe("updateSessionData", () => {
     const m = new SessionManager(env.DB);
     const s = await m.createSession("async", { n: 1 });
     expect(await m.updateSessionData(s.token, async (d) => ({ n: d.n * 2 }))).toEqual({ n: 2 });
-    for (const [update, options] of [[null, undefined], [(d) => d, { retries: -1 }], [(d) => d, { retries: 1.5 }], [(d) => d, { retries: 101 }]]) {
+    for (const [update, options] of [
+      [null, undefined],
+      [(d) => d, { retries: -1 }],
+      [(d) => d, { retries: 1.5 }],
+      [(d) => d, { retries: 101 }],
+    ]) {
       await expect(m.updateSessionData(s.token, update, options)).rejects.toMatchObject({ code: "invalid_argument" });
     }
     const thrown = new Error("the caller's");
-    await expect(m.updateSessionData(s.token, () => { throw thrown; })).rejects.toBe(thrown);
+    await expect(
+      m.updateSessionData(s.token, () => {
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
     expect(await m.getSessionData(s.token)).toEqual({ n: 2 });
   });
 });
@@ -135,9 +142,7 @@ describe("patchSessionData", () => {
   it(`${WRITERS} concurrent patches, each of its own key, leave all ${WRITERS} keys`, async () => {
     const m = new SessionManager(env.DB);
     const s = await m.createSession("cart", { owner: "me" });
-    const results = await Promise.all(
-      Array.from({ length: WRITERS }, (_, i) => m.patchSessionData(s.token, { [`item-${i}`]: i })),
-    );
+    const results = await Promise.all(Array.from({ length: WRITERS }, (_, i) => m.patchSessionData(s.token, { [`item-${i}`]: i })));
     expect(results.every((r) => r === true)).toBe(true);
     const data = await m.getSessionData(s.token);
     expect(Object.keys(data).length).toBe(WRITERS + 1);

@@ -113,11 +113,7 @@ export async function readme(): Promise<void> {
   const version: number = s.version;
   const cas: boolean = await sessions.saveSessionData(token, { cart: [] }, { ifVersion: version });
   const patched: boolean = await sessions.patchSessionData(token, { cart: null, flag: true });
-  const updated: { count: number } | null = await sessions.updateSessionData<{ count: number }>(
-    token,
-    (data) => ({ count: data.count + 1 }),
-    { retries: 10 },
-  );
+  const updated: { count: number } | null = await sessions.updateSessionData<{ count: number }>(token, (data) => ({ count: data.count + 1 }), { retries: 10 });
   await sessions.updateSessionData(token, async (data) => ({ ...data }));
   sessions.addEventListener("session_data_saved", (e) => {
     const after: number = e.detail.version;
