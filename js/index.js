@@ -1,7 +1,7 @@
 // The npm entry: a thin EventTarget over the wasm core. It awaits D1's promises, converts
 // the outcome's shape (JSON text to objects, epoch milliseconds to Dates, error codes to
 // SessionErrors) and dispatches the events the core reports; every rule is in Rust. The
-// protocol with the core is described in src/npm.rs.
+// protocol with the core is described in src/npm/mod.rs.
 import * as core from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 import { date, latest, rotation, same, session, sessions, toJson } from "./values.js";
@@ -42,7 +42,7 @@ const READS = new Set(JSON.parse(core.readOperations()).map((name) => OPERATION[
 // other characters, is not one.
 const MAX_BOOKMARK_CHARS = 1024;
 const BOOKMARK = /^[A-Za-z0-9-]{1,1024}$/;
-// The store's retry backoff (src/store/d1/sys.js) marks its timer promise so: a pause is
+// The store's retry backoff (src/bridge/d1/sys.js) marks its timer promise so: a pause is
 // not a D1 call, and operationTimeout does not bound it.
 const PAUSE = Symbol.for("d1-session-manager.pause");
 // updateSessionData's attempts after the first, by default and at most.
@@ -312,7 +312,7 @@ export class SessionManager extends EventTarget {
 
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
-  // src/wait.rs). A wait is always a real Promise and an outcome never an object.
+  // src/bridge/wait.rs). A wait is always a real Promise and an outcome never an object.
   async #run(operation, subject, convert, a, b, c, fresh = false) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;

@@ -1,31 +1,22 @@
-//! Server-side sessions on Cloudflare D1.
+//! Server-side sessions on Cloudflare D1: one core and its surfaces.
 //!
-//! The session rules live in [`manager`], over the [`store::Store`] trait, and know
-//! neither D1 nor JS, so they are tested natively. `store::d1` is
-//! the D1 store, `npm` the npm package's surface and `http` the Worker's; they exist only
-//! on wasm.
+//! - [`core`]: the session rules over the [`core::store::Store`] trait, knowing neither D1
+//!   nor JS; builds and tests natively.
+//! - [`bridge`]: the core's way to JS on wasm: the D1 store, reading JS values, the wait
+//!   protocol, and the operation table both JS surfaces share.
+//! - the surfaces: [`npm`] (the package's `SessionManager`), [`http`] (the Worker's HTTP
+//!   API) and [`rpc`] (its RPC service). Each wasm build carries the npm surface or (feature
+//!   `http`) the Worker's two.
 
-// The operations under the npm API's names, for the npm surface and the Worker's RPC.
-#[cfg(all(target_arch = "wasm32", not(feature = "store-suite")))]
-pub mod calls;
-pub mod config;
-pub mod error;
-pub mod events;
-// Each wasm build carries one JS surface: the npm package's, or (feature `http`) the
-// Worker's entry points in `http::worker`.
-pub mod http;
-pub mod json;
 #[cfg(target_arch = "wasm32")]
-pub mod jsval;
-pub mod manager;
+pub mod bridge;
+pub mod core;
+pub mod http;
 #[cfg(all(
     target_arch = "wasm32",
     not(feature = "http"),
     not(feature = "store-suite")
 ))]
 pub mod npm;
-pub mod session;
-pub mod store;
-pub mod token;
-#[cfg(target_arch = "wasm32")]
-pub mod wait;
+#[cfg(all(target_arch = "wasm32", feature = "http"))]
+pub mod rpc;

@@ -2,7 +2,7 @@
 // with no wasm and no library, so `npm run bench` can tell what our Worker adds over the
 // floor. It serves the same routes with the same auth (the bearer compared in constant
 // time), headers (Session-Token, ETag, If-Match, Cache-Control: no-store, Location, Allow),
-// status codes and error envelope, issues the same SQL statements (src/store/d1/sql.rs,
+// status codes and error envelope, issues the same SQL statements (src/bridge/d1/sql.rs,
 // built from the same pieces) through the same D1 methods, one round trip per operation,
 // and writes the same signal log lines. Tokens are `<uuid v4>.<43 base64url chars>` from
 // crypto.getRandomValues; the secret's SHA-256 comes from crypto.subtle.
@@ -15,7 +15,7 @@
 // wasm to trap).
 
 const TABLE = '"sessions"';
-/** The statements' pieces, as src/store/d1/sql.rs names and joins them. */
+/** The statements' pieces, as src/bridge/d1/sql.rs names and joins them. */
 const NOW = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
 const PATCHED = "json_patch(data, ?3)";
 const MAX_LISTED = 100;
@@ -51,7 +51,7 @@ const SQL = {
   deleteUser: `DELETE FROM ${TABLE} WHERE user_id = ?1 AND id != ?2 AND expires_at > ${NOW} RETURNING id`,
 };
 
-// The Worker's limits (src/config.rs, src/http/request.rs, src/http/auth.rs).
+// The Worker's limits (src/core/config.rs, src/http/request.rs, src/http/auth.rs).
 const MAX_DATA_BYTES = 1_000_000;
 const CREATE_BODY_OVERHEAD = 4096;
 const ROTATE_BODY_LIMIT = 4096;

@@ -1,7 +1,7 @@
 //! The one error an HTTP client sees, and the one place it becomes a response.
 
 use super::auth::{Refusal, MIN_TOKEN_CHARS};
-use crate::error::Error;
+use crate::core::error::Error;
 
 /// A failed request: its status, stable code, message and any header the status needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +148,8 @@ impl From<Refusal> for ApiError {
 
 /// The store only ever waits on D1's promises, so a stall is a bug in this crate.
 #[cfg(target_arch = "wasm32")]
-impl From<crate::wait::Stalled> for ApiError {
-    fn from(_: crate::wait::Stalled) -> Self {
+impl From<crate::bridge::wait::Stalled> for ApiError {
+    fn from(_: crate::bridge::wait::Stalled) -> Self {
         Self::internal("an operation stalled: it waited on something that is not a D1 promise")
     }
 }

@@ -8,6 +8,4 @@ pub mod render;
 pub mod request;
 pub mod route;
 #[cfg(all(target_arch = "wasm32", feature = "http"))]
-pub mod rpc;
-#[cfg(all(target_arch = "wasm32", feature = "http"))]
 pub mod worker;

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::events::Event;
-use crate::json::{listed_all, time, to_text, Arguments, Times};
-use crate::store::Listed;
+use crate::core::json::{listed_all, time, to_text, Arguments, Times};
+use crate::core::signals::Signal;
+use crate::core::store::Listed;
 
 /// `{"id","expiresAt"}`, the answer to a renewal.
 pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
@@ -28,15 +28,15 @@ pub fn revoked(count: u32) -> String {
 
 /// One JSON log line for a signal: its name, then its arguments (see [`Arguments`]) with
 /// ISO times.
-pub fn log_line(event: &Event) -> String {
+pub fn log_line(signal: &Signal) -> String {
     // `signal` first, for people reading `wrangler tail`; every variant has fields, so
     // the object text after its `{` is never empty.
     let fields = to_text(&Arguments {
-        event,
+        signal,
         times: Times::Iso,
     });
     let fields = fields.strip_prefix('{').unwrap_or(&fields);
-    format!(r#"{{"signal":"{}",{}"#, event.name(), fields)
+    format!(r#"{{"signal":"{}",{}"#, signal.name(), fields)
 }
 
 #[cfg(test)]
@@ -60,7 +60,7 @@ mod tests {
     #[test]
     fn a_users_sessions_are_a_list_under_sessions() {
         assert_eq!(sessions(&[]), r#"{"sessions":[]}"#);
-        let id = crate::session::SessionId::generate();
+        let id = crate::core::id::SessionId::generate();
         let listed = Listed {
             id: id.clone(),
             user_id: Some("u".into()),
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn log_lines_name_the_signal_and_its_arguments() {
-        let line = log_line(&Event::SessionCreated {
+        let line = log_line(&Signal::SessionCreated {
             session_id: "s".into(),
             user_id: None,
         });
@@ -90,14 +90,14 @@ mod tests {
             line,
             r#"{"signal":"session_created","sessionId":"s","userId":null}"#
         );
-        let line: serde_json::Value = serde_json::from_str(&log_line(&Event::DataSaveFailed {
+        let line: serde_json::Value = serde_json::from_str(&log_line(&Signal::DataSaveFailed {
             session_id: "s".into(),
             reason: "payload_too_large",
-            error: Some(crate::error::Error::PayloadTooLarge { limit: 5 }),
+            error: Some(crate::core::error::Error::PayloadTooLarge { limit: 5 }),
         }))
         .unwrap();
         assert_eq!(line["exception"]["code"], "payload_too_large");
-        let line = log_line(&Event::ManagerInitialized {
+        let line = log_line(&Signal::ManagerInitialized {
             timeout: TimeDelta::seconds(60),
         });
         assert_eq!(
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn log_lines_hold_keys_not_values() {
-        let line = log_line(&Event::DataSaved {
+        let line = log_line(&Signal::DataSaved {
             version: 2,
             session_id: "s".into(),
             saved_keys: vec!["cart".into()],

@@ -6,9 +6,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::error::ApiError;
-use crate::error::Error;
-use crate::manager::{Arg, DataArg};
-use crate::session::MAX_EXACT;
+use crate::core::error::Error;
+use crate::core::manager::{Arg, DataArg};
+use crate::core::session::MAX_EXACT;
 
 /// Room for `userId` and the wrapping object around `data` in a create body.
 pub const CREATE_BODY_OVERHEAD: usize = 4096;

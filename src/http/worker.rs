@@ -23,13 +23,13 @@ use super::request::{
     ROTATE_BODY_LIMIT, SESSION_TOKEN,
 };
 use super::route::{is_public, Endpoint, Route, PARAM};
-use crate::config::{Config, ConfigInput};
-use crate::error::Error;
-use crate::json::{self, Times};
-use crate::manager::{Arg, DataArg, Manager, Outcome};
-use crate::session::Session;
-use crate::store::d1::{self, D1Sessions, D1Store};
-use crate::wait::{drive, Stalled};
+use crate::bridge::d1::{self, D1Sessions, D1Store};
+use crate::bridge::wait::{drive, Stalled};
+use crate::core::config::{Config, ConfigInput};
+use crate::core::error::Error;
+use crate::core::json::{self, Times};
+use crate::core::manager::{Arg, DataArg, Manager, Outcome};
+use crate::core::session::Session;
 
 /// Rows one purge statement removes, and how many statements one cron run may issue:
 /// bounded work per invocation, each statement an index range scan on `expires_at`.
@@ -319,16 +319,16 @@ async fn handle(
 
 /// Logs the outcome's signals (the audit trail `wrangler tail` shows), then hands over its
 /// result. A stalled operation is a bug in this crate, so it answers 500 `internal`.
-pub(super) fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
+pub(crate) fn settle<T>(outcome: Result<Outcome<T>, Stalled>) -> Result<T, ApiError> {
     let outcome = outcome?;
-    for event in &outcome.events {
-        log(&render::log_line(event));
+    for signal in &outcome.signals {
+        log(&render::log_line(signal));
     }
     outcome.result.map_err(ApiError::from)
 }
 
 /// Where an operation's queries start when the Worker reads through D1's replicas.
-pub(super) enum Start<'a> {
+pub(crate) enum Start<'a> {
     /// At the primary: every write, and a read asked for the latest state.
     Primary,
     /// A read: at the client's bookmark, or at any replica without one.
@@ -339,7 +339,7 @@ pub(super) enum Start<'a> {
 /// default), and the D1 session it runs in when `SESSION_REPLICAS` is on (none otherwise,
 /// or when the binding has no Sessions API or refuses: then it runs on the binding itself,
 /// which reads the primary, never staler).
-pub(super) fn manager_from(
+pub(crate) fn manager_from(
     env: &Env,
     start: Start,
 ) -> Result<(Manager<D1Sessions>, Option<JsValue>), ApiError> {
@@ -402,14 +402,14 @@ fn shard_bindings(env: &Env) -> Result<Vec<JsValue>, ApiError> {
     names
         .into_iter()
         .map(|name| {
-            // The binding as it is: the store makes its own calls (src/store/d1).
+            // The binding as it is: the store makes its own calls (src/bridge/d1).
             let db = Reflect::get(env, &name.into()).unwrap_or(JsValue::UNDEFINED);
             let has_prepare = Reflect::get(&db, &"prepare".into()).is_ok_and(|p| p.is_function());
             match has_prepare {
                 true => Ok(db),
                 false => Err(ApiError::not_configured(format!(
                     "the {} binding is missing",
-                    crate::session::shown(name)
+                    crate::core::session::shown(name)
                 ))),
             }
         })
@@ -550,6 +550,6 @@ fn respond(
     response.with_status(status).with_headers(h)
 }
 
-pub(super) fn log(line: &str) {
+pub(crate) fn log(line: &str) {
     worker::console_log!("{line}");
 }

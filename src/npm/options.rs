@@ -4,8 +4,8 @@
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
-use crate::config::{Config, ConfigInput};
-use crate::jsval::bounded_string;
+use crate::bridge::jsval::bounded_string;
+use crate::core::config::{Config, ConfigInput};
 
 pub fn config_from(options: &JsValue) -> Result<Config, ConfigRefusal> {
     if options.is_undefined() || options.is_null() {

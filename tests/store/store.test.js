@@ -1,4 +1,4 @@
-// The one behavioural suite every store passes (src/store/suite.rs), here on the D1 store
+// The one behavioural suite every store passes (src/core/store/suite.rs), here on the D1 store
 // in workerd with the migrations applied to a local D1. Natively the same cases run on the
 // memory store (`cargo test`).
 import { env } from "cloudflare:workers";

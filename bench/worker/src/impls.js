@@ -58,7 +58,7 @@ const split = (token) => {
 };
 
 /**
- * The floor: the package's own SQL (src/store/d1/sql.rs), written by hand against env.DB,
+ * The floor: the package's own SQL (src/bridge/d1/sql.rs), written by hand against env.DB,
  * with the same rules (the database's clock decides liveness, the secret's SHA-256 through
  * WebCrypto, rolling renewal folded into the save) and no library.
  */

@@ -1,5 +1,5 @@
 //! The one error type every surface shares. Its `code` reaches a JS caller (`error.code`),
-//! an event (`reason`) and an HTTP client (`{"error":{"code"}}`) unchanged, so callers can
+//! an signal (`reason`) and an HTTP client (`{"error":{"code"}}`) unchanged, so callers can
 //! branch on it; the message is for people and may change.
 
 use std::fmt;
@@ -104,12 +104,12 @@ mod tests {
             Error::Internal(String::new()),
         ]
         .map(|e| e.code());
-        let dts = include_str!("../js/index.d.ts");
+        let dts = include_str!("../../js/index.d.ts");
         let union = &dts[dts.find("type SessionErrorCode").unwrap()..];
         let union = &union[..union.find(';').unwrap()];
-        let api = include_str!("../docs/api.md");
-        let worker = include_str!("../docs/worker.md");
-        let openapi = include_str!("../openapi.yaml");
+        let api = include_str!("../../docs/api.md");
+        let worker = include_str!("../../docs/worker.md");
+        let openapi = include_str!("../../openapi.yaml");
         for code in codes {
             // Only text input (an HTTP body) can be not JSON at all.
             let js = code != "invalid_json";

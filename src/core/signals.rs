@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::error::Error;
+use crate::core::error::Error;
 
 /// `reason` of a renewal, deletion or save of a session that is missing or expired.
 pub const NOT_FOUND: &str = "not_found";
@@ -32,9 +32,9 @@ pub const NAMES: [&str; 13] = [
 ];
 
 /// One signal. Failure variants with an `error` carry the same error the operation returns
-/// (and occur only when it returns one). [`crate::json::Arguments`] writes their arguments.
+/// (and occur only when it returns one). [`crate::core::json::Arguments`] writes their arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum Signal {
     ManagerInitialized {
         timeout: TimeDelta,
     },
@@ -93,23 +93,23 @@ pub enum Event {
     },
 }
 
-impl Event {
+impl Signal {
     /// The signal's name, exactly as the seed spells it.
     pub fn name(&self) -> &'static str {
         match self {
-            Event::ManagerInitialized { .. } => "session_manager_initialized",
-            Event::SessionCreated { .. } => "session_created",
-            Event::SessionCreationFailed { .. } => "session_creation_failed",
-            Event::SessionRenewed { .. } => "session_renewed",
-            Event::SessionRenewalFailed { .. } => "session_renewal_failed",
-            Event::SessionDeleted { .. } => "session_deleted",
-            Event::SessionDeletionFailed { .. } => "session_deletion_failed",
-            Event::DataRetrieved { .. } => "session_data_retrieved",
-            Event::DataRetrievalFailed { .. } => "session_data_retrieval_failed",
-            Event::DataSaved { .. } => "session_data_saved",
-            Event::DataSaveFailed { .. } => "session_data_save_failed",
-            Event::SessionRotated { .. } => "session_rotated",
-            Event::SessionRotationFailed { .. } => "session_rotation_failed",
+            Signal::ManagerInitialized { .. } => "session_manager_initialized",
+            Signal::SessionCreated { .. } => "session_created",
+            Signal::SessionCreationFailed { .. } => "session_creation_failed",
+            Signal::SessionRenewed { .. } => "session_renewed",
+            Signal::SessionRenewalFailed { .. } => "session_renewal_failed",
+            Signal::SessionDeleted { .. } => "session_deleted",
+            Signal::SessionDeletionFailed { .. } => "session_deletion_failed",
+            Signal::DataRetrieved { .. } => "session_data_retrieved",
+            Signal::DataRetrievalFailed { .. } => "session_data_retrieval_failed",
+            Signal::DataSaved { .. } => "session_data_saved",
+            Signal::DataSaveFailed { .. } => "session_data_save_failed",
+            Signal::SessionRotated { .. } => "session_rotated",
+            Signal::SessionRotationFailed { .. } => "session_rotation_failed",
         }
     }
 }
@@ -140,12 +140,12 @@ mod tests {
     }
 
     /// The enum is the source: the package's types, the API reference's signal table
-    /// (docs/api.md) and the tests' list of event types must name exactly its signals.
+    /// (docs/api.md) and the tests' list of signal types must name exactly its signals.
     #[test]
     #[allow(clippy::string_slice)]
     fn types_docs_and_test_helpers_name_exactly_the_core_signals() {
         let names: BTreeSet<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
-        let dts = include_str!("../js/index.d.ts");
+        let dts = include_str!("../../js/index.d.ts");
         let map = &dts[dts.find("interface SessionEventDetailMap").unwrap()..];
         let map = &map[..map.find("\n}").unwrap()];
         assert_eq!(
@@ -153,10 +153,10 @@ mod tests {
             names,
             "index.d.ts"
         );
-        let api = include_str!("../docs/api.md");
+        let api = include_str!("../../docs/api.md");
         let table = signal_words(api, |after| after.starts_with("` |"));
         assert_eq!(table, names, "docs/api.md signal table");
-        let helpers = include_str!("../tests/consumer/test/helpers.js");
+        let helpers = include_str!("../../tests/consumer/test/helpers.js");
         let listed = signal_words(helpers, |after| after.starts_with("\","));
         assert_eq!(listed, names, "tests/consumer/test/helpers.js");
     }
@@ -164,61 +164,61 @@ mod tests {
     #[test]
     fn every_event_is_named_in_names() {
         let error = Error::Db(String::new());
-        let events = [
-            Event::ManagerInitialized {
+        let signals = [
+            Signal::ManagerInitialized {
                 timeout: TimeDelta::seconds(1),
             },
-            Event::SessionCreated {
+            Signal::SessionCreated {
                 session_id: String::new(),
                 user_id: None,
             },
-            Event::SessionCreationFailed {
+            Signal::SessionCreationFailed {
                 user_id: None,
                 error: error.clone(),
             },
-            Event::SessionRenewed {
+            Signal::SessionRenewed {
                 session_id: String::new(),
                 expires_at: DateTime::UNIX_EPOCH,
             },
-            Event::SessionRenewalFailed {
+            Signal::SessionRenewalFailed {
                 session_id: String::new(),
                 reason: NOT_FOUND,
             },
-            Event::SessionDeleted {
+            Signal::SessionDeleted {
                 session_id: String::new(),
             },
-            Event::SessionDeletionFailed {
+            Signal::SessionDeletionFailed {
                 session_id: String::new(),
                 reason: NOT_FOUND,
             },
-            Event::DataRetrieved {
+            Signal::DataRetrieved {
                 session_id: String::new(),
                 data_keys: vec![],
             },
-            Event::DataRetrievalFailed {
+            Signal::DataRetrievalFailed {
                 session_id: String::new(),
                 reason: NOT_FOUND_OR_EXPIRED,
             },
-            Event::DataSaved {
+            Signal::DataSaved {
                 session_id: String::new(),
                 saved_keys: vec![],
                 version: 1,
             },
-            Event::DataSaveFailed {
+            Signal::DataSaveFailed {
                 session_id: String::new(),
                 reason: NOT_FOUND,
                 error: Some(error),
             },
-            Event::SessionRotated {
+            Signal::SessionRotated {
                 session_id: String::new(),
                 user_id: None,
             },
-            Event::SessionRotationFailed {
+            Signal::SessionRotationFailed {
                 session_id: String::new(),
                 reason: NOT_FOUND,
             },
         ];
-        let names: Vec<_> = events.iter().map(Event::name).collect();
+        let names: Vec<_> = signals.iter().map(Signal::name).collect();
         assert_eq!(names, NAMES);
     }
 }

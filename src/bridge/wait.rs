@@ -22,7 +22,7 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::error::Error;
+use crate::core::error::Error;
 
 /// Where the driver puts the settled value of the promise a [`Wait`] handed out, and the
 /// waker of whoever polled it last (a combinator such as `FuturesUnordered` re-polls only
@@ -158,13 +158,13 @@ impl<'a, T> Task<'a, T> {
 
 /// The outcome of item `i` of an `allSettled` list: `{ status, value }` or `{ status, reason }`.
 fn item_outcome(list: &JsValue, i: u32) -> Result<JsValue, JsValue> {
-    let item = crate::jsval::item(list, i).unwrap_or(JsValue::UNDEFINED);
-    let fulfilled = crate::jsval::field(&item, "status")
+    let item = crate::bridge::jsval::item(list, i).unwrap_or(JsValue::UNDEFINED);
+    let fulfilled = crate::bridge::jsval::field(&item, "status")
         .and_then(|status| status.as_string())
         .is_some_and(|status| status == "fulfilled");
     match fulfilled {
-        true => Ok(crate::jsval::field(&item, "value").unwrap_or(JsValue::UNDEFINED)),
-        false => Err(crate::jsval::field(&item, "reason").unwrap_or(JsValue::UNDEFINED)),
+        true => Ok(crate::bridge::jsval::field(&item, "value").unwrap_or(JsValue::UNDEFINED)),
+        false => Err(crate::bridge::jsval::field(&item, "reason").unwrap_or(JsValue::UNDEFINED)),
     }
 }
 

@@ -10,11 +10,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::error::Error;
-use crate::events::Event;
-use crate::manager::{Created, Rotation};
-use crate::session::Session;
-use crate::store::Listed;
+use crate::core::error::Error;
+use crate::core::manager::{Created, Rotation};
+use crate::core::session::Session;
+use crate::core::signals::Signal;
+use crate::core::store::Listed;
 
 /// How times are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub fn listed_all(sessions: &[Listed], times: Times) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// `{"code","message"}`: how an error is written, in a response, an event or a log line.
+/// `{"code","message"}`: how an error is written, in a response, an signal or a log line.
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
@@ -110,33 +110,33 @@ impl Serialize for Error {
 /// them; an `exception` is the error (`{"code","message"}`). It holds keys, ids and error
 /// codes, never a session data value, so it may be logged.
 pub struct Arguments<'a> {
-    pub event: &'a Event,
+    pub signal: &'a Signal,
     pub times: Times,
 }
 
 impl Serialize for Arguments<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        match self.event {
-            Event::ManagerInitialized { timeout } => {
+        match self.signal {
+            Signal::ManagerInitialized { timeout } => {
                 map.serialize_entry("timeout", &timeout.num_seconds())?;
             }
-            Event::SessionCreated {
+            Signal::SessionCreated {
                 session_id,
                 user_id,
             }
-            | Event::SessionRotated {
+            | Signal::SessionRotated {
                 session_id,
                 user_id,
             } => {
                 map.serialize_entry("sessionId", session_id)?;
                 map.serialize_entry("userId", user_id)?;
             }
-            Event::SessionCreationFailed { user_id, error } => {
+            Signal::SessionCreationFailed { user_id, error } => {
                 map.serialize_entry("userId", user_id)?;
                 map.serialize_entry("exception", error)?;
             }
-            Event::SessionRenewed {
+            Signal::SessionRenewed {
                 session_id,
                 expires_at,
             } => {
@@ -148,24 +148,24 @@ impl Serialize for Arguments<'_> {
                     }
                 }
             }
-            Event::SessionRenewalFailed { session_id, reason }
-            | Event::SessionDeletionFailed { session_id, reason }
-            | Event::DataRetrievalFailed { session_id, reason }
-            | Event::SessionRotationFailed { session_id, reason } => {
+            Signal::SessionRenewalFailed { session_id, reason }
+            | Signal::SessionDeletionFailed { session_id, reason }
+            | Signal::DataRetrievalFailed { session_id, reason }
+            | Signal::SessionRotationFailed { session_id, reason } => {
                 map.serialize_entry("sessionId", session_id)?;
                 map.serialize_entry("reason", reason)?;
             }
-            Event::SessionDeleted { session_id } => {
+            Signal::SessionDeleted { session_id } => {
                 map.serialize_entry("sessionId", session_id)?;
             }
-            Event::DataRetrieved {
+            Signal::DataRetrieved {
                 session_id,
                 data_keys,
             } => {
                 map.serialize_entry("sessionId", session_id)?;
                 map.serialize_entry("dataKeys", data_keys)?;
             }
-            Event::DataSaved {
+            Signal::DataSaved {
                 session_id,
                 saved_keys,
                 version,
@@ -174,7 +174,7 @@ impl Serialize for Arguments<'_> {
                 map.serialize_entry("savedKeys", saved_keys)?;
                 map.serialize_entry("version", version)?;
             }
-            Event::DataSaveFailed {
+            Signal::DataSaveFailed {
                 session_id,
                 reason,
                 error,
@@ -196,14 +196,15 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::session::{SessionData, SessionId};
+    use crate::core::id::SessionId;
+    use crate::core::session::SessionData;
 
     fn at(ms: i64) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(ms).unwrap()
     }
 
-    fn arguments(event: &Event, times: Times) -> Value {
-        serde_json::from_str(&to_text(&Arguments { event, times })).unwrap()
+    fn arguments(signal: &Signal, times: Times) -> Value {
+        serde_json::from_str(&to_text(&Arguments { signal, times })).unwrap()
     }
 
     #[test]
@@ -237,7 +238,7 @@ mod tests {
 
     #[test]
     fn arguments_are_named_as_the_seed_names_them() {
-        let created = Event::SessionCreated {
+        let created = Signal::SessionCreated {
             session_id: "s".into(),
             user_id: None,
         };
@@ -245,7 +246,7 @@ mod tests {
             arguments(&created, Times::Iso),
             json!({ "sessionId": "s", "userId": null })
         );
-        let renewed = Event::SessionRenewed {
+        let renewed = Signal::SessionRenewed {
             session_id: "s".into(),
             expires_at: at(1_500),
         };
@@ -257,7 +258,7 @@ mod tests {
             arguments(&renewed, Times::Millis),
             json!({ "sessionId": "s", "expiresAt": 1_500 })
         );
-        let initialized = Event::ManagerInitialized {
+        let initialized = Signal::ManagerInitialized {
             timeout: TimeDelta::seconds(60),
         };
         assert_eq!(
@@ -268,7 +269,7 @@ mod tests {
 
     #[test]
     fn an_exception_is_the_error_code_and_message() {
-        let failed = Event::DataSaveFailed {
+        let failed = Signal::DataSaveFailed {
             session_id: "s".into(),
             reason: "payload_too_large",
             error: Some(Error::PayloadTooLarge { limit: 5 }),
@@ -276,7 +277,7 @@ mod tests {
         let args = arguments(&failed, Times::Iso);
         assert_eq!(args["exception"]["code"], "payload_too_large");
         assert!(args["exception"]["message"].as_str().unwrap().contains('5'));
-        let not_found = Event::DataSaveFailed {
+        let not_found = Signal::DataSaveFailed {
             session_id: "s".into(),
             reason: "not_found",
             error: None,
@@ -289,14 +290,14 @@ mod tests {
 
     #[test]
     fn arguments_hold_keys_not_values() {
-        let saved = Event::DataSaved {
+        let saved = Signal::DataSaved {
             version: 2,
             session_id: "s".into(),
             saved_keys: vec!["cart".into()],
         };
         assert_eq!(
             to_text(&Arguments {
-                event: &saved,
+                signal: &saved,
                 times: Times::Iso
             }),
             r#"{"sessionId":"s","savedKeys":["cart"],"version":2}"#

@@ -7,16 +7,16 @@
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use super::error::ApiError;
-use super::request::{bookmark, MAX_BOOKMARK_CHARS};
-use super::worker::{log, manager_from, settle, Start};
-use crate::calls::{self, Answer};
-use crate::error::Error;
-use crate::json;
-use crate::jsval::bounded_string;
-use crate::manager::Operation;
-use crate::store::d1;
-use crate::wait::drive;
+use crate::bridge::calls::{self, Answer};
+use crate::bridge::d1;
+use crate::bridge::jsval::bounded_string;
+use crate::bridge::wait::drive;
+use crate::core::error::Error;
+use crate::core::json;
+use crate::core::manager::Operation;
+use crate::http::error::ApiError;
+use crate::http::request::{bookmark, MAX_BOOKMARK_CHARS};
+use crate::http::worker::{log, manager_from, settle, Start};
 
 /// Runs operation `operation` (its index in `operationNames`) with the method's arguments
 /// `a`, `b` and `c`. `bookmark` is `undefined` when the caller passed no `{ bookmark }`;

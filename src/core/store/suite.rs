@@ -1,6 +1,6 @@
 //! One behavioural suite for every [`Store`], written once: natively it runs on the memory
 //! store (below), and in workerd on the D1 store through the `store-suite` build
-//! (`src/store/d1/testing.rs`, run by `tests/store/`). A case reports a failed check as an
+//! (`src/bridge/d1/testing.rs`, run by `tests/store/`). A case reports a failed check as an
 //! `Err` instead of panicking, because a panic in wasm traps the instance.
 //!
 //! Times cannot be moved on a real database's clock, so a case moves a session into its
@@ -9,8 +9,9 @@
 use chrono::TimeDelta;
 
 use super::{Lifetime, Loaded, NewSession, Rolling, Rotating, Saved, Store, Writing, MAX_LISTED};
-use crate::session::{SessionData, SessionId};
-use crate::token::{SecretHash, Token};
+use crate::core::id::SessionId;
+use crate::core::session::SessionData;
+use crate::core::token::{SecretHash, Token};
 
 /// A store under test, and the one thing a test needs beyond the [`Store`] trait.
 #[allow(async_fn_in_trait)]
@@ -1061,8 +1062,8 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use super::*;
-    use crate::store::memory::MemoryStore;
-    use crate::store::shards::Shards;
+    use crate::core::store::memory::MemoryStore;
+    use crate::core::store::shards::Shards;
 
     impl Fixture for MemoryStore {
         type Store = MemoryStore;

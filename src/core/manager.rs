@@ -1,19 +1,20 @@
 //! The session rules: validation, tokens, expiry, rolling renewal, and which signal fires
 //! when.
 //!
-//! Every operation returns an [`Outcome`]: its result and the events it caused, in order.
-//! Surfaces deliver the events before they hand over the result. The operations a token's
+//! Every operation returns an [`Outcome`]: its result and the signals it caused, in order.
+//! Surfaces deliver the signals before they hand over the result. The operations a token's
 //! holder performs are in `sessions.rs`; those of trusted server code, by public id or
 //! user id, in `admin.rs`.
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
-use crate::error::Error;
-use crate::events::{Event, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
-use crate::session::{described, validate_user_id, Session, SessionData, SessionId};
-use crate::store::{Lifetime, Rolling, Store};
-use crate::token::{shown_id, Token};
+use crate::core::config::Config;
+use crate::core::error::Error;
+use crate::core::id::SessionId;
+use crate::core::session::{described, validate_user_id, Session, SessionData};
+use crate::core::signals::{Signal, NOT_FOUND_OR_EXPIRED, SERIALIZATION_ERROR_OR_DB_ERROR};
+use crate::core::store::{Lifetime, Rolling, Store};
+use crate::core::token::{shown_id, Token};
 
 mod admin;
 mod data;
@@ -24,7 +25,7 @@ mod sessions;
 pub enum Arg<T> {
     /// Of the expected type.
     Given(T),
-    /// Of another type; `shown` describes it for messages and events, by its type alone.
+    /// Of another type; `shown` describes it for messages and signals, by its type alone.
     WrongType { shown: String },
     /// A string that is not well-formed Unicode (a lone UTF-16 surrogate): it cannot be
     /// stored as UTF-8 without changing it. `shown` describes it, never quoting it.
@@ -32,7 +33,7 @@ pub enum Arg<T> {
 }
 
 impl Arg<Option<String>> {
-    /// How a user id argument reads in messages and events: the user id when it is one
+    /// How a user id argument reads in messages and signals: the user id when it is one
     /// (user ids are logged by design), else described by type and length, never quoted
     /// (see [`described`]): what is refused may be a credential.
     pub fn shown(&self) -> Option<String> {
@@ -47,7 +48,7 @@ impl Arg<Option<String>> {
 }
 
 impl Arg<String> {
-    /// How a token or session id argument reads in events: its public id, or the empty
+    /// How a token or session id argument reads in signals: its public id, or the empty
     /// string when it holds none. Never more, since the rest may be a secret (see
     /// [`shown_id`]).
     pub fn shown(&self) -> String {
@@ -137,23 +138,23 @@ impl Operation {
         let shown = subject.clone().unwrap_or_default();
         match self {
             Operation::Create => {
-                let event = Event::SessionCreationFailed {
+                let signal = Signal::SessionCreationFailed {
                     user_id: subject,
                     error: error.clone(),
                 };
-                Outcome::new(Err(error), vec![event])
+                Outcome::new(Err(error), vec![signal])
             }
             Operation::Get => retrieval_failed(shown, error),
             Operation::Save | Operation::Patch => save_failed(shown, error),
             Operation::Renew => failed_with(shown, error, |session_id, reason| {
-                Event::SessionRenewalFailed { session_id, reason }
+                Signal::SessionRenewalFailed { session_id, reason }
             }),
             Operation::Rotate => failed_with(shown, error, |session_id, reason| {
-                Event::SessionRotationFailed { session_id, reason }
+                Signal::SessionRotationFailed { session_id, reason }
             }),
             Operation::Delete | Operation::Revoke => {
                 failed_with(shown, error, |session_id, reason| {
-                    Event::SessionDeletionFailed { session_id, reason }
+                    Signal::SessionDeletionFailed { session_id, reason }
                 })
             }
             // Lookups and housekeeping by trusted code: the seed has no signal for them.
@@ -165,8 +166,8 @@ impl Operation {
 }
 
 /// The signal that a manager with this configuration is ready, to be delivered once.
-pub fn initialized(config: &Config) -> Event {
-    Event::ManagerInitialized {
+pub fn initialized(config: &Config) -> Signal {
+    Signal::ManagerInitialized {
         timeout: config.timeout,
     }
 }
@@ -175,12 +176,12 @@ pub fn initialized(config: &Config) -> Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome<T> {
     pub result: Result<T, Error>,
-    pub events: Vec<Event>,
+    pub signals: Vec<Signal>,
 }
 
 impl<T> Outcome<T> {
-    fn new(result: Result<T, Error>, events: Vec<Event>) -> Self {
-        Outcome { result, events }
+    fn new(result: Result<T, Error>, signals: Vec<Signal>) -> Self {
+        Outcome { result, signals }
     }
 
     /// A failure that raises no signal.
@@ -192,12 +193,12 @@ impl<T> Outcome<T> {
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
         Outcome {
             result: self.result.map(f),
-            events: self.events,
+            signals: self.signals,
         }
     }
 }
 
-/// Sessions over a [`Store`]. The store's clock decides liveness (see [`crate::store`]).
+/// Sessions over a [`Store`]. The store's clock decides liveness (see [`crate::core::store`]).
 pub struct Manager<S> {
     store: S,
     config: Config,
@@ -318,25 +319,25 @@ fn check_named<T>(
 fn failed_with<T>(
     shown: String,
     error: Error,
-    event: impl FnOnce(String, &'static str) -> Event,
+    signal: impl FnOnce(String, &'static str) -> Signal,
 ) -> Outcome<T> {
-    let event = event(shown, error.code());
-    Outcome::new(Err(error), vec![event])
+    let signal = signal(shown, error.code());
+    Outcome::new(Err(error), vec![signal])
 }
 
-fn not_retrieved(shown: String) -> Event {
-    Event::DataRetrievalFailed {
+fn not_retrieved(shown: String) -> Signal {
+    Signal::DataRetrievalFailed {
         session_id: shown,
         reason: NOT_FOUND_OR_EXPIRED,
     }
 }
 
 fn retrieval_failed<T>(shown: String, error: Error) -> Outcome<T> {
-    let event = Event::DataRetrievalFailed {
+    let signal = Signal::DataRetrievalFailed {
         session_id: shown,
         reason: error.code(),
     };
-    Outcome::new(Err(error), vec![event])
+    Outcome::new(Err(error), vec![signal])
 }
 
 fn save_failed<T>(shown: String, error: Error) -> Outcome<T> {
@@ -346,12 +347,12 @@ fn save_failed<T>(shown: String, error: Error) -> Outcome<T> {
         }
         other => other.code(),
     };
-    let event = Event::DataSaveFailed {
+    let signal = Signal::DataSaveFailed {
         session_id: shown,
         reason,
         error: Some(error.clone()),
     };
-    Outcome::new(Err(error), vec![event])
+    Outcome::new(Err(error), vec![signal])
 }
 
 #[cfg(test)]

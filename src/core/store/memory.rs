@@ -10,8 +10,9 @@ use super::{
     Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Rotating, Saved, Stamps, Store,
     StoreError, Writing, MAX_LISTED,
 };
-use crate::session::{Session, SessionData, SessionId};
-use crate::token::SecretHash;
+use crate::core::id::SessionId;
+use crate::core::session::{Session, SessionData};
+use crate::core::token::SecretHash;
 
 /// A stored session: what the manager sees, and the hash it never does.
 #[derive(Debug, Clone)]

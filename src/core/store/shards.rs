@@ -16,9 +16,10 @@ use super::{
     Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotating, Stamps, Store, StoreError,
     Writing, MAX_LISTED,
 };
-use crate::error::Error;
-use crate::session::{SessionData, SessionId};
-use crate::token::SecretHash;
+use crate::core::error::Error;
+use crate::core::id::SessionId;
+use crate::core::session::SessionData;
+use crate::core::token::SecretHash;
 
 /// The most shards: an id names its shard in 16 bits.
 pub const MAX_SHARDS: usize = 1 << 16;

@@ -1,5 +1,5 @@
 //! The npm package's surface: the functions `js/index.js` calls. It only converts values
-//! between JS and the core; every rule lives in [`crate::manager`].
+//! between JS and the core; every rule lives in [`crate::core::manager`].
 //!
 //! Nothing here is per manager. A JS `SessionManager` keeps its binding and checked
 //! options itself and passes them to each call, so constructing one allocates nothing in
@@ -14,8 +14,8 @@
 //!    promise. A wait answers that promise, which is always a real `Promise` (the store
 //!    checks D1's answer with `instanceof` before handing it out); the driver awaits it and
 //!    steps again with how it settled. An outcome is never an object: a primitive, which
-//!    is the value when there is no error and no event anyone hears, or the JSON text
-//!    `[events, value, error]`. So no value from D1 can pass for an outcome.
+//!    is the value when there is no error and no signal anyone hears, or the JSON text
+//!    `[signals, value, error]`. So no value from D1 can pass for an outcome.
 //! 3. An operation that ends in any way frees its slot, and with it everything it held.
 
 use std::cell::RefCell;
@@ -23,16 +23,16 @@ use std::future::Future;
 
 use wasm_bindgen::prelude::*;
 
-use crate::calls::{self, args::token_arg, args::user_id_arg, Answer};
-use crate::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
-use crate::error::Error;
-use crate::events::{self, Event};
-use crate::json::{self, Times};
-use crate::jsval::bounded_string;
-use crate::manager::{initialized, Manager, Operation, Outcome};
-use crate::store::d1::{bindings, shards_of, statements_kept, table_handle, D1Sessions, D1Store};
-use crate::store::shards::MAX_SHARDS;
-use crate::wait::{Stalled, Step, Task};
+use crate::bridge::calls::{self, args::token_arg, args::user_id_arg, Answer};
+use crate::bridge::d1::{bindings, shards_of, statements_kept, table_handle, D1Sessions, D1Store};
+use crate::bridge::jsval::bounded_string;
+use crate::bridge::wait::{Stalled, Step, Task};
+use crate::core::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
+use crate::core::error::Error;
+use crate::core::json::{self, Times};
+use crate::core::manager::{initialized, Manager, Operation, Outcome};
+use crate::core::signals::{self, Signal};
+use crate::core::store::shards::MAX_SHARDS;
 use options::{config_from, ConfigRefusal};
 
 mod options;
@@ -41,12 +41,12 @@ mod options;
 /// over this list (see [`outcome_to_js`]).
 #[wasm_bindgen(js_name = signalNames)]
 pub fn signal_names() -> String {
-    json::to_text(&events::NAMES)
+    json::to_text(&signals::NAMES)
 }
 
 /// Checks a D1 binding and options. Answers JSON text: the checked options, with `table`,
 /// the handle of the table's statements (the wrapper passes them back to every call), and
-/// `events`, the `session_manager_initialized` signal for the wrapper to dispatch; or
+/// `signals`, the `session_manager_initialized` signal for the wrapper to dispatch; or
 /// `{"error":{"name","message"}}` naming the `TypeError` or `RangeError` the wrapper
 /// throws. Never throws itself, so anything thrown out of this call is a fault of the
 /// instance. Makes no D1 call.
@@ -70,14 +70,14 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
     }
     let config = config_from(options)?;
     let table = table_handle(&config.table);
-    let events = events_json(&[&initialized(&config)]);
+    let signals = signals_json(&[&initialized(&config)]);
     // Left out when unset, so these options, passed back to `configure` after a restart,
     // check as they did the first time.
     let absolute = config.absolute_timeout.map_or_else(String::new, |t| {
         format!(r#""absoluteTimeout":{},"#, t.num_seconds())
     });
     Ok(format!(
-        r#"{{"timeout":{},{absolute}"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table},"events":{events}}}"#,
+        r#"{{"timeout":{},{absolute}"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table},"events":{signals}}}"#,
         config.timeout.num_seconds(),
         config.rolling,
         config.max_data_bytes,
@@ -126,8 +126,8 @@ pub fn start(
 /// Runs operation `handle` until it finishes or waits on a D1 promise; see the module's
 /// protocol. The first call passes nothing; each later one hands over how the awaited
 /// promise settled (`fulfilled`, with its value or its rejection reason). `heard` is the
-/// manager's set of heard event types now, so a listener added while the operation waited
-/// hears its events.
+/// manager's set of heard signal types now, so a listener added while the operation waited
+/// hears its signals.
 #[wasm_bindgen]
 pub fn step(handle: u32, fulfilled: bool, settled: JsValue, heard: u32) -> JsValue {
     // The task is taken out of its slot while it runs, so the table is not borrowed while
@@ -288,41 +288,41 @@ impl Operations {
 
 /// See the module's protocol. The JSON text is read with one `JSON.parse`: one string
 /// crossing instead of objects built property by property through the wasm boundary.
-/// `events` is `[[type, arguments], ...]` with only the types in `heard` (a bit mask over
-/// [`events::NAMES`]); `error` is `{"code","message"}` or `null`.
+/// `signals` is `[[type, arguments], ...]` with only the types in `heard` (a bit mask over
+/// [`signals::NAMES`]); `error` is `{"code","message"}` or `null`.
 fn outcome_to_js(outcome: Outcome<Answer>, heard: u32) -> JsValue {
-    let events: Vec<&Event> = outcome
-        .events
+    let signals: Vec<&Signal> = outcome
+        .signals
         .iter()
-        .filter(|event| is_heard(event, heard))
+        .filter(|signal| is_heard(signal, heard))
         .collect();
     let (value, error) = match outcome.result {
         Ok(value) => match value.primitive() {
-            Some(primitive) if events.is_empty() => return primitive,
+            Some(primitive) if signals.is_empty() => return primitive,
             _ => (value.into_json(), "null".to_owned()),
         },
         Err(e) => ("null".to_owned(), json::to_text(&e)),
     };
-    JsValue::from_str(&format!("[{},{value},{error}]", events_json(&events)))
+    JsValue::from_str(&format!("[{},{value},{error}]", signals_json(&signals)))
 }
 
-fn is_heard(event: &Event, heard: u32) -> bool {
-    events::NAMES
+fn is_heard(signal: &Signal, heard: u32) -> bool {
+    signals::NAMES
         .iter()
-        .position(|name| *name == event.name())
+        .position(|name| *name == signal.name())
         .is_some_and(|bit| heard & (1 << bit) != 0)
 }
 
-fn events_json(events: &[&Event]) -> String {
-    let events: Vec<_> = events
+fn signals_json(signals: &[&Signal]) -> String {
+    let signals: Vec<_> = signals
         .iter()
-        .map(|event| {
+        .map(|signal| {
             let arguments = json::Arguments {
-                event,
+                signal,
                 times: Times::Millis,
             };
-            (event.name(), arguments)
+            (signal.name(), arguments)
         })
         .collect();
-    json::to_text(&events)
+    json::to_text(&signals)
 }

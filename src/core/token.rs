@@ -1,6 +1,6 @@
 //! The credential a session's holder presents: the token `<id>.<secret>`.
 //!
-//! The id is public: it names the session in events, logs, URLs and user listings. The
+//! The id is public: it names the session in signals, logs, URLs and user listings. The
 //! secret is the credential: 256 bits from the platform CSPRNG, which the store never
 //! sees. The store keeps only its SHA-256 ([`SecretHash`]), so a copy of the table or of
 //! the logs gives no one a session. Both halves are URL-safe and fit a cookie unquoted.
@@ -9,8 +9,8 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::Error;
-use crate::session::SessionId;
+use crate::core::error::Error;
+use crate::core::id::SessionId;
 
 /// Random bytes in a secret: 256 bits, twice the issue's floor of 128.
 const SECRET_BYTES: usize = 32;
@@ -79,10 +79,10 @@ impl Token {
     }
 }
 
-/// The public id a session argument names, as messages and events show it: the text before
+/// The public id a session argument names, as messages and signals show it: the text before
 /// the first `.` when that is an id this crate issues, else the empty string. Never more:
 /// whatever follows the dot may be a secret (or, for a caller's mistake, some other
-/// credential), and nothing may write one to an event or a log line.
+/// credential), and nothing may write one to an signal or a log line.
 pub fn shown_id(text: &str) -> String {
     let id = text.split_once('.').map_or(text, |(id, _)| id);
     SessionId::parse(id).map_or_else(String::new, |id| id.as_str().to_owned())

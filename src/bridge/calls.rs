@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 use wasm_bindgen::prelude::*;
 
-use crate::error::Error;
-use crate::json::{self, Times};
-use crate::manager::{Manager, Operation, Outcome};
-use crate::store::d1::D1Sessions;
+use crate::bridge::d1::D1Sessions;
+use crate::core::error::Error;
+use crate::core::json::{self, Times};
+use crate::core::manager::{Manager, Operation, Outcome};
 use args::{data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_arg};
 
 pub mod args;
@@ -121,8 +121,8 @@ pub async fn call(
                 Ok(limit) => manager.purge_expired(limit).await,
                 Err(e) => Err(e),
             };
-            let events = vec![];
-            Outcome { result, events }.map(|n| Answer::Number(n.into()))
+            let signals = vec![];
+            Outcome { result, signals }.map(|n| Answer::Number(n.into()))
         }
     }
 }

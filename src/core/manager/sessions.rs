@@ -8,11 +8,11 @@ use super::{
     check_token, check_user_id, not_retrieved, retrieval_failed, Arg, Created, DataArg, Manager,
     Operation, Outcome, Rotation,
 };
-use crate::error::Error;
-use crate::events::{Event, NOT_FOUND};
-use crate::session::{Session, SessionData};
-use crate::store::{NewSession, Rotating, Store};
-use crate::token::Token;
+use crate::core::error::Error;
+use crate::core::session::{Session, SessionData};
+use crate::core::signals::{Signal, NOT_FOUND};
+use crate::core::store::{NewSession, Rotating, Store};
+use crate::core::token::Token;
 
 /// How many fresh ids a create tries before giving up. With 122 random bits a second try
 /// is already astronomically unlikely; a third means the store is misbehaving.
@@ -29,11 +29,11 @@ impl<S: Store> Manager<S> {
         let shown_user = user_id.shown();
         match self.try_create(user_id, data).await {
             Ok(created) => {
-                let event = Event::SessionCreated {
+                let signal = Signal::SessionCreated {
                     session_id: created.session.id.to_string(),
                     user_id: created.session.user_id.clone(),
                 };
-                Outcome::new(Ok(created), vec![event])
+                Outcome::new(Ok(created), vec![signal])
             }
             Err(error) => Operation::Create.failed(shown_user, error),
         }
@@ -100,7 +100,7 @@ impl<S: Store> Manager<S> {
             Ok(_) => return Outcome::new(Ok(None), vec![not_retrieved(shown)]),
             Err(error) => return retrieval_failed(shown, error.into()),
         };
-        let mut events = vec![Event::DataRetrieved {
+        let mut signals = vec![Signal::DataRetrieved {
             session_id: shown.clone(),
             data_keys: session.data.keys().to_vec(),
         }];
@@ -110,26 +110,26 @@ impl<S: Store> Manager<S> {
                 .store
                 .set_expiry(token.id(), &hash, self.lifetime())
                 .await;
-            let event = match renewal {
+            let signal = match renewal {
                 Ok(Some(until)) => {
                     session.expires_at = until;
-                    Event::SessionRenewed {
+                    Signal::SessionRenewed {
                         session_id: shown,
                         expires_at: until,
                     }
                 }
-                Ok(None) => Event::SessionRenewalFailed {
+                Ok(None) => Signal::SessionRenewalFailed {
                     session_id: shown,
                     reason: NOT_FOUND,
                 },
-                Err(error) => Event::SessionRenewalFailed {
+                Err(error) => Signal::SessionRenewalFailed {
                     session_id: shown,
                     reason: Error::from(error).code(),
                 },
             };
-            events.push(event);
+            signals.push(signal);
         }
-        Outcome::new(Ok(Some(session)), events)
+        Outcome::new(Ok(Some(session)), signals)
     }
 
     /// Extends a live session to now + timeout (never past its absolute limit: a session at
@@ -139,7 +139,7 @@ impl<S: Store> Manager<S> {
     /// # Errors
     /// `invalid_argument` for a token that is not a string, `db_error` when the store fails.
     pub async fn renew(&self, token: Arg<String>) -> Outcome<Option<DateTime<Utc>>> {
-        let failed = |shown, reason| Event::SessionRenewalFailed {
+        let failed = |shown, reason| Signal::SessionRenewalFailed {
             session_id: shown,
             reason,
         };
@@ -155,7 +155,7 @@ impl<S: Store> Manager<S> {
         match write.await {
             Ok(Some(until)) => Outcome::new(
                 Ok(Some(until)),
-                vec![Event::SessionRenewed {
+                vec![Signal::SessionRenewed {
                     session_id: shown,
                     expires_at: until,
                 }],
@@ -191,11 +191,11 @@ impl<S: Store> Manager<S> {
             Err(error) => return Operation::Rotate.failed(Some(shown), error),
         };
         let Some(token) = token else {
-            let event = Event::SessionRotationFailed {
+            let signal = Signal::SessionRotationFailed {
                 session_id: shown,
                 reason: NOT_FOUND,
             };
-            return Outcome::new(Ok(None), vec![event]);
+            return Outcome::new(Ok(None), vec![signal]);
         };
         let fresh = match Token::generate(token.id().clone()) {
             Ok(fresh) => fresh,
@@ -211,7 +211,7 @@ impl<S: Store> Manager<S> {
         );
         match write.await {
             Ok(Rotating::Rotated(rotated)) => {
-                let event = Event::SessionRotated {
+                let signal = Signal::SessionRotated {
                     session_id: shown,
                     user_id: rotated.user_id.clone(),
                 };
@@ -221,14 +221,14 @@ impl<S: Store> Manager<S> {
                     user_id: rotated.user_id,
                     expires_at: rotated.expires_at,
                 };
-                Outcome::new(Ok(Some(rotation)), vec![event])
+                Outcome::new(Ok(Some(rotation)), vec![signal])
             }
             Ok(Rotating::Missing) => {
-                let event = Event::SessionRotationFailed {
+                let signal = Signal::SessionRotationFailed {
                     session_id: shown,
                     reason: NOT_FOUND,
                 };
-                Outcome::new(Ok(None), vec![event])
+                Outcome::new(Ok(None), vec![signal])
             }
             Ok(Rotating::UserMismatch) => {
                 Operation::Rotate.failed(Some(shown), Error::UserMismatch)

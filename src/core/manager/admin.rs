@@ -4,11 +4,11 @@
 //! to its own code (the npm package) or behind its API token (the Worker).
 
 use super::{check_id, check_user_id, Arg, Manager, Operation, Outcome};
-use crate::error::Error;
-use crate::events::{Event, NOT_FOUND};
-use crate::session::SessionId;
-use crate::store::{Listed, Store};
-use crate::token::SecretHash;
+use crate::core::error::Error;
+use crate::core::id::SessionId;
+use crate::core::signals::{Signal, NOT_FOUND};
+use crate::core::store::{Listed, Store};
+use crate::core::token::SecretHash;
 
 impl<S: Store> Manager<S> {
     /// The live session with this public id, without its data: what the Worker's
@@ -48,7 +48,7 @@ impl<S: Store> Manager<S> {
         id: Option<&SessionId>,
         hash: Option<&SecretHash>,
     ) -> Outcome<bool> {
-        let not_found = |shown| Event::SessionDeletionFailed {
+        let not_found = |shown| Signal::SessionDeletionFailed {
             session_id: shown,
             reason: NOT_FOUND,
         };
@@ -56,13 +56,13 @@ impl<S: Store> Manager<S> {
             return Outcome::new(Ok(false), vec![not_found(shown)]);
         };
         match self.store.delete(id, hash).await {
-            Ok(true) => Outcome::new(Ok(true), vec![Event::SessionDeleted { session_id: shown }]),
+            Ok(true) => Outcome::new(Ok(true), vec![Signal::SessionDeleted { session_id: shown }]),
             Ok(false) => Outcome::new(Ok(false), vec![not_found(shown)]),
             Err(error) => operation.failed(Some(shown), error.into()),
         }
     }
 
-    /// The user's live sessions, newest first, at most [`crate::store::MAX_LISTED`]. Raises
+    /// The user's live sessions, newest first, at most [`crate::core::store::MAX_LISTED`]. Raises
     /// no signal.
     ///
     /// # Errors
@@ -95,7 +95,7 @@ impl<S: Store> Manager<S> {
         };
         let deleted = |ids: &[SessionId]| {
             ids.iter()
-                .map(|id| Event::SessionDeleted {
+                .map(|id| Signal::SessionDeleted {
                     session_id: id.to_string(),
                 })
                 .collect()

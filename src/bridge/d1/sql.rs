@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use js_sys::JsString;
 
-use crate::session::MAX_EXACT;
-use crate::store::MAX_LISTED;
+use crate::core::session::MAX_EXACT;
+use crate::core::store::MAX_LISTED;
 
 /// Epoch milliseconds by the database's clock. `julianday('now')` is in every SQLite
 /// version D1 has run (unlike `unixepoch('subsec')`, new in 3.42); SQLite keeps it to the
@@ -29,7 +29,7 @@ pub const NO_LIMIT_MS: f64 = MAX_EXACT as f64;
 
 /// The statements for one table, as JS strings (made once, so no statement text crosses
 /// into JS per call). Parameters: `id` the public id, `hash` the secret's hash, `idle` and
-/// `absolute` a [`super::Lifetime`] in ms ([`NO_LIMIT_MS`] for none), `due` a rolling
+/// `absolute` a [`crate::core::store::Lifetime`] in ms ([`NO_LIMIT_MS`] for none), `due` a rolling
 /// renewal's due-within in ms. Every write matches the hash in its `WHERE` clause, so a
 /// wrong secret changes nothing.
 pub struct Sql {

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/jsval.js")]
+#[wasm_bindgen(module = "/src/bridge/jsval.js")]
 extern "C" {
     fn get(object: &JsValue, key: &JsValue) -> JsValue;
 

@@ -11,12 +11,11 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::error::Error;
-use crate::session::{Session, SessionData, SessionId};
-use crate::token::SecretHash;
+use crate::core::error::Error;
+use crate::core::id::SessionId;
+use crate::core::session::{Session, SessionData};
+use crate::core::token::SecretHash;
 
-#[cfg(target_arch = "wasm32")]
-pub mod d1;
 #[cfg(test)]
 pub mod memory;
 pub mod shards;

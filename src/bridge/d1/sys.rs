@@ -1,12 +1,12 @@
 //! The raw JS side of the D1 store: the binding's methods as D1 documents them, called
 //! through `sys.js`, which answers a throw as `undefined` and keeps what was thrown for
-//! [`take_thrown`]: nothing is thrown into wasm (see [`crate::jsval`]), and no wasm-bindgen
+//! [`take_thrown`]: nothing is thrown into wasm (see [`crate::bridge::jsval`]), and no wasm-bindgen
 //! `catch` import keeps a table slot per exception.
 
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/store/d1/sys.js")]
+#[wasm_bindgen(module = "/src/bridge/d1/sys.js")]
 extern "C" {
     #[wasm_bindgen(js_name = prepare)]
     fn js_prepare(db: &JsValue, query: &JsString) -> JsValue;

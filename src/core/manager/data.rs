@@ -3,11 +3,11 @@
 //! renews under the rolling rule in the same write.
 
 use super::{check_token, save_failed, Arg, DataArg, Manager, Outcome};
-use crate::error::Error;
-use crate::events::{Event, NOT_FOUND};
-use crate::session::{Session, SessionData, MAX_EXACT};
-use crate::store::{Saved, Store, Writing};
-use crate::token::Token;
+use crate::core::error::Error;
+use crate::core::session::{Session, SessionData, MAX_EXACT};
+use crate::core::signals::{Signal, NOT_FOUND};
+use crate::core::store::{Saved, Store, Writing};
+use crate::core::token::Token;
 
 /// The largest version a caller may name: beyond it a JS number is no longer exact.
 const MAX_VERSION: f64 = MAX_EXACT as f64;
@@ -133,12 +133,12 @@ fn impossible(what: &str) -> Error {
 }
 
 fn not_saved<T>(shown: String) -> Outcome<Option<T>> {
-    let event = Event::DataSaveFailed {
+    let signal = Signal::DataSaveFailed {
         session_id: shown,
         reason: NOT_FOUND,
         error: None,
     };
-    Outcome::new(Ok(None), vec![event])
+    Outcome::new(Ok(None), vec![signal])
 }
 
 /// A data write's outcome: `session_data_saved` with `data`'s keys and the new version, then
@@ -149,13 +149,13 @@ fn written(
     data: SessionData,
     saved: Saved,
 ) -> Outcome<Option<Session>> {
-    let mut events = vec![Event::DataSaved {
+    let mut signals = vec![Signal::DataSaved {
         session_id: shown.clone(),
         saved_keys: data.keys().to_vec(),
         version: saved.version,
     }];
     if saved.renewed {
-        events.push(Event::SessionRenewed {
+        signals.push(Signal::SessionRenewed {
             session_id: shown,
             expires_at: saved.expires_at,
         });
@@ -168,5 +168,5 @@ fn written(
         expires_at: saved.expires_at,
         version: saved.version,
     };
-    Outcome::new(Ok(Some(session)), events)
+    Outcome::new(Ok(Some(session)), signals)
 }

@@ -8,10 +8,10 @@ use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::error::Error;
-use crate::jsval::{bounded_string, field, field_or_throw, well_formed, Threw};
-use crate::manager::{Arg, DataArg};
-use crate::session::{self, MAX_USER_ID_CHARS};
+use crate::bridge::jsval::{bounded_string, field, field_or_throw, well_formed, Threw};
+use crate::core::error::Error;
+use crate::core::manager::{Arg, DataArg};
+use crate::core::session::{self, MAX_USER_ID_CHARS};
 
 /// The longest token string copied into wasm: longer than any token this crate issues (80
 /// characters), so a longer string is not found, and the core sees only enough of it to

@@ -1,4 +1,4 @@
-//! The store suite (`crate::store::suite`) on the D1 store, for the test-only
+//! The store suite (`crate::core::store::suite`) on the D1 store, for the test-only
 //! `store-suite` build that `tests/store/` runs in workerd against a local D1. Never part of
 //! the npm package or the Worker.
 
@@ -7,10 +7,10 @@ use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
 use super::{bindings, js_error, settled, D1Database, D1Sessions, D1Store};
-use crate::json;
-use crate::session::SessionId;
-use crate::store::suite::{self, Fixture, CASES};
-use crate::wait::drive;
+use crate::bridge::wait::drive;
+use crate::core::id::SessionId;
+use crate::core::json;
+use crate::core::store::suite::{self, Fixture, CASES};
 
 struct D1Fixture {
     store: D1Sessions,

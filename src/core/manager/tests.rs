@@ -6,9 +6,9 @@ use chrono::TimeDelta;
 
 use super::sessions::MAX_ID_ATTEMPTS;
 use super::*;
-use crate::config::ConfigInput;
-use crate::store::memory::MemoryStore;
-use crate::token::Token;
+use crate::core::config::ConfigInput;
+use crate::core::store::memory::MemoryStore;
+use crate::core::token::Token;
 
 const T0: i64 = 1_800_000_000_000;
 
@@ -92,7 +92,7 @@ fn initialized_signal_carries_the_timeout() {
     let f = Fixture::new();
     assert_eq!(
         initialized(f.manager().config()),
-        Event::ManagerInitialized {
+        Signal::ManagerInitialized {
             timeout: TimeDelta::seconds(3600)
         }
     );
@@ -120,8 +120,8 @@ fn create_stores_a_session_that_expires_after_the_timeout() {
     );
     assert_eq!(f.store.calls.get(), 1);
     assert_eq!(
-        outcome.events,
-        [Event::SessionCreated {
+        outcome.signals,
+        [Signal::SessionCreated {
             session_id: session.id.to_string(),
             user_id: Some("user-42".into())
         }]
@@ -136,8 +136,8 @@ fn anonymous_session_has_no_user_and_empty_data() {
     assert_eq!(session.user_id, None);
     assert_eq!(session.data.json(), "{}");
     assert!(matches!(
-        &outcome.events[..],
-        [Event::SessionCreated { user_id: None, .. }]
+        &outcome.signals[..],
+        [Signal::SessionCreated { user_id: None, .. }]
     ));
 }
 
@@ -170,8 +170,8 @@ fn bad_user_ids_are_invalid_arguments_and_write_nothing() {
         let error = outcome.result.unwrap_err();
         assert_eq!(error.code(), "invalid_argument");
         assert_eq!(
-            outcome.events,
-            [Event::SessionCreationFailed {
+            outcome.signals,
+            [Signal::SessionCreationFailed {
                 user_id: shown,
                 error
             }]
@@ -236,7 +236,7 @@ fn bad_data_on_create_writes_nothing() {
     for (data, code) in cases {
         let outcome = run(f.manager().create(given(Some("u")), data));
         assert_eq!(outcome.result.unwrap_err().code(), code);
-        assert_eq!(outcome.events[0].name(), "session_creation_failed");
+        assert_eq!(outcome.signals[0].name(), "session_creation_failed");
     }
     assert_eq!(f.store.row_count(), 0);
 }
@@ -270,8 +270,8 @@ fn get_returns_the_data_without_writing_while_more_than_half_is_left() {
     assert_eq!(outcome.result.unwrap(), Some(session.session.clone()));
     assert_eq!(f.store.calls.get(), 1, "one round trip, no renewal write");
     assert_eq!(
-        outcome.events,
-        [Event::DataRetrieved {
+        outcome.signals,
+        [Signal::DataRetrieved {
             session_id: session.id.to_string(),
             data_keys: vec!["a".into()]
         }]
@@ -291,10 +291,10 @@ fn get_renews_a_session_with_less_than_half_left() {
         renewed
     );
     assert_eq!(f.store.calls.get(), 2);
-    assert_eq!(outcome.events[0].name(), "session_data_retrieved");
+    assert_eq!(outcome.signals[0].name(), "session_data_retrieved");
     assert_eq!(
-        outcome.events[1],
-        Event::SessionRenewed {
+        outcome.signals[1],
+        Signal::SessionRenewed {
             session_id: session.id.to_string(),
             expires_at: renewed
         }
@@ -315,7 +315,7 @@ fn without_rolling_a_get_never_renews() {
         outcome.result.unwrap().unwrap().expires_at,
         session.expires_at
     );
-    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(outcome.signals.len(), 1);
     assert_eq!(f.store.calls.get(), 1);
 }
 
@@ -327,8 +327,8 @@ fn expired_session_is_not_returned() {
     let outcome = run(f.manager().get(tok(&session)));
     assert_eq!(outcome.result.unwrap(), None);
     assert_eq!(
-        outcome.events,
-        [Event::DataRetrievalFailed {
+        outcome.signals,
+        [Signal::DataRetrievalFailed {
             session_id: session.id.to_string(),
             reason: "not_found_or_expired"
         }]
@@ -358,25 +358,25 @@ fn ids_of_the_wrong_type_are_invalid_arguments_with_failure_signals() {
     };
     let get = run(m.get(arg()));
     assert_eq!(get.result.unwrap_err().code(), "invalid_argument");
-    // The event shows no id (the value is not one), and never `String(value)`.
+    // The signal shows no id (the value is not one), and never `String(value)`.
     assert_eq!(
-        get.events,
-        [Event::DataRetrievalFailed {
+        get.signals,
+        [Signal::DataRetrievalFailed {
             session_id: String::new(),
             reason: "invalid_argument"
         }]
     );
     let save = run(m.save(arg(), json("{}"), any()));
     assert!(matches!(
-        &save.events[..],
-        [Event::DataSaveFailed { reason: "invalid_argument", error: Some(e), .. }] if e.code() == "invalid_argument"
+        &save.signals[..],
+        [Signal::DataSaveFailed { reason: "invalid_argument", error: Some(e), .. }] if e.code() == "invalid_argument"
     ));
     assert_eq!(
-        run(m.renew(arg())).events[0].name(),
+        run(m.renew(arg())).signals[0].name(),
         "session_renewal_failed"
     );
     assert_eq!(
-        run(m.delete(arg())).events[0].name(),
+        run(m.delete(arg())).signals[0].name(),
         "session_deletion_failed"
     );
     assert_eq!(f.store.calls.get(), 0);
@@ -399,8 +399,8 @@ fn save_replaces_the_data_in_one_call() {
     );
     assert_eq!(f.store.calls.get(), 1);
     assert_eq!(
-        outcome.events,
-        [Event::DataSaved {
+        outcome.signals,
+        [Signal::DataSaved {
             session_id: session.id.to_string(),
             saved_keys: vec!["b".into(), "c".into()],
             version: 2
@@ -418,8 +418,8 @@ fn save_renews_in_the_same_call_when_due() {
     assert_eq!(outcome.result.unwrap().unwrap().expires_at, renewed);
     assert_eq!(f.store.calls.get(), 1);
     assert_eq!(
-        outcome.events[1],
-        Event::SessionRenewed {
+        outcome.signals[1],
+        Signal::SessionRenewed {
             session_id: session.id.to_string(),
             expires_at: renewed
         }
@@ -431,7 +431,7 @@ fn save_in_the_same_millisecond_as_create_is_not_a_renewal() {
     let f = Fixture::new();
     let session = f.session();
     let outcome = run(f.manager().save(tok(&session), json("{}"), any()));
-    assert_eq!(outcome.events.len(), 1, "{:?}", outcome.events);
+    assert_eq!(outcome.signals.len(), 1, "{:?}", outcome.signals);
 }
 
 #[test]
@@ -442,8 +442,8 @@ fn save_to_a_missing_or_expired_session_writes_nothing() {
     let outcome = run(f.manager().save(tok(&session), json(r#"{"z":1}"#), any()));
     assert_eq!(outcome.result, Ok(None));
     assert_eq!(
-        outcome.events,
-        [Event::DataSaveFailed {
+        outcome.signals,
+        [Signal::DataSaveFailed {
             session_id: session.id.to_string(),
             reason: "not_found",
             error: None
@@ -493,8 +493,8 @@ fn bad_data_on_save_leaves_the_stored_data_unchanged() {
         let error = outcome.result.unwrap_err();
         assert_eq!(error.code(), code);
         assert_eq!(
-            outcome.events,
-            [Event::DataSaveFailed {
+            outcome.signals,
+            [Signal::DataSaveFailed {
                 session_id: session.id.to_string(),
                 reason,
                 error: Some(error)
@@ -526,8 +526,8 @@ fn renew_extends_to_now_plus_timeout() {
         until
     );
     assert_eq!(
-        outcome.events,
-        [Event::SessionRenewed {
+        outcome.signals,
+        [Signal::SessionRenewed {
             session_id: session.id.to_string(),
             expires_at: until
         }]
@@ -542,8 +542,8 @@ fn expired_session_cannot_be_renewed() {
     let outcome = run(f.manager().renew(tok(&session)));
     assert_eq!(outcome.result, Ok(None));
     assert_eq!(
-        outcome.events,
-        [Event::SessionRenewalFailed {
+        outcome.signals,
+        [Signal::SessionRenewalFailed {
             session_id: session.id.to_string(),
             reason: "not_found"
         }]
@@ -561,16 +561,16 @@ fn delete_removes_a_live_session_once() {
     let first = run(f.manager().delete(tok(&session)));
     assert_eq!(first.result, Ok(true));
     assert_eq!(
-        first.events,
-        [Event::SessionDeleted {
+        first.signals,
+        [Signal::SessionDeleted {
             session_id: session.id.to_string()
         }]
     );
     let second = run(f.manager().delete(tok(&session)));
     assert_eq!(second.result, Ok(false));
     assert_eq!(
-        second.events,
-        [Event::SessionDeletionFailed {
+        second.signals,
+        [Signal::SessionDeletionFailed {
             session_id: session.id.to_string(),
             reason: "not_found"
         }]
@@ -596,13 +596,13 @@ fn store_failures_are_db_errors_with_failure_signals() {
 
     let create = run(m.create(given(Some("u")), DataArg::Absent));
     assert_eq!(create.result.as_ref().unwrap_err().code(), "db_error");
-    assert_eq!(create.events[0].name(), "session_creation_failed");
+    assert_eq!(create.signals[0].name(), "session_creation_failed");
 
     let get = run(m.get(tok(&session)));
     assert_eq!(get.result.unwrap_err().code(), "db_error");
     assert_eq!(
-        get.events,
-        [Event::DataRetrievalFailed {
+        get.signals,
+        [Signal::DataRetrievalFailed {
             session_id: session.id.to_string(),
             reason: "db_error"
         }]
@@ -610,8 +610,8 @@ fn store_failures_are_db_errors_with_failure_signals() {
 
     let save = run(m.save(tok(&session), json("{}"), any()));
     assert!(matches!(
-        &save.events[..],
-        [Event::DataSaveFailed {
+        &save.signals[..],
+        [Signal::DataSaveFailed {
             reason: "serialization_error_or_db_error",
             error: Some(Error::Db(_)),
             ..
@@ -621,8 +621,8 @@ fn store_failures_are_db_errors_with_failure_signals() {
     let renew = run(m.renew(tok(&session)));
     assert_eq!(renew.result.unwrap_err().code(), "db_error");
     assert_eq!(
-        renew.events,
-        [Event::SessionRenewalFailed {
+        renew.signals,
+        [Signal::SessionRenewalFailed {
             session_id: session.id.to_string(),
             reason: "db_error"
         }]
@@ -630,7 +630,7 @@ fn store_failures_are_db_errors_with_failure_signals() {
 
     let delete = run(m.delete(tok(&session)));
     assert_eq!(delete.result.unwrap_err().code(), "db_error");
-    assert_eq!(delete.events[0].name(), "session_deletion_failed");
+    assert_eq!(delete.signals[0].name(), "session_deletion_failed");
 }
 
 #[test]
@@ -684,7 +684,7 @@ fn a_wrong_secret_is_not_found_exactly_like_a_missing_session_and_writes_nothing
         let shown = arg.shown();
         let get = run(m.get(arg.clone()));
         assert_eq!(get.result, Ok(None));
-        assert_eq!(get.events, [not_retrieved(shown.clone())]);
+        assert_eq!(get.signals, [not_retrieved(shown.clone())]);
         assert_eq!(
             run(m.save(arg.clone(), json(r#"{"x":1}"#), any())).result,
             Ok(None)
@@ -693,8 +693,8 @@ fn a_wrong_secret_is_not_found_exactly_like_a_missing_session_and_writes_nothing
         let rotate = run(m.rotate(arg.clone(), given(Some("attacker"))));
         assert_eq!(rotate.result, Ok(None));
         assert_eq!(
-            rotate.events,
-            [Event::SessionRotationFailed {
+            rotate.signals,
+            [Signal::SessionRotationFailed {
                 session_id: shown.clone(),
                 reason: "not_found"
             }]
@@ -702,8 +702,8 @@ fn a_wrong_secret_is_not_found_exactly_like_a_missing_session_and_writes_nothing
         let delete = run(m.delete(arg));
         assert_eq!(delete.result, Ok(false));
         assert_eq!(
-            delete.events,
-            [Event::SessionDeletionFailed {
+            delete.signals,
+            [Signal::SessionDeletionFailed {
                 session_id: shown,
                 reason: "not_found"
             }]
@@ -741,8 +741,8 @@ fn rotate_gives_a_new_token_and_the_old_one_dies_at_once() {
         "renewed"
     );
     assert_eq!(
-        outcome.events,
-        [Event::SessionRotated {
+        outcome.signals,
+        [Signal::SessionRotated {
             session_id: session.id.to_string(),
             user_id: Some("u1".into())
         }]
@@ -783,14 +783,14 @@ fn rotate_checks_its_user_and_reports_missing_sessions() {
     let m = f.manager();
     let bad = run(m.rotate(tok(&session), given(Some(""))));
     assert_eq!(bad.result.unwrap_err().code(), "invalid_argument");
-    assert_eq!(bad.events[0].name(), "session_rotation_failed");
+    assert_eq!(bad.signals[0].name(), "session_rotation_failed");
     assert_eq!(f.store.calls.get(), 0);
     f.store.advance(TimeDelta::hours(2));
     let expired = run(m.rotate(tok(&session), given(None::<String>)));
     assert_eq!(expired.result, Ok(None));
     assert_eq!(
-        expired.events,
-        [Event::SessionRotationFailed {
+        expired.signals,
+        [Signal::SessionRotationFailed {
             session_id: session.id.to_string(),
             reason: "not_found"
         }]
@@ -808,8 +808,8 @@ fn rotating_another_users_session_to_a_user_is_refused_and_writes_nothing() {
     assert_eq!(error, Error::UserMismatch);
     assert!(!error.to_string().contains("u1") && !error.to_string().contains("u2"));
     assert_eq!(
-        refused.events,
-        [Event::SessionRotationFailed {
+        refused.signals,
+        [Signal::SessionRotationFailed {
             session_id: session.id.to_string(),
             reason: "user_mismatch"
         }]
@@ -846,7 +846,7 @@ fn list_user_shows_live_sessions_newest_first_without_data_or_token() {
         .unwrap();
     f.store.calls.set(0);
     let listed = run(m.list_user(given(Some("alice"))));
-    assert!(listed.events.is_empty());
+    assert!(listed.signals.is_empty());
     let listed = listed.result.unwrap();
     let ids: Vec<_> = listed.iter().map(|l| l.id.clone()).collect();
     let newest_first: Vec<_> = made.iter().rev().map(|c| c.id.clone()).collect();
@@ -878,7 +878,7 @@ fn user_arguments_follow_the_create_rules_with_no_store_call() {
     for user in bad() {
         let list = run(m.list_user(user.clone()));
         assert_eq!(list.result.unwrap_err().code(), "invalid_argument");
-        assert!(list.events.is_empty());
+        assert!(list.signals.is_empty());
         let revoke = run(m.revoke_user(user, given(None::<String>)));
         assert_eq!(revoke.result.unwrap_err().code(), "invalid_argument");
     }
@@ -905,10 +905,10 @@ fn revoke_user_removes_all_but_the_kept_one_with_an_event_each() {
     assert_eq!(outcome.result, Ok(2));
     assert_eq!(f.store.calls.get(), 1, "one statement");
     let mut deleted: Vec<_> = outcome
-        .events
+        .signals
         .iter()
         .map(|e| match e {
-            Event::SessionDeleted { session_id } => session_id.clone(),
+            Signal::SessionDeleted { session_id } => session_id.clone(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -964,14 +964,14 @@ fn revoke_and_find_go_by_public_id() {
     let revoked = run(m.revoke(id()));
     assert_eq!(revoked.result, Ok(true));
     assert_eq!(
-        revoked.events,
-        [Event::SessionDeleted {
+        revoked.signals,
+        [Signal::SessionDeleted {
             session_id: session.id.to_string()
         }]
     );
     let again = run(m.revoke(id()));
     assert_eq!(again.result, Ok(false));
-    assert_eq!(again.events[0].name(), "session_deletion_failed");
+    assert_eq!(again.signals[0].name(), "session_deletion_failed");
     assert_eq!(run(m.get(tok(&session))).result, Ok(None));
     assert_eq!(run(m.find(id())).result, Ok(None));
 }
@@ -995,7 +995,7 @@ fn no_renewal_of_any_kind_goes_past_the_absolute_timeout() {
     f.store.calls.set(0);
     f.store.advance(TimeDelta::minutes(20));
     let read = run(m.get(tok(&session)));
-    assert_eq!(read.events.len(), 1, "{:?}", read.events);
+    assert_eq!(read.signals.len(), 1, "{:?}", read.signals);
     assert_eq!(f.store.calls.get(), 1);
     // A save, a renewal and a rotation all stop at the limit.
     let saved = run(m.save(tok(&session), json("{}"), any()))
@@ -1039,20 +1039,20 @@ fn events_and_messages_never_carry_a_secret() {
     let secret = session.token.split_once('.').unwrap().1.to_owned();
     let m = f.manager();
     let mut seen = Vec::new();
-    seen.push(format!("{:?}", run(m.get(tok(&session))).events));
+    seen.push(format!("{:?}", run(m.get(tok(&session))).signals));
     seen.push(format!(
         "{:?}",
-        run(m.save(tok(&session), json("[]"), any())).events
+        run(m.save(tok(&session), json("[]"), any())).signals
     ));
-    seen.push(format!("{:?}", run(m.renew(tok(&session))).events));
+    seen.push(format!("{:?}", run(m.renew(tok(&session))).signals));
     let tail = Arg::Given(format!("{}x", session.token));
-    seen.push(format!("{:?}", run(m.get(tail)).events));
+    seen.push(format!("{:?}", run(m.get(tail)).signals));
     seen.push(format!(
         "{:?}",
         run(m.rotate(tok(&session), given(Some("u2"))))
     ));
     let rotated = run(m.rotate(tok(&session), given(Some("u1"))));
-    seen.push(format!("{:?}", rotated.events));
+    seen.push(format!("{:?}", rotated.signals));
     let new_secret = rotated
         .result
         .unwrap()
@@ -1062,7 +1062,7 @@ fn events_and_messages_never_carry_a_secret() {
         .unwrap()
         .1
         .to_owned();
-    seen.push(format!("{:?}", run(m.revoke(tok(&session))).events));
+    seen.push(format!("{:?}", run(m.revoke(tok(&session))).signals));
     f.store.failing.set(true);
     seen.push(format!("{:?}", run(m.delete(tok(&session)))));
     for text in seen {
@@ -1093,8 +1093,8 @@ fn lowering_the_absolute_timeout_ends_sessions_past_it_at_their_next_renewal() {
     assert!(run(m.get(tok(&session))).result.unwrap().is_some());
     let renew = run(m.renew(tok(&session)));
     assert_eq!(renew.result, Ok(None));
-    assert_eq!(renew.events[0].name(), "session_renewal_failed");
+    assert_eq!(renew.signals[0].name(), "session_renewal_failed");
     let rotate = run(m.rotate(tok(&session), given(None::<String>)));
     assert_eq!(rotate.result, Ok(None));
-    assert_eq!(rotate.events[0].name(), "session_rotation_failed");
+    assert_eq!(rotate.signals[0].name(), "session_rotation_failed");
 }

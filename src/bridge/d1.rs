@@ -1,7 +1,7 @@
 //! The [`Store`] on a Cloudflare D1 binding: one statement (or one batch) per method, all
 //! values bound as parameters, times as epoch milliseconds (exact in JS numbers) and taken
 //! from the database's clock (see [`sql`]). It waits on D1's promises with
-//! [`crate::wait`], so the surface decides how they are awaited.
+//! [`crate::bridge::wait`], so the surface decides how they are awaited.
 
 use std::future::Future;
 use std::rc::Rc;
@@ -11,15 +11,16 @@ use js_sys::{Array, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::shards::{Shards, MAX_SHARDS};
-use super::{
+use crate::bridge::jsval::{error_text, field, item};
+use crate::bridge::wait::wait;
+use crate::core::id::SessionId;
+use crate::core::session::{Session, SessionData, MAX_EXACT, MAX_USER_ID_CHARS};
+use crate::core::store::shards::{Shards, MAX_SHARDS};
+use crate::core::store::{
     Lifetime, Listed, Loaded, NewSession, Partly, Rolling, Rotated, Rotating, Saved, Stamps, Store,
     StoreError, Writing,
 };
-use crate::jsval::{error_text, field, item};
-use crate::session::{Session, SessionData, SessionId, MAX_EXACT, MAX_USER_ID_CHARS};
-use crate::token::SecretHash;
-use crate::wait::wait;
+use crate::core::token::SecretHash;
 pub use sql::{statements_kept, table_handle};
 #[cfg(feature = "http")]
 pub use sys::{bookmark, with_session};
