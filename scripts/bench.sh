@@ -15,10 +15,10 @@ cp bench/worker/node_modules/d1-session-manager/js/pkg/d1_session_manager_bg.was
 # Every part runs; the script fails if any part did.
 status=0
 node bench/run.mjs "$@" || status=$?
-# The Worker over HTTP against a plain-JS Worker (issue #12).
+# The Worker over HTTP against a plain-JS Worker.
 bash scripts/build.sh --worker
 node bench/http.mjs "$@" || status=$?
-# At scale: a million sessions on one database against four shards (issue #13).
+# At scale: a million sessions on one database against four shards.
 (cd bench/scale && rm -rf node_modules && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 node bench/scale.mjs || status=$?
 exit "$status"

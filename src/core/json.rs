@@ -106,7 +106,7 @@ impl Serialize for Error {
     }
 }
 
-/// A signal's arguments as one JSON object, named in camelCase as the seed's table has
+/// A signal's arguments as one JSON object, named in camelCase as docs/api.md lists
 /// them; an `exception` is the error (`{"code","message"}`). It holds keys, ids and error
 /// codes, never a session data value, so it may be logged.
 pub struct Arguments<'a> {
@@ -237,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn arguments_are_named_as_the_seed_names_them() {
+    fn arguments_are_named_as_the_docs_name_them() {
         let created = Signal::SessionCreated {
             session_id: "s".into(),
             user_id: None,

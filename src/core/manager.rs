@@ -157,7 +157,7 @@ impl Operation {
                     Signal::SessionDeletionFailed { session_id, reason }
                 })
             }
-            // Lookups and housekeeping by trusted code: the seed has no signal for them.
+            // Lookups and housekeeping by trusted code: no signal is defined for them.
             Operation::Find | Operation::ListUser | Operation::RevokeUser | Operation::Purge => {
                 Outcome::failed(error)
             }

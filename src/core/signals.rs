@@ -1,4 +1,4 @@
-//! The signals of a session's life, one variant per row of the seed's table.
+//! The signals of a session's life, one variant per signal; the first eleven are the classic set, the last two rotation's.
 //!
 //! The manager reports them; each surface delivers them its own way (a `CustomEvent` on the
 //! JS `SessionManager`, a JSON log line in the Worker).
@@ -14,7 +14,7 @@ pub const NOT_FOUND_OR_EXPIRED: &str = "not_found_or_expired";
 /// `reason` of a save whose data cannot be stored as JSON, or that D1 refused.
 pub const SERIALIZATION_ERROR_OR_DB_ERROR: &str = "serialization_error_or_db_error";
 
-/// Every signal's name: the seed's eleven, as its table spells them, then this crate's own.
+/// Every signal's name, in the order the JS bit mask uses: the eleven of a session's life, then rotation's two.
 pub const NAMES: [&str; 13] = [
     "session_manager_initialized",
     "session_created",
@@ -69,7 +69,7 @@ pub enum Signal {
         session_id: String,
         reason: &'static str,
     },
-    /// `version` is the session's version after the write (an addition to the seed's
+    /// `version` is the session's version after the write (an addition to the classic
     /// arguments, for compare-and-swap).
     DataSaved {
         session_id: String,
@@ -94,7 +94,7 @@ pub enum Signal {
 }
 
 impl Signal {
-    /// The signal's name, exactly as the seed spells it.
+    /// The signal's name, as docs/api.md lists it.
     pub fn name(&self) -> &'static str {
         match self {
             Signal::ManagerInitialized { .. } => "session_manager_initialized",

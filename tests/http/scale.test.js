@@ -1,4 +1,4 @@
-// The Worker past one database (issue #13): shards from SESSION_SHARDS, and read replicas.
+// The Worker past one database: shards from SESSION_SHARDS, and read replicas.
 // The Worker on read replicas: SESSION_REPLICAS turns the D1 Sessions API on;
 // locally there is no replica, so a binding that records each withSession constraint (the
 // real local withSession doing the work) checks where each route starts, and the

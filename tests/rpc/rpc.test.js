@@ -1,5 +1,5 @@
-// The session Worker's RPC service, called from another Worker through its service binding
-// (issue #12): the npm API's names, arguments and results, Dates as Dates, and failures as
+// The session Worker's RPC service, called from another Worker through its service binding:
+// the npm API's names, arguments and results, Dates as Dates, and failures as
 // Errors whose message starts with the stable code.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// What constructing a manager costs (issue #8 §3): time per `new SessionManager(...)`, and
+// What constructing a manager costs: time per `new SessionManager(...)`, and
 // the package's wasm linear memory and externref table before and after many constructions
 // that are dropped at once, as a Worker that makes one manager per request would.
 import { SessionManager } from "d1-session-manager";

@@ -111,8 +111,8 @@ impl<S: Store> Manager<S> {
         }
     }
 
-    /// Removes up to `limit` expired sessions; returns how many. Raises no signal: the seed
-    /// has none for housekeeping.
+    /// Removes up to `limit` expired sessions; returns how many. Raises no signal: none is
+    /// defined for housekeeping.
     ///
     /// # Errors
     /// `db_error` when the store fails.

@@ -1,4 +1,4 @@
-// Cookie sessions for a plain Worker (issue #11, the framework-free helper), through the
+// Cookie sessions for a plain Worker (the framework-free helper), through the
 // packed package in workerd with a real local D1: each test is a browser, its cookie jar
 // the one cookie the handle sets.
 import { env } from "cloudflare:workers";

@@ -1,4 +1,4 @@
-// The Hono middleware (issue #11): a real Hono app over the packed package in workerd with a
+// The Hono middleware: a real Hono app over the packed package in workerd with a
 // local D1, driven through `app.request` with a cookie jar, as the README writes it.
 import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";

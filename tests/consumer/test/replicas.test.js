@@ -1,4 +1,4 @@
-// Read replicas through the D1 Sessions API (issue #13): locally there is no replica, so the
+// Read replicas through the D1 Sessions API: locally there is no replica, so the
 // plumbing is checked on a binding that records each `withSession` constraint and bookmark
 // (the real local `withSession` does the work), and the behaviour on the real one.
 import { env } from "cloudflare:workers";

@@ -1,4 +1,4 @@
-// Retries (issue #13): D1's documented transient failures are retried, with a bounded
+// Retries: D1's documented transient failures are retried, with a bounded
 // backoff, for statements that are safe to repeat, and never for a write whose first
 // attempt may have committed. The binding here fails its first `failures` D1 calls with the
 // given message; the real local D1 does the rest.

@@ -1,4 +1,4 @@
-// Sessions sharded across D1 databases (issue #13): a session lives on the shard its id
+// Sessions sharded across D1 databases: a session lives on the shard its id
 // names, so a token reaches its database with no lookup; new sessions spread evenly; adding
 // a shard keeps every token; a user's sessions and the purge reach every shard at once.
 import { env } from "cloudflare:workers";

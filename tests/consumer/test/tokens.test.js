@@ -1,4 +1,4 @@
-// Tokens (issue #9) through the packed package in workerd: what D1 holds, wrong secrets,
+// Tokens through the packed package in workerd: what D1 holds, wrong secrets,
 // rotation and fixation, the absolute timeout, and that no event or error ever carries a
 // secret.
 import { env } from "cloudflare:workers";

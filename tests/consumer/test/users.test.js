@@ -1,4 +1,4 @@
-// What trusted server code does by public id or user id (issue #9): listUserSessions,
+// What trusted server code does by public id or user id: listUserSessions,
 // revokeSession, revokeUserSessions, through the packed package in workerd.
 import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";

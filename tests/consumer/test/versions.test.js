@@ -1,4 +1,4 @@
-// No lost updates (issue #10): versions, compare-and-swap saves, updateSessionData and merge
+// No lost updates: versions, compare-and-swap saves, updateSessionData and merge
 // patches, through the packed package in workerd with a real local D1. The concurrent tests
 // start every writer at once in one isolate: their D1 calls interleave on the one database.
 import { env } from "cloudflare:workers";
