@@ -124,7 +124,7 @@ export interface ListenerOptions {
   signal?: AbortSignal;
 }
 
-export interface SessionEventDetailMap {
+export interface SignalDetailMap {
   session_manager_initialized: { timeout: number };
   session_created: { sessionId: string; userId: string | null };
   /** A refused `userId` is described by its type and length, never quoted. */
@@ -148,13 +148,13 @@ export interface SessionEventDetailMap {
   session_rotation_failed: { sessionId: string; reason: "not_found" | SessionErrorCode };
 }
 
-export type SessionEventType = keyof SessionEventDetailMap;
+export type SignalName = keyof SignalDetailMap;
 
 /** A listener for signal `K`: a function or an object with `handleEvent`. */
-export type SignalListener<K extends SessionEventType> = ((event: SessionEvent<K>) => void) | { handleEvent(event: SessionEvent<K>): void };
+export type SignalListener<K extends SignalName> = ((event: SessionEvent<K>) => void) | { handleEvent(event: SessionEvent<K>): void };
 
 /** The event a listener receives: `target` is the manager, `detail` as in the map. */
-export interface SessionEvent<K extends SessionEventType> extends CustomEvent<SessionEventDetailMap[K]> {
+export interface SessionEvent<K extends SignalName> extends CustomEvent<SignalDetailMap[K]> {
   readonly type: K;
   readonly target: SessionManager;
 }
@@ -248,10 +248,10 @@ export declare class SessionManager extends EventTarget {
    * Only the signals are listened for: a misspelled type matches no overload, so it is a
    * type error rather than a listener that never runs.
    */
-  addEventListener<K extends SessionEventType>(type: K, listener: SignalListener<K> | null, options?: boolean | ListenerOptions): void;
+  addEventListener<K extends SignalName>(type: K, listener: SignalListener<K> | null, options?: boolean | ListenerOptions): void;
   /** `EventTarget`'s own form, kept so a manager is an `EventTarget`; no call can match it. */
   addEventListener(type: never, listener: unknown, options?: unknown): void;
-  removeEventListener<K extends SessionEventType>(type: K, listener: SignalListener<K> | null, options?: boolean | Pick<ListenerOptions, "capture">): void;
+  removeEventListener<K extends SignalName>(type: K, listener: SignalListener<K> | null, options?: boolean | Pick<ListenerOptions, "capture">): void;
   /** `EventTarget`'s own form, kept so a manager is an `EventTarget`; no call can match it. */
   removeEventListener(type: never, listener: unknown, options?: unknown): void;
 }

@@ -146,7 +146,7 @@ mod tests {
     fn types_docs_and_test_helpers_name_exactly_the_core_signals() {
         let names: BTreeSet<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
         let dts = include_str!("../../js/index.d.ts");
-        let map = &dts[dts.find("interface SessionEventDetailMap").unwrap()..];
+        let map = &dts[dts.find("interface SignalDetailMap").unwrap()..];
         let map = &map[..map.find("\n}").unwrap()];
         assert_eq!(
             signal_words(map, |after| after.starts_with(':')),

@@ -14,6 +14,11 @@ export default defineConfig(async () => {
         miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
       }),
     ],
-    test: { setupFiles: ["./test/setup.js"], silent: "passed-only" },
+    test: {
+      setupFiles: ["./test/setup.js"],
+      silent: "passed-only",
+      // A guard against a hung test, not a measure: a loaded 2-core machine runs some tests past vitest's 5 s default.
+      testTimeout: 60_000,
+    },
   };
 });

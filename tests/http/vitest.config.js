@@ -23,6 +23,8 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ["./setup.js"],
       silent: "passed-only",
+      // A guard against a hung test, not a measure: a loaded 2-core machine runs some tests past vitest's 5 s default.
+      testTimeout: 60_000,
       // After a trap, a call the Worker ended while it awaited D1 still has callbacks on
       // D1's promise; the wasm-bindgen glue refuses to run them in the new instance by
       // throwing, in a promise nobody awaits. The trap tests expect exactly that, nothing else.

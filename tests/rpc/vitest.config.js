@@ -47,6 +47,8 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ["./setup.js"],
       silent: "passed-only",
+      // A guard against a hung test, not a measure: a loaded 2-core machine runs some tests past vitest's 5 s default.
+      testTimeout: 60_000,
     },
   };
 });

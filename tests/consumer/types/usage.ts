@@ -8,7 +8,7 @@ import {
   type RotatedSession,
   type Session,
   SessionError,
-  type SessionEventType,
+  type SignalName,
   type SessionManagerOptions,
   type SessionSummary,
 } from "d1-session-manager";
@@ -71,9 +71,9 @@ const target: EventTarget = sessions;
 sessions.addEventListener("session_deleted", { handleEvent: (e) => void e.detail.sessionId });
 void target;
 
-const types: SessionEventType[] = ["session_manager_initialized", "session_data_save_failed", "session_rotated"];
+const types: SignalName[] = ["session_manager_initialized", "session_data_save_failed", "session_rotated"];
 // @ts-expect-error: not one of the thirteen signals
-const unknownType: SessionEventType = "session_expired";
+const unknownType: SignalName = "session_expired";
 void [types, unknownType];
 
 export async function readme(): Promise<void> {
