@@ -12,12 +12,22 @@ function freePort() {
   });
 }
 
+// Starts run one at a time: two `wrangler dev` starting at once pick their inner ports
+// (workerd's own sockets) in the same instant and can collide ("Address already in use").
+let starting = Promise.resolve();
+
 /**
  * Starts `command ...args --port P` in `cwd` and waits (up to 60 s) for it to answer `/`.
  * Resolves `{ origin, port, pid, stop }` (`pid` also names its process group); rejects with
  * wrangler's log when it never answers.
  */
-export async function startDev(command, args, { cwd, env = process.env, host = "127.0.0.1" } = {}) {
+export function startDev(command, args, options) {
+  const started = starting.then(() => start(command, args, options));
+  starting = started.catch(() => undefined);
+  return started;
+}
+
+async function start(command, args, { cwd, env = process.env, host = "127.0.0.1" } = {}) {
   const port = await freePort();
   const dev = spawn(command, [...args, "--port", String(port)], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let log = "";
