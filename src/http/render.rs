@@ -6,7 +6,7 @@ use crate::core::json::{listed_all, time, to_text, Arguments, Times};
 use crate::core::signals::Signal;
 use crate::core::store::Listed;
 
-/// `{"id","expiresAt"}`, the answer to a renewal.
+/// `{"id","expiresAt"}`, the body of a renewal's reply.
 pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
     format!(
         r#"{{"id":{},"expiresAt":{}}}"#,
@@ -16,12 +16,12 @@ pub fn renewal(id: &str, expires_at: DateTime<Utc>) -> String {
 }
 
 /// `{"sessions":[…]}`, a user's sessions: an object rather than a bare array, so the
-/// answer can grow a field (a cursor, say) without breaking its clients.
+/// reply can grow a field (a cursor, say) without breaking its clients.
 pub fn sessions(sessions: &[Listed]) -> String {
     format!(r#"{{"sessions":{}}}"#, listed_all(sessions, Times::Iso))
 }
 
-/// `{"revoked":N}`, the answer to revoking a user's sessions.
+/// `{"revoked":N}`, the body of the reply to revoking a user's sessions.
 pub fn revoked(count: u32) -> String {
     format!(r#"{{"revoked":{count}}}"#)
 }

@@ -93,7 +93,7 @@ pub const D1_BOOKMARK: &str = "D1-Bookmark";
 pub const MAX_BOOKMARK_CHARS: usize = 1024;
 
 /// Where a request's reads may start, from its `D1-Bookmark` header: the bookmark a
-/// previous answer gave (reads see at least that state), `first-primary` (the latest state,
+/// previous response gave (reads see at least that state), `first-primary` (the latest state,
 /// for a check that must not see a replica's past), or none (any replica). Checked on
 /// every route, replicas or not, so a malformed value is refused the same everywhere.
 ///

@@ -1,4 +1,4 @@
-//! Which handler a method and path reach.
+//! Which operation a method and path reach.
 
 use super::error::ApiError;
 
@@ -45,88 +45,47 @@ pub fn is_public(path: &str) -> bool {
     path == "/health"
 }
 
-/// A path the API serves, as the `worker` crate's `Router` matches it. The Router picks the
-/// endpoint by path alone; the endpoint picks the route by method, so that a known path
-/// with another method is answered as every refusal is (the error envelope, with `Allow`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Health,
-    Sessions,
-    Session,
-    SessionData,
-    SessionRenew,
-    SessionRotate,
-    /// `/sessions/:id`.
-    SessionById,
-    /// `/users/:user/sessions`.
-    UserSessions,
-}
-
-/// The name of the one parameter a pattern has.
-pub const PARAM: &str = "p";
-
-impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
-        Endpoint::Health,
-        Endpoint::Sessions,
-        Endpoint::Session,
-        Endpoint::SessionData,
-        Endpoint::SessionRenew,
-        Endpoint::SessionRotate,
-        Endpoint::SessionById,
-        Endpoint::UserSessions,
-    ];
-
-    /// The Router's pattern (matchit syntax; the parameter is [`PARAM`]).
-    pub fn pattern(self) -> &'static str {
-        match self {
-            Endpoint::Health => "/health",
-            Endpoint::Sessions => "/sessions",
-            Endpoint::Session => "/session",
-            Endpoint::SessionData => "/session/data",
-            Endpoint::SessionRenew => "/session/renew",
-            Endpoint::SessionRotate => "/session/rotate",
-            Endpoint::SessionById => "/sessions/:p",
-            Endpoint::UserSessions => "/users/:p/sessions",
-        }
-    }
-
-    /// The route `method` reaches here; `param` is the path's parameter as written (a user
-    /// id still percent-encoded: the handler decodes it, and the core decides whether it
-    /// can name anything). `HEAD` reaches whatever `GET` reaches (the Worker answers it
-    /// without the body), and every `Allow` that names `GET` names `HEAD` too.
-    ///
-    /// # Errors
-    /// 405 `method_not_allowed`, with `Allow`, for a method this path does not serve.
-    pub fn route<'a>(self, method: &str, param: &'a str) -> Result<Route<'a>, ApiError> {
-        let method = match method {
-            "HEAD" => "GET",
-            other => other,
-        };
-        let (found, allow) = match (self, method) {
-            (Endpoint::Health, "GET") => (Some(Route::Health), ""),
-            (Endpoint::Health, _) => (None, "GET, HEAD"),
-            (Endpoint::Sessions, "POST") => (Some(Route::Create), ""),
-            (Endpoint::Sessions, _) => (None, "POST"),
-            (Endpoint::Session, "GET") => (Some(Route::Get), ""),
-            (Endpoint::Session, "DELETE") => (Some(Route::Delete), ""),
-            (Endpoint::Session, _) => (None, "GET, HEAD, DELETE"),
-            (Endpoint::SessionData, "PUT") => (Some(Route::SaveData), ""),
-            (Endpoint::SessionData, "PATCH") => (Some(Route::PatchData), ""),
-            (Endpoint::SessionData, _) => (None, "PUT, PATCH"),
-            (Endpoint::SessionRenew, "POST") => (Some(Route::Renew), ""),
-            (Endpoint::SessionRenew, _) => (None, "POST"),
-            (Endpoint::SessionRotate, "POST") => (Some(Route::Rotate), ""),
-            (Endpoint::SessionRotate, _) => (None, "POST"),
-            (Endpoint::SessionById, "GET") => (Some(Route::Find(param)), ""),
-            (Endpoint::SessionById, "DELETE") => (Some(Route::Revoke(param)), ""),
-            (Endpoint::SessionById, _) => (None, "GET, HEAD, DELETE"),
-            (Endpoint::UserSessions, "GET") => (Some(Route::ListUser(param)), ""),
-            (Endpoint::UserSessions, "DELETE") => (Some(Route::RevokeUser(param)), ""),
-            (Endpoint::UserSessions, _) => (None, "GET, HEAD, DELETE"),
-        };
-        found.ok_or_else(|| ApiError::method_not_allowed(allow))
-    }
+/// The route a request reaches: the one place a method and path are matched. `path` is the
+/// URL's path as sent (percent-encoded); a parameter is one segment of it, passed on as
+/// written. `HEAD` reaches whatever `GET` reaches (the Worker answers it without the body),
+/// and every `Allow` that names `GET` names `HEAD` too.
+///
+/// # Errors
+/// 404 `not_found` for a path the API does not serve; 405 `method_not_allowed`, with
+/// `Allow`, for a method this path does not serve.
+pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
+    // Not workers-rs' Router: it serves unknown methods as GET, and its 404/405 lack our envelope.
+    let method = match method {
+        "HEAD" => "GET",
+        other => other,
+    };
+    let segments: Vec<&'a str> = path.split('/').collect();
+    let refused = |allow| Err(ApiError::method_not_allowed(allow));
+    let route = match (segments.as_slice(), method) {
+        (["", "health"], "GET") => Route::Health,
+        (["", "health"], _) => return refused("GET, HEAD"),
+        (["", "sessions"], "POST") => Route::Create,
+        (["", "sessions"], _) => return refused("POST"),
+        (["", "session"], "GET") => Route::Get,
+        (["", "session"], "DELETE") => Route::Delete,
+        (["", "session"], _) => return refused("GET, HEAD, DELETE"),
+        (["", "session", "data"], "PUT") => Route::SaveData,
+        (["", "session", "data"], "PATCH") => Route::PatchData,
+        (["", "session", "data"], _) => return refused("PUT, PATCH"),
+        (["", "session", "renew"], "POST") => Route::Renew,
+        (["", "session", "renew"], _) => return refused("POST"),
+        (["", "session", "rotate"], "POST") => Route::Rotate,
+        (["", "session", "rotate"], _) => return refused("POST"),
+        // `/sessions/` is no path of ours; `/users//sessions` reaches the handler (400).
+        (["", "sessions", id], "GET") if !id.is_empty() => Route::Find(id),
+        (["", "sessions", id], "DELETE") if !id.is_empty() => Route::Revoke(id),
+        (["", "sessions", id], _) if !id.is_empty() => return refused("GET, HEAD, DELETE"),
+        (["", "users", user, "sessions"], "GET") => Route::ListUser(user),
+        (["", "users", user, "sessions"], "DELETE") => Route::RevokeUser(user),
+        (["", "users", _, "sessions"], _) => return refused("GET, HEAD, DELETE"),
+        _ => return Err(ApiError::not_found("no such route")),
+    };
+    Ok(route)
 }
 
 #[cfg(test)]
@@ -136,68 +95,107 @@ mod tests {
     #[test]
     fn each_route_is_reached_by_its_method() {
         let cases = [
-            ("GET", Endpoint::Health, Route::Health),
-            ("HEAD", Endpoint::Health, Route::Health),
-            ("POST", Endpoint::Sessions, Route::Create),
-            ("GET", Endpoint::Session, Route::Get),
-            ("HEAD", Endpoint::Session, Route::Get),
-            ("DELETE", Endpoint::Session, Route::Delete),
-            ("PUT", Endpoint::SessionData, Route::SaveData),
-            ("PATCH", Endpoint::SessionData, Route::PatchData),
-            ("POST", Endpoint::SessionRenew, Route::Renew),
-            ("POST", Endpoint::SessionRotate, Route::Rotate),
-            ("GET", Endpoint::SessionById, Route::Find("abc")),
-            ("HEAD", Endpoint::SessionById, Route::Find("abc")),
-            ("DELETE", Endpoint::SessionById, Route::Revoke("abc")),
-            ("GET", Endpoint::UserSessions, Route::ListUser("abc")),
-            ("HEAD", Endpoint::UserSessions, Route::ListUser("abc")),
-            ("DELETE", Endpoint::UserSessions, Route::RevokeUser("abc")),
+            ("GET", "/health", Route::Health),
+            ("HEAD", "/health", Route::Health),
+            ("POST", "/sessions", Route::Create),
+            ("GET", "/session", Route::Get),
+            ("HEAD", "/session", Route::Get),
+            ("DELETE", "/session", Route::Delete),
+            ("PUT", "/session/data", Route::SaveData),
+            ("PATCH", "/session/data", Route::PatchData),
+            ("POST", "/session/renew", Route::Renew),
+            ("POST", "/session/rotate", Route::Rotate),
+            ("GET", "/sessions/abc", Route::Find("abc")),
+            ("HEAD", "/sessions/abc", Route::Find("abc")),
+            ("DELETE", "/sessions/abc", Route::Revoke("abc")),
+            ("GET", "/users/abc/sessions", Route::ListUser("abc")),
+            ("HEAD", "/users/abc/sessions", Route::ListUser("abc")),
+            ("DELETE", "/users/abc/sessions", Route::RevokeUser("abc")),
         ];
-        for (method, endpoint, expected) in cases {
-            assert_eq!(
-                endpoint.route(method, "abc"),
-                Ok(expected),
-                "{method} {endpoint:?}"
-            );
+        for (method, path, expected) in cases {
+            assert_eq!(route(method, path), Ok(expected), "{method} {path}");
         }
     }
 
     #[test]
     fn other_methods_get_405_with_allow() {
         let cases = [
-            ("POST", Endpoint::Health, "GET, HEAD"),
-            ("OPTIONS", Endpoint::Health, "GET, HEAD"),
-            ("GET", Endpoint::Sessions, "POST"),
-            ("HEAD", Endpoint::Sessions, "POST"),
-            ("PUT", Endpoint::SessionById, "GET, HEAD, DELETE"),
-            ("TRACE", Endpoint::SessionById, "GET, HEAD, DELETE"),
-            ("POST", Endpoint::Session, "GET, HEAD, DELETE"),
-            ("PUT", Endpoint::Session, "GET, HEAD, DELETE"),
-            ("GET", Endpoint::SessionData, "PUT, PATCH"),
-            ("POST", Endpoint::SessionData, "PUT, PATCH"),
-            ("HEAD", Endpoint::SessionRenew, "POST"),
-            ("PROPFIND", Endpoint::SessionRenew, "POST"),
-            ("GET", Endpoint::SessionRotate, "POST"),
-            ("POST", Endpoint::UserSessions, "GET, HEAD, DELETE"),
+            ("POST", "/health", "GET, HEAD"),
+            ("OPTIONS", "/health", "GET, HEAD"),
+            ("GET", "/sessions", "POST"),
+            ("HEAD", "/sessions", "POST"),
+            ("PUT", "/sessions/abc", "GET, HEAD, DELETE"),
+            ("TRACE", "/sessions/abc", "GET, HEAD, DELETE"),
+            ("POST", "/session", "GET, HEAD, DELETE"),
+            ("PUT", "/session", "GET, HEAD, DELETE"),
+            ("GET", "/session/data", "PUT, PATCH"),
+            ("POST", "/session/data", "PUT, PATCH"),
+            ("HEAD", "/session/renew", "POST"),
+            ("PROPFIND", "/session/renew", "POST"),
+            ("GET", "/session/rotate", "POST"),
+            ("POST", "/users/abc/sessions", "GET, HEAD, DELETE"),
             // Methods are case-sensitive (RFC 9110): `get` is not `GET`.
-            ("get", Endpoint::Session, "GET, HEAD, DELETE"),
+            ("get", "/session", "GET, HEAD, DELETE"),
         ];
-        for (method, endpoint, allow) in cases {
-            let error = endpoint.route(method, "abc").unwrap_err();
+        for (method, path, allow) in cases {
+            let error = route(method, path).unwrap_err();
             assert_eq!(
                 (error.status, error.allow),
                 (405, Some(allow)),
-                "{method} {endpoint:?}"
+                "{method} {path}"
             );
         }
     }
 
     #[test]
-    fn patterns_are_distinct_and_only_health_is_public() {
-        let patterns: std::collections::HashSet<_> =
-            Endpoint::ALL.iter().map(|e| e.pattern()).collect();
-        assert_eq!(patterns.len(), Endpoint::ALL.len());
-        assert!(is_public(Endpoint::Health.pattern()));
+    fn paths_the_api_does_not_serve_get_404_whatever_the_method() {
+        let paths = [
+            "",
+            "/",
+            "//health",
+            "/Health",
+            "/health/",
+            "/nope",
+            "/sessions/",
+            "/sessions/abc/",
+            "/sessions/a/b",
+            "/session/",
+            "/session/x",
+            "/session/data/",
+            "/users/sessions",
+            "/users/a/b/sessions",
+            "/users/abc/sessions/",
+        ];
+        for path in paths {
+            for method in ["GET", "POST", "DELETE", "PROPFIND"] {
+                let error = route(method, path).unwrap_err();
+                assert_eq!(
+                    (error.status, error.code, error.allow),
+                    (404, "not_found", None),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parameters_are_passed_on_as_written() {
+        let cases = [
+            ("/sessions/data", Route::Find("data")),
+            ("/sessions/a%2Fb", Route::Find("a%2Fb")),
+            ("/users/a%2Fb/sessions", Route::ListUser("a%2Fb")),
+            ("/users/%20/sessions", Route::ListUser("%20")),
+            // The handler refuses it (400), as the core refuses an empty user id.
+            ("/users//sessions", Route::ListUser("")),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(route("GET", path), Ok(expected), "{path}");
+        }
+    }
+
+    #[test]
+    fn only_health_is_public() {
+        assert!(is_public("/health"));
         for path in ["/sessions", "/session", "/", "/nope", "/health/"] {
             assert!(!is_public(path), "{path}");
         }

@@ -10,13 +10,13 @@ use worker::Env;
 use crate::bridge::calls::{self, Answer};
 use crate::bridge::d1;
 use crate::bridge::jsval::bounded_string;
-use crate::bridge::wait::drive;
 use crate::core::error::Error;
 use crate::core::json;
 use crate::core::manager::Operation;
+use crate::http::env::{manager_from, Start};
 use crate::http::error::ApiError;
 use crate::http::request::{bookmark, MAX_BOOKMARK_CHARS};
-use crate::http::worker::{log, manager_from, settle, Start};
+use crate::http::run::{log, run};
 
 /// Runs operation `operation` (its index in `operationNames`) with the method's arguments
 /// `a`, `b` and `c`. `bookmark` is `undefined` when the caller passed no `{ bookmark }`;
@@ -91,5 +91,5 @@ async fn answer(
     let (manager, d1_session) = manager_from(env, start)?;
     *session = d1_session;
     let max_bytes = manager.config().max_data_bytes;
-    settle(drive(calls::call(operation, Ok(manager), max_bytes, args)).await)
+    run(calls::call(operation, Ok(manager), max_bytes, args)).await
 }
