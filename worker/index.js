@@ -1,5 +1,5 @@
 // The deployed Worker: hands requests and cron runs to the wasm core's workers-rs entry
-// points (`#[event(fetch)]`, `#[event(scheduled)]` in src/http/worker.rs). A trap
+// points (`#[event(fetch)]`, `#[event(scheduled)]` in src/http/entry.rs). A trap
 // in the core (with panic=abort, a Rust panic is `unreachable`) ends only the calls running
 // in that instance, each with a 500, and the next call gets a fresh instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
