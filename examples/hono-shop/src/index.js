@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
+import { HTTPException } from "hono/http-exception";
 
 const app = new Hono();
 app.use(csrf());
@@ -65,6 +66,7 @@ app.post("/logout-everywhere", async (c) => {
 
 // The database out (or too slow): not "signed out". The cookie is left as it was.
 app.onError((error, c) => {
+  if (error instanceof HTTPException) return error.getResponse();
   if (error.code !== "db_error") return c.text("Something went wrong", 500);
   c.header("Retry-After", "5");
   return layout(c, html`<p id="unavailable">We could not reach your session. Try again in a moment.</p>`, 503);

@@ -55,4 +55,20 @@ describe("the README's examples, as written", () => {
     expect((await visit("POST", "/logout", SAME_ORIGIN)).body).toBe("bye");
     expect((await visit("GET", "/me")).body).toBe("null");
   });
+
+  it("both answer a failing database with 503 and Retry-After, and keep the cookie", async () => {
+    // DB_EMPTY is a real local D1 without the table: every statement fails there.
+    const down = { ...env, DB: env.DB_EMPTY };
+    const cookie = `__Host-session=${crypto.randomUUID()}.${"A".repeat(43)}`;
+    for (const [name, fetch] of [
+      ["hono", (r) => honoApp.fetch(r, down)],
+      ["cookie", (r) => cookieApp.fetch(r, down)],
+    ]) {
+      const response = await fetch(new Request("https://app.test/me", { headers: { cookie } }));
+      expect(response.status, name).toBe(503);
+      expect(response.headers.get("retry-after"), name).toBe("5");
+      expect(await response.text(), name).toBe("try again");
+      expect(response.headers.get("set-cookie"), name).toBeNull();
+    }
+  });
 });
