@@ -36,7 +36,7 @@ export interface SessionManagerOptions {
   tableName?: string;
   /**
    * How long, in milliseconds, an operation waits on one D1 call before it fails with
-   * `db_error` (a binding whose promise never settles). 1 to 600,000. Default 60,000.
+   * `db_error` (a binding whose promise never settles). 1 to 600,000. Default 5,000: a stalled D1 is answered as unavailable, not waited out.
    */
   operationTimeout?: number;
   /**

@@ -179,17 +179,41 @@ impl From<Stalled> for Error {
 }
 
 /// Runs `future` to its end from Rust async code (the HTTP Worker), awaiting its promises
-/// with `JsFuture`.
+/// with `JsFuture`; with `bound_ms`, a D1 call that does not settle in that time fails, as
+/// the npm driver's does.
 ///
 /// # Errors
 /// [`Stalled`] when the future waits on anything but a [`Wait`].
-pub async fn drive<T>(future: impl Future<Output = T>) -> Result<T, Stalled> {
+pub async fn drive<T>(
+    future: impl Future<Output = T>,
+    bound_ms: Option<u32>,
+) -> Result<T, Stalled> {
     let mut task = Task::new(future);
     loop {
         match task.step() {
             Step::Done(value) => return Ok(value),
-            Step::Wait(promise) => task.answer(JsFuture::from(promise).await),
+            Step::Wait(promise) => task.answer(settle(promise, bound_ms).await),
             Step::Stalled => return Err(Stalled),
         }
     }
+}
+
+/// How `promise` settles, or a rejection once `bound_ms` pass.
+#[cfg(feature = "http")]
+async fn settle(promise: Promise, bound_ms: Option<u32>) -> Result<JsValue, JsValue> {
+    let Some(ms) = bound_ms else {
+        return JsFuture::from(promise).await;
+    };
+    let bounded = crate::bridge::d1::bounded(&promise, f64::from(ms));
+    let settled = JsFuture::from(bounded).await?;
+    // A pause comes back as it is; a D1 call's value comes boxed in a one-item array.
+    Ok(match Array::is_array(&settled) {
+        true => Array::from(&settled).get(0),
+        false => settled,
+    })
+}
+
+#[cfg(not(feature = "http"))]
+async fn settle(promise: Promise, _bound_ms: Option<u32>) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise).await
 }

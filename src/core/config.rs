@@ -12,10 +12,11 @@ pub const DEFAULT_MAX_DATA_BYTES: usize = 1_000_000;
 pub const MAX_DATA_BYTES_LIMIT: usize = 1_900_000;
 /// The longest timeout allowed (100 years), so every expiry stays an exact JS number.
 pub const MAX_TIMEOUT_SECS: i64 = 100 * 365 * 86_400;
-/// How long an operation waits on one D1 call by default before it fails with `db_error`:
-/// D1 itself stops a query after 30 s, so a promise still pending well after that never
-/// settles (a hung binding), and the operation must not hold its memory forever.
-pub const DEFAULT_OPERATION_TIMEOUT_MS: u32 = 60_000;
+/// How long an operation waits on one D1 call by default before it fails with `db_error`
+/// ("unavailable", never "signed out"). A healthy call takes milliseconds; D1's reported
+/// stalls last 2–25 s, and apps bound their own auth reads at about 4 s: past 5 s a page is
+/// better off saying "try again" than waiting out D1's own 30 s query limit.
+pub const DEFAULT_OPERATION_TIMEOUT_MS: u32 = 5_000;
 /// The longest wait allowed on one D1 call.
 pub const MAX_OPERATION_TIMEOUT_MS: u32 = 600_000;
 /// Default table name, the one `migrations/` creates.

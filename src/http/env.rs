@@ -30,11 +30,13 @@ pub(crate) fn manager_from(
     let config = Config::from_input(ConfigInput {
         timeout_secs: number_var(env, "SESSION_TIMEOUT")?,
         absolute_timeout_secs: number_var(env, "SESSION_ABSOLUTE_TIMEOUT")?,
+        operation_timeout_ms: number_var(env, "SESSION_OPERATION_TIMEOUT")?,
         ..ConfigInput::default()
     })
     .map_err(|e| {
         let var = match e.option {
             "absoluteTimeout" => "SESSION_ABSOLUTE_TIMEOUT",
+            "operationTimeout" => "SESSION_OPERATION_TIMEOUT",
             _ => "SESSION_TIMEOUT",
         };
         ApiError::not_configured(format!("{var}: {}", e.message))

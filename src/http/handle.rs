@@ -94,6 +94,7 @@ async fn handle(
     // is a credential: it is handed to the core and never logged nor echoed.
     let token = || session_token(header(request, SESSION_TOKEN)).map(Arg::Given);
     let limit = manager.config().max_data_bytes;
+    let bound = manager.config().operation_timeout_ms;
     match route {
         // `open` stops before this for `/health`, which must work with no D1 configured.
         Route::Health => Ok(Reply::health()),
@@ -101,10 +102,10 @@ async fn handle(
             let limit = limit + CREATE_BODY_OVERHEAD;
             let body = read_body(request, limit, true, JSON).await?;
             let (user_id, data) = create_args(&body)?;
-            let created = run(manager.create(user_id, data)).await?;
+            let created = run(bound, manager.create(user_id, data)).await?;
             Ok(Reply::created(&created))
         }
-        Route::Get => run(manager.get(token()?))
+        Route::Get => run(bound, manager.get(token()?))
             .await?
             .map(|session| Reply::session(&session))
             .ok_or_else(ApiError::token_not_found),
@@ -112,7 +113,7 @@ async fn handle(
             let token = token()?;
             let expected = Arg::Given(if_match(header(request, "if-match").as_deref())?);
             let body = read_body(request, limit, false, JSON).await?;
-            run(manager.save(token, DataArg::Json(body), expected))
+            run(bound, manager.save(token, DataArg::Json(body), expected))
                 .await?
                 .map(|session| Reply::session(&session))
                 .ok_or_else(ApiError::token_not_found)
@@ -127,7 +128,7 @@ async fn handle(
                 )));
             }
             let body = read_body(request, limit, false, MERGE_PATCH).await?;
-            run(manager.patch(token, DataArg::Json(body), true))
+            run(bound, manager.patch(token, DataArg::Json(body), true))
                 .await?
                 .map(|session| Reply::session(&session))
                 .ok_or_else(ApiError::token_not_found)
@@ -136,7 +137,7 @@ async fn handle(
             let token = token()?;
             // Found means the token parsed, so its public id is what `shown` gives.
             let id = token.shown();
-            run(manager.renew(token))
+            run(bound, manager.renew(token))
                 .await?
                 .map(|until| Reply::json(200, render::renewal(&id, until)))
                 .ok_or_else(ApiError::token_not_found)
@@ -145,32 +146,32 @@ async fn handle(
             let token = token()?;
             let body = read_body(request, ROTATE_BODY_LIMIT, true, JSON).await?;
             let user_id = rotate_args(&body)?;
-            run(manager.rotate(token, user_id))
+            run(bound, manager.rotate(token, user_id))
                 .await?
                 .map(|rotation| Reply::json(200, json::rotation(&rotation, Times::Iso)))
                 .ok_or_else(ApiError::token_not_found)
         }
-        Route::Delete => run(manager.delete(token()?))
+        Route::Delete => run(bound, manager.delete(token()?))
             .await?
             .then(Reply::no_content)
             .ok_or_else(ApiError::token_not_found),
-        Route::Find(id) => run(manager.find(Arg::Given(id.to_owned())))
+        Route::Find(id) => run(bound, manager.find(Arg::Given(id.to_owned())))
             .await?
             .map(|listed| Reply::json(200, json::listed(&listed, Times::Iso)))
             .ok_or_else(ApiError::session_not_found),
-        Route::Revoke(id) => run(manager.revoke(Arg::Given(id.to_owned())))
+        Route::Revoke(id) => run(bound, manager.revoke(Arg::Given(id.to_owned())))
             .await?
             .then(Reply::no_content)
             .ok_or_else(ApiError::session_not_found),
         Route::ListUser(user) => {
             let user = Arg::Given(Some(decode_segment(user)?));
-            let sessions = run(manager.list_user(user)).await?;
+            let sessions = run(bound, manager.list_user(user)).await?;
             Ok(Reply::json(200, render::sessions(&sessions)))
         }
         Route::RevokeUser(user) => {
             let user = Arg::Given(Some(decode_segment(user)?));
             let except = Arg::Given(query_param(request, "except"));
-            let revoked = run(manager.revoke_user(user, except)).await?;
+            let revoked = run(bound, manager.revoke_user(user, except)).await?;
             Ok(Reply::json(200, render::revoked(revoked)))
         }
     }

@@ -27,7 +27,12 @@ pub(crate) async fn purge_expired(env: &Env) {
 async fn remove_batches(manager: &Manager<D1Sessions>) -> (u32, Option<ApiError>) {
     let mut removed = 0;
     for _ in 0..PURGE_MAX_BATCHES {
-        match drive(manager.purge_expired(PURGE_BATCH)).await {
+        match drive(
+            manager.purge_expired(PURGE_BATCH),
+            Some(manager.config().operation_timeout_ms),
+        )
+        .await
+        {
             // Shards share a batch out among them, so a short batch does not mean that every
             // shard is done: only an empty one does.
             Ok(Ok(0)) => break,

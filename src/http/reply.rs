@@ -10,6 +10,10 @@ use crate::core::json::{self, Times};
 use crate::core::manager::Created;
 use crate::core::session::Session;
 
+/// Seconds a client waits before it tries again after a `503 db_error`: D1's stalls mostly
+/// pass within seconds, and a shorter wait would only add load to a struggling database.
+const RETRY_AFTER_SECS: &str = "5";
+
 /// A request that succeeded: its status, JSON body and the headers that go with them.
 pub(crate) struct Reply {
     status: u16,
@@ -95,6 +99,10 @@ pub(crate) fn respond(
                 }
                 if error.status == 401 {
                     let _ = h.set("WWW-Authenticate", "Bearer");
+                }
+                // D1 failed or stalled: a client may try again shortly; a misconfiguration waits.
+                if error.code == "db_error" {
+                    let _ = h.set("Retry-After", RETRY_AFTER_SECS);
                 }
                 set_bookmark(h);
             })

@@ -89,7 +89,8 @@ async fn answer(
         false => Start::Primary,
     };
     let (manager, d1_session) = manager_from(env, start)?;
+    let bound = manager.config().operation_timeout_ms;
     *session = d1_session;
     let max_bytes = manager.config().max_data_bytes;
-    run(calls::call(operation, Ok(manager), max_bytes, args)).await
+    run(bound, calls::call(operation, Ok(manager), max_bytes, args)).await
 }

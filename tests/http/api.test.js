@@ -896,6 +896,7 @@ describe("D1 failures", () => {
       });
       const text = await response.text();
       expect(response.status, `${method} ${path}`).toBe(503);
+      expect(response.headers.get("retry-after"), `${method} ${path}`).toBe("5");
       expect(JSON.parse(text)).toEqual({ error: { code: "db_error", message: "the database failed" } });
       expect(text).not.toMatch(/D1_ERROR|SQLITE|no such table|sessions/);
       const failure = lines.find((line) => line.failure);
@@ -905,6 +906,51 @@ describe("D1 failures", () => {
     }
     const session = await create({ userId: "after" });
     expect((await call("GET", "/session", { headers: holding(session.token) })).status).toBe(200);
+  });
+
+  it("a D1 that never answers, or answers too late, is 503 db_error with Retry-After within SESSION_OPERATION_TIMEOUT", async () => {
+    // A binding of D1's shape whose every call waits for `settle`: never, or long past the bound.
+    const stalling = (settle) => {
+      let settled = 0;
+      const later = (value) =>
+        settle((resolve) => {
+          settled += 1;
+          resolve(value);
+        });
+      const statement = {
+        bind: () => statement,
+        first: () => later(null),
+        run: () => later({ results: [], meta: { changes: 0 } }),
+        all: () => later({ results: [] }),
+      };
+      return { db: { prepare: () => statement, batch: (list) => later(list.map(() => ({ results: [] }))) }, settled: () => settled };
+    };
+    const never = stalling(() => new Promise(() => {}));
+    // Settles 20 times the bound after it is asked: the answer must not wait for it.
+    const slow = stalling((done) => new Promise((resolve) => setTimeout(() => done(resolve), 1_000)));
+    const headers = holding(unknownToken());
+    for (const [name, binding] of [
+      ["never", never],
+      ["slow", slow],
+    ]) {
+      for (const [method, path, init] of [
+        ["GET", "/session", { headers }],
+        ["POST", "/sessions", {}],
+        ["GET", "/users/u/sessions", {}],
+      ]) {
+        const before = binding.settled();
+        const lines = await logged(async () => {
+          const response = await callWith({ DB: binding.db, SESSION_OPERATION_TIMEOUT: "50" }, method, path, init);
+          await expectError(response, 503, "db_error");
+          expect(response.headers.get("retry-after")).toBe("5");
+        });
+        // Answered before the binding did: the bound, not D1, ended the wait.
+        expect(binding.settled(), `${name} ${method} ${path}`).toBe(before);
+        expect(lines.find((line) => line.failure)?.detail).toMatch(/did not answer within 50 ms/);
+      }
+    }
+    await expectError(await callWith({ SESSION_OPERATION_TIMEOUT: "soon" }, "POST", "/sessions"), 503, "not_configured");
+    await expectError(await callWith({ SESSION_OPERATION_TIMEOUT: "0" }, "POST", "/sessions"), 503, "not_configured");
   });
 
   it("a missing DB binding or a bad SESSION_TIMEOUT fails closed", async () => {

@@ -77,9 +77,30 @@ export function getBookmark(session) {
   }
 }
 
+const PAUSE = Symbol.for("d1-session-manager.pause");
+
+// `promise`, or a rejection once `ms` pass without it settling: the Worker's driver holds
+// each D1 call to its bound with this. A marked pause (the store's backoff) is not a D1 call
+// and is not bounded. The value comes boxed, so a thenable cannot make the wait adopt it.
+export function bounded(promise, ms) {
+  if (promise[PAUSE]) return promise;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`D1 did not answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve([value]);
+      },
+      (reason) => {
+        clearTimeout(timer);
+        reject(reason);
+      },
+    );
+  });
+}
+
 // A promise that resolves after `ms`: the store's backoff before it retries a statement.
 // Marked, so the npm driver does not hold it to operationTimeout (it is no D1 call).
-const PAUSE = Symbol.for("d1-session-manager.pause");
 export function sleep(ms) {
   const pause = new Promise((resolve) => setTimeout(resolve, ms));
   pause[PAUSE] = true;

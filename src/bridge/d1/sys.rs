@@ -14,6 +14,11 @@ extern "C" {
     /// A promise resolved after `ms` milliseconds (`setTimeout`).
     pub fn sleep(ms: f64) -> JsValue;
 
+    /// `promise`'s value in a one-item array, or a rejection once `ms` pass without it
+    /// settling; a pause (`sleep`) is handed back as it is.
+    #[cfg(feature = "http")]
+    pub fn bounded(promise: &js_sys::Promise, ms: f64) -> js_sys::Promise;
+
     #[cfg(feature = "http")]
     #[wasm_bindgen(js_name = withSession)]
     fn js_with_session(db: &JsValue, constraint: &str) -> JsValue;

@@ -67,7 +67,7 @@ pub async fn run_store_case(db: JsValue, index: u32) -> String {
         ),
     };
     let index = usize::try_from(index).unwrap_or(usize::MAX);
-    match drive(suite::run_case(&fixture, index)).await {
+    match drive(suite::run_case(&fixture, index), None).await {
         Ok(Ok(())) => String::new(),
         Ok(Err(why)) => why,
         Err(_) => "the case stalled".to_owned(),
