@@ -4,7 +4,7 @@
 // protocol with the core is described in src/npm/mod.rs.
 import * as core from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
-import { date, latest, rotation, same, session, sessions, toJson } from "./values.js";
+import { date, latest, rotation, same, session, summaries, toJson } from "./values.js";
 
 // Bundlers for Workers (wrangler's CompiledWasm rule) hand us a compiled module, so the
 // instance is ready synchronously at import time: no init call for the user.
@@ -299,7 +299,7 @@ export class SessionManager extends EventTarget {
   }
 
   async listUserSessions(userId, options) {
-    return this.#run(OPERATION.listUser, undefined, sessions, userId, undefined, undefined, latest(options));
+    return this.#run(OPERATION.listUser, undefined, summaries, userId, undefined, undefined, latest(options));
   }
 
   async revokeUserSessions(userId, options) {

@@ -3,7 +3,7 @@
 // in the core (with panic=abort, a Rust panic is `unreachable`) ends only the calls running
 // in that instance, each with a 500, and the next call gets a fresh instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { date, latest, rotation, same, session, sessions, toJson } from "../js/values.js";
+import { date, latest, rotation, same, session, summaries, toJson } from "../js/values.js";
 import { __wbg_reset_state, initSync, fetch as handleFetch, operationNames, rpc, scheduled as handleScheduled } from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
@@ -193,7 +193,7 @@ export class SessionService extends WorkerEntrypoint {
   }
 
   listUserSessions(userId, options, extra) {
-    return call(this.env, "listUser", sessions, [userId], extra, latest(options));
+    return call(this.env, "listUser", summaries, [userId], extra, latest(options));
   }
 
   revokeUserSessions(userId, options, extra) {

@@ -23,7 +23,7 @@ use std::future::Future;
 
 use wasm_bindgen::prelude::*;
 
-use crate::bridge::calls::{self, args::token_arg, args::user_id_arg, Answer};
+use crate::bridge::calls::{self, args::token_arg, args::user_id_arg, Value};
 use crate::bridge::d1::{bindings, shards_of, statements_kept, table_handle, D1Sessions, D1Store};
 use crate::bridge::jsval::bounded_string;
 use crate::bridge::wait::{Stalled, Step, Task};
@@ -165,7 +165,7 @@ pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
         Operation::Create => user_id_arg(&subject).shown(),
         _ => Some(token_arg(&subject).shown()),
     };
-    outcome_to_js(operation.failed::<Answer>(subject, error), heard)
+    outcome_to_js(operation.failed::<Value>(subject, error), heard)
 }
 
 /// A manager's binding and options as the wrapper passes them to each call.
@@ -231,12 +231,12 @@ impl Setup {
 
 /// An operation in flight: its task, and which signal its failure raises.
 struct Running {
-    task: Task<'static, Outcome<Answer>>,
+    task: Task<'static, Outcome<Value>>,
     operation: Operation,
 }
 
 /// Starts `future` as an operation; its handle.
-fn begin(operation: Operation, future: impl Future<Output = Outcome<Answer>> + 'static) -> u32 {
+fn begin(operation: Operation, future: impl Future<Output = Outcome<Value>> + 'static) -> u32 {
     let running = Running {
         task: Task::new(future),
         operation,
@@ -290,7 +290,7 @@ impl Operations {
 /// crossing instead of objects built property by property through the wasm boundary.
 /// `signals` is `[[type, arguments], ...]` with only the types in `heard` (a bit mask over
 /// [`signals::NAMES`]); `error` is `{"code","message"}` or `null`.
-fn outcome_to_js(outcome: Outcome<Answer>, heard: u32) -> JsValue {
+fn outcome_to_js(outcome: Outcome<Value>, heard: u32) -> JsValue {
     let signals: Vec<&Signal> = outcome
         .signals
         .iter()

@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::bridge::calls::{self, Answer};
+use crate::bridge::calls::{self, Value};
 use crate::bridge::d1;
 use crate::bridge::jsval::bounded_string;
 use crate::bridge::wait::drive;
@@ -69,7 +69,7 @@ async fn answer(
     args: [JsValue; 3],
     (given, latest): (&JsValue, bool),
     session: &mut Option<JsValue>,
-) -> Result<Answer, ApiError> {
+) -> Result<Value, ApiError> {
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         return Err(ApiError::internal(format!("no operation {operation}")));
     };
