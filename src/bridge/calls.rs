@@ -1,7 +1,8 @@
 //! The operations both JS surfaces offer under the npm API's names: the npm package's
-//! `SessionManager` (through `npm`) and the Worker's RPC service (through `http::rpc`).
-//! Each reads its arguments from JS values ([`args`]) and answers a value ready to cross
-//! back ([`Value`]); every rule is the manager's.
+//! `SessionManager` (through `npm`) and the Worker's RPC service (through `rpc`), whose
+//! methods js/operations.js makes from one table. Each reads its arguments from JS values
+//! ([`args`]) and answers a value ready to cross back ([`Value`]); every rule is the
+//! manager's.
 
 use chrono::{DateTime, Utc};
 use wasm_bindgen::prelude::*;
@@ -14,26 +15,16 @@ use args::{data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_ar
 
 pub mod args;
 
-/// The operation names in the core's order: a JS surface names an operation by its index
-/// here.
-#[wasm_bindgen(js_name = operationNames)]
-pub fn operation_names() -> String {
-    json::to_text(&Operation::ALL.map(Operation::name))
+/// The operations in the core's order, each as `[name, whether it only reads]`
+/// ([`Operation::is_read`]): a JS surface names an operation by its index here, and
+/// js/operations.js makes both surfaces' methods from this and its own table.
+#[wasm_bindgen]
+pub fn operations() -> String {
+    json::to_text(&Operation::ALL.map(|op| (op.name(), op.is_read())))
 }
 
-/// The names of the operations that only read ([`Operation::is_read`]): with read replicas,
-/// a JS surface starts them at a replica.
-#[wasm_bindgen(js_name = readOperations)]
-pub fn read_operations() -> String {
-    let reads: Vec<&str> = Operation::ALL
-        .into_iter()
-        .filter(|op| op.is_read())
-        .map(Operation::name)
-        .collect();
-    json::to_text(&reads)
-}
-
-/// Runs `operation` on `manager` with the JS arguments `a`, `b` and `c`:
+/// Runs `operation` on `manager` with the JS arguments `a`, `b` and `c`, as js/operations.js
+/// makes them from a method's:
 /// - create (user id, data): the new session with its token;
 /// - get (token, whether to answer the whole session): the session or only its data,
 ///   `null` when not found;

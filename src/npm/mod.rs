@@ -86,7 +86,7 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
     ))
 }
 
-/// Starts an operation (its index in [`calls::operation_names`]) for the manager whose
+/// Starts an operation (its index in [`calls::operations`]) for the manager whose
 /// binding and checked options these are; answers its handle, for [`step`]. `a`, `b` and
 /// `c` are its arguments, as [`calls::call`] lists them with each operation's value.
 #[allow(clippy::too_many_arguments)]
@@ -153,8 +153,8 @@ pub fn step(handle: u32, fulfilled: bool, settled: JsValue, heard: u32) -> JsVal
 
 /// The outcome of an operation the wrapper lost to a fault in the core (a trap, after which
 /// it made a fresh instance): `internal`, with the failure signal the operation raises.
-/// `subject` is the argument the operation was about: the user id of a create, else the
-/// session id.
+/// `subject` is the operation's first argument: the user id of a create, else the token or
+/// session id (read only by the operations whose failure raises a signal).
 #[wasm_bindgen]
 pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
     let error = Error::Internal("the session core failed and was restarted".to_owned());
