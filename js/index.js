@@ -58,12 +58,12 @@ function sessionError({ code, message }) {
 }
 
 /**
- * The options as the core checked them. The core answers a refusal as a value, never by
- * throwing; after a trap the check runs once more on a fresh instance, so a constructor
- * never fails for the core's sake.
+ * The core's check of a binding and options (a copy from `coreOptions`): the handle of the
+ * checked options, kept in the core, with `operationTimeout` and `events`. The core answers
+ * a refusal as a value, never by throwing; after a trap the check runs once more on a fresh
+ * instance, so a constructor never fails for the core's sake.
  */
-function configure(db, options) {
-  const plain = coreOptions(options);
+function configure(db, plain) {
   let text;
   try {
     healthy();
@@ -82,6 +82,8 @@ function configure(db, options) {
   return checked;
 }
 
+// What a manager passes for options the core does not keep: it checks those passed along.
+const NOT_KEPT = -1;
 // The options the core checks.
 const CORE_OPTIONS = ["timeout", "absoluteTimeout", "rolling", "maxDataBytes", "tableName", "operationTimeout"];
 
@@ -147,7 +149,13 @@ export class SessionManager extends EventTarget {
   static #operations = defineMethods(this.prototype, core.operations(), (manager, operation, args, replica) => manager.#run(operation, args, replica));
 
   #db;
+  // The options as given, copied: checked again by a fresh instance after a trap, and passed
+  // along for the core to check should it not keep them.
   #options;
+  // The handle of the checked options in the core, which keeps one per distinct options, so
+  // a manager per request leaves nothing behind there.
+  #checked;
+  #operationTimeout;
   #replicas;
   // The client's bookmark (the option, or set later), and the newest one D1 handed out to
   // this manager's operations. Only D1's own compete for "newest": a forged bookmark that
@@ -171,10 +179,10 @@ export class SessionManager extends EventTarget {
       if (new Set(db).size !== db.length) throw new TypeError("the same D1 binding is given twice as shards");
     }
     this.#db = db;
-    // The checked options, passed back to the core on every call: nothing of a manager
-    // lives in wasm, so a manager per request leaves nothing behind there.
-    // (Their `events` go back to the core too, which reads only the options.)
-    this.#options = configure(db, options);
+    this.#options = coreOptions(options);
+    const checked = configure(db, this.#options);
+    this.#checked = checked.options;
+    this.#operationTimeout = checked.operationTimeout;
     const replicas = option(options, "replicas") ?? false;
     if (typeof replicas !== "boolean") throw new TypeError("replicas must be a boolean");
     if (replicas && Array.isArray(db)) {
@@ -188,7 +196,7 @@ export class SessionManager extends EventTarget {
     this.#generation = generation;
     // session_manager_initialized, after the constructor returns, so a listener added
     // right after `new` hears it.
-    this.#ready = Promise.resolve().then(() => this.#dispatch(this.#options.events));
+    this.#ready = Promise.resolve().then(() => this.#dispatch(checked.events));
   }
 
   get ready() {
@@ -307,27 +315,26 @@ export class SessionManager extends EventTarget {
     try {
       healthy();
       if (this.#generation !== generation) {
-        // Statement handles are per instance: ask the fresh core for this table's.
+        // The checked options are kept per instance: have the fresh core check them again.
         try {
-          this.#options = configure(this.#db, this.#options);
+          this.#checked = configure(this.#db, this.#options).options;
         } catch (e) {
           if (isTrap(e)) throw e;
-          // A binding that stopped being one: no handle (-1), so the core goes by the
-          // table's name, and the operation meets the binding's failure as a db_error.
-          this.#options = { ...this.#options, table: -1 };
+          // A binding that stopped being one: no handle, so the core checks the options
+          // passed along, and the operation meets the binding's failure as a db_error.
+          this.#checked = NOT_KEPT;
         }
         this.#generation = generation;
       }
       // Read after any re-configure, which may itself have made a fresh instance.
       const started = generation;
-      const o = this.#options;
-      const handle = core.start(operation, db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b, c);
+      const handle = core.start(operation, db, this.#checked, this.#options, a, b, c);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;
         let settled;
         try {
-          settled = step[PAUSE] ? await step : (await bounded(step, this.#options.operationTimeout)).value;
+          settled = step[PAUSE] ? await step : (await bounded(step, this.#operationTimeout)).value;
         } catch (reason) {
           fulfilled = false;
           settled = reason;
