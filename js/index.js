@@ -4,7 +4,8 @@
 // protocol with the core is described in src/npm/mod.rs.
 import * as core from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
-import { date, latest, rotation, same, session, sessions, toJson } from "./values.js";
+import { defineMethods } from "./operations.js";
+import { toJson } from "./values.js";
 
 // Bundlers for Workers (wrangler's CompiledWasm rule) hand us a compiled module, so the
 // instance is ready synchronously at import time: no init call for the user.
@@ -32,12 +33,6 @@ function healthy() {
 
 // One bit per signal, in the core's order: a manager tells the core which types it hears.
 const SIGNAL_BITS = new Map(JSON.parse(core.signalNames()).map((name, i) => [name, 2 ** i]));
-// The core numbers its operations; the names are its manager's methods.
-const OPERATION = Object.fromEntries(JSON.parse(core.operationNames()).map((name, i) => [name, i]));
-
-// With read replicas, the operations that only read (the core says which) may start at any
-// replica; every other one starts at the primary.
-const READS = new Set(JSON.parse(core.readOperations()).map((name) => OPERATION[name]));
 // A D1 bookmark is about 60 characters of hex digits and dashes; a longer string, or one of
 // other characters, is not one.
 const MAX_BOOKMARK_CHARS = 1024;
@@ -63,12 +58,12 @@ function sessionError({ code, message }) {
 }
 
 /**
- * The options as the core checked them. The core answers a refusal as a value, never by
- * throwing; after a trap the check runs once more on a fresh instance, so a constructor
- * never fails for the core's sake.
+ * The core's check of a binding and options (a copy from `coreOptions`): the handle of the
+ * checked options, kept in the core, with `operationTimeout` and `events`. The core answers
+ * a refusal as a value, never by throwing; after a trap the check runs once more on a fresh
+ * instance, so a constructor never fails for the core's sake.
  */
-function configure(db, options) {
-  const plain = coreOptions(options);
+function configure(db, plain) {
   let text;
   try {
     healthy();
@@ -87,6 +82,8 @@ function configure(db, options) {
   return checked;
 }
 
+// What a manager passes for options the core does not keep: it checks those passed along.
+const NOT_KEPT = -1;
 // The options the core checks.
 const CORE_OPTIONS = ["timeout", "absoluteTimeout", "rolling", "maxDataBytes", "tableName", "operationTimeout"];
 
@@ -147,8 +144,18 @@ function bounded(promise, ms) {
 }
 
 export class SessionManager extends EventTarget {
+  // createSession, getSession, ... (all but updateSessionData): made from the table both JS
+  // surfaces share, each running its operation through #run.
+  static #operations = defineMethods(this.prototype, core.operations(), (manager, operation, args, replica) => manager.#run(operation, args, replica));
+
   #db;
+  // The options as given, copied: checked again by a fresh instance after a trap, and passed
+  // along for the core to check should it not keep them.
   #options;
+  // The handle of the checked options in the core, which keeps one per distinct options, so
+  // a manager per request leaves nothing behind there.
+  #checked;
+  #operationTimeout;
   #replicas;
   // The client's bookmark (the option, or set later), and the newest one D1 handed out to
   // this manager's operations. Only D1's own compete for "newest": a forged bookmark that
@@ -172,10 +179,10 @@ export class SessionManager extends EventTarget {
       if (new Set(db).size !== db.length) throw new TypeError("the same D1 binding is given twice as shards");
     }
     this.#db = db;
-    // The checked options, passed back to the core on every call: nothing of a manager
-    // lives in wasm, so a manager per request leaves nothing behind there.
-    // (Their `events` go back to the core too, which reads only the options.)
-    this.#options = configure(db, options);
+    this.#options = coreOptions(options);
+    const checked = configure(db, this.#options);
+    this.#checked = checked.options;
+    this.#operationTimeout = checked.operationTimeout;
     const replicas = option(options, "replicas") ?? false;
     if (typeof replicas !== "boolean") throw new TypeError("replicas must be a boolean");
     if (replicas && Array.isArray(db)) {
@@ -189,7 +196,7 @@ export class SessionManager extends EventTarget {
     this.#generation = generation;
     // session_manager_initialized, after the constructor returns, so a listener added
     // right after `new` hears it.
-    this.#ready = Promise.resolve().then(() => this.#dispatch(this.#options.events));
+    this.#ready = Promise.resolve().then(() => this.#dispatch(checked.events));
   }
 
   get ready() {
@@ -222,26 +229,6 @@ export class SessionManager extends EventTarget {
     this.#heard |= SIGNAL_BITS.get(name) ?? 0;
   }
 
-  async createSession(userId, data) {
-    return this.#run(OPERATION.create, userId, session, userId, toJson(data));
-  }
-
-  async getSession(token, options) {
-    return this.#run(OPERATION.get, token, session, token, true, undefined, latest(options));
-  }
-
-  async getSessionData(token, options) {
-    return this.#run(OPERATION.get, token, same, token, false, undefined, latest(options));
-  }
-
-  async saveSessionData(token, data, options) {
-    return this.#run(OPERATION.save, token, same, token, toJson(data), options);
-  }
-
-  async patchSessionData(token, patch) {
-    return this.#run(OPERATION.patch, token, same, token, toJson(patch));
-  }
-
   /**
    * Read, `update(data)`, save if the version is still the one read; on a conflict, again,
    * up to `retries` times. Composed of the core's get and compare-and-swap save, so each
@@ -265,11 +252,12 @@ export class SessionManager extends EventTarget {
     }
     for (let attempt = 0; ; attempt += 1) {
       // The version to check against is the primary's: a replica's could be behind it.
-      const current = await this.getSession(token, { latest: true });
+      // (getSession is made by defineMethods, which the type checker cannot follow.)
+      const current = await /** @type {any} */ (this).getSession(token, { latest: true });
       if (current === null) return null;
       const json = toJson(await update(current.data));
       try {
-        const saved = await this.#run(OPERATION.save, token, same, token, json, { ifVersion: current.version });
+        const saved = await this.#run(SessionManager.#operations.saveSessionData, [token, json, { ifVersion: current.version }], false);
         // Saved: the data as stored, passed through JSON like every read.
         return saved ? JSON.parse(/** @type {string} */ (json)) : null;
       } catch (/** @type {any} */ e) {
@@ -278,57 +266,26 @@ export class SessionManager extends EventTarget {
     }
   }
 
-  async renewSession(token) {
-    return this.#run(OPERATION.renew, token, date, token);
-  }
-
-  async rotateSession(token, options) {
-    return this.#run(OPERATION.rotate, token, rotation, token, options);
-  }
-
-  async deleteSession(token) {
-    return this.#run(OPERATION.delete, token, same, token);
-  }
-
-  async findSession(id, options) {
-    return this.#run(OPERATION.find, id, session, id, undefined, undefined, latest(options));
-  }
-
-  async revokeSession(id) {
-    return this.#run(OPERATION.revoke, id, same, id);
-  }
-
-  async listUserSessions(userId, options) {
-    return this.#run(OPERATION.listUser, undefined, sessions, userId, undefined, undefined, latest(options));
-  }
-
-  async revokeUserSessions(userId, options) {
-    return this.#run(OPERATION.revokeUser, undefined, same, userId, options);
-  }
-
-  async purgeExpired(limit) {
-    return this.#run(OPERATION.purge, undefined, same, limit);
-  }
-
   // The core runs until it finishes or waits on a D1 promise, which it hands out; awaiting
   // it here, not inside wasm, is what keeps a D1 call as cheap as from plain JS (see
   // src/bridge/wait.rs). A wait is always a real Promise and an outcome never an object.
-  async #run(operation, subject, convert, a, b, c, fresh = false) {
+  // `replica`: the operation may start at a read replica (js/operations.js decides).
+  async #run(operation, args, replica) {
     // session_manager_initialized comes first, and no event fires inside the method call.
     await this.#ready;
-    const db = this.#replicas ? this.#session(READS.has(operation) && !fresh) : this.#db;
+    const db = this.#replicas ? this.#session(replica) : this.#db;
     try {
-      return await this.#steps(db, operation, subject, convert, a, b, c);
+      return await this.#steps(db, operation, args);
     } finally {
       if (db !== this.#db) this.#noteBookmark(db);
     }
   }
 
   /**
-   * A D1 session for one operation. A read that may be stale starts where the client's
-   * bookmark says (any replica at least that fresh), or anywhere without one; a write, or a
-   * read that asks for the latest state, starts at the primary. Should the binding refuse,
-   * the operation runs on the binding itself, which reads the primary: never staler.
+   * A D1 session for one operation. One that may read a replica (`stale`) starts where the
+   * client's bookmark says (any replica at least that fresh), or anywhere without one; any
+   * other starts at the primary. Should the binding refuse, the operation runs on the
+   * binding itself, which reads the primary: never staler.
    */
   #session(stale) {
     const constraint = stale ? (this.bookmark ?? "first-unconstrained") : "first-primary";
@@ -352,39 +309,39 @@ export class SessionManager extends EventTarget {
     }
   }
 
-  async #steps(db, operation, subject, convert, a, b, c) {
+  // The operation's first argument is its subject: what its failure event names.
+  async #steps(db, { index: operation, value: convert }, [a, b, c]) {
     let step;
     try {
       healthy();
       if (this.#generation !== generation) {
-        // Statement handles are per instance: ask the fresh core for this table's.
+        // The checked options are kept per instance: have the fresh core check them again.
         try {
-          this.#options = configure(this.#db, this.#options);
+          this.#checked = configure(this.#db, this.#options).options;
         } catch (e) {
           if (isTrap(e)) throw e;
-          // A binding that stopped being one: no handle (-1), so the core goes by the
-          // table's name, and the operation meets the binding's failure as a db_error.
-          this.#options = { ...this.#options, table: -1 };
+          // A binding that stopped being one: no handle, so the core checks the options
+          // passed along, and the operation meets the binding's failure as a db_error.
+          this.#checked = NOT_KEPT;
         }
         this.#generation = generation;
       }
       // Read after any re-configure, which may itself have made a fresh instance.
       const started = generation;
-      const o = this.#options;
-      const handle = core.start(operation, db, o.table, o.tableName, o.timeout, o.absoluteTimeout, o.rolling, o.maxDataBytes, a, b, c);
+      const handle = core.start(operation, db, this.#checked, this.#options, a, b, c);
       step = core.step(handle, true, undefined, this.#heard);
       while (step instanceof Promise) {
         let fulfilled = true;
         let settled;
         try {
-          settled = step[PAUSE] ? await step : (await bounded(step, this.#options.operationTimeout)).value;
+          settled = step[PAUSE] ? await step : (await bounded(step, this.#operationTimeout)).value;
         } catch (reason) {
           fulfilled = false;
           settled = reason;
         }
         // Another operation's trap restarted the core while this one waited: its state
         // is gone, so it ends as interrupted, without touching the new instance's slots.
-        step = started === generation ? core.step(handle, fulfilled, settled, this.#heard) : core.interrupted(operation, subject, this.#heard);
+        step = started === generation ? core.step(handle, fulfilled, settled, this.#heard) : core.interrupted(operation, a, this.#heard);
       }
     } catch (e) {
       // The core answers every outcome as a value, so what throws out of it is a fault: a
@@ -394,7 +351,7 @@ export class SessionManager extends EventTarget {
       let outcome = '[[],null,{"code":"internal","message":"the session core failed"}]';
       try {
         healthy();
-        outcome = core.interrupted(operation, subject, this.#heard);
+        outcome = core.interrupted(operation, a, this.#heard);
       } catch (again) {
         if (isTrap(again)) faulted = true;
       }

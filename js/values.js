@@ -6,7 +6,7 @@ export const same = (value) => value;
 export const date = (ms) => (ms === null ? null : new Date(ms));
 export const session = (s) => s && { ...s, createdAt: new Date(s.createdAt), expiresAt: new Date(s.expiresAt) };
 export const rotation = (r) => r && { ...r, expiresAt: new Date(r.expiresAt) };
-export const sessions = (list) => list.map(session);
+export const summaries = (list) => list.map(session);
 
 /** Whether a read's options ask for the latest state; a getter that throws asks for it. */
 export function latest(options) {

@@ -3,15 +3,13 @@
 // in the core (with panic=abort, a Rust panic is `unreachable`) ends only the calls running
 // in that instance, each with a 500, and the next call gets a fresh instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { date, latest, rotation, same, session, sessions, toJson } from "../js/values.js";
-import { __wbg_reset_state, initSync, fetch as handleFetch, operationNames, rpc, scheduled as handleScheduled } from "./pkg/d1_session_manager.js";
+import { defineMethods } from "../js/operations.js";
+import { __wbg_reset_state, initSync, fetch as handleFetch, operations, rpc, scheduled as handleScheduled } from "./pkg/d1_session_manager.js";
 import wasmModule from "./pkg/d1_session_manager_bg.wasm";
 
 initSync({ module: wasmModule });
 
 const INTERNAL = JSON.stringify({ error: { code: "internal", message: "internal error" } });
-// The core numbers its operations; the names are the npm manager's.
-const OPERATION = Object.fromEntries(JSON.parse(operationNames()).map((name, i) => [name, i]));
 
 /** How to end each call into wasm that has not settled, should the instance trap. */
 const running = new Set();
@@ -122,20 +120,20 @@ export default {
 /**
  * One RPC method: the core's operation, its value converted as the npm package converts it
  * (times as Dates). A failure rejects with an Error whose message starts with the stable
- * code and a colon: RPC keeps only an error's name and message. `fresh` (a read's
- * `{ latest: true }`) starts the read at the primary. `extra` is the argument after the npm
+ * code and a colon: RPC keeps only an error's name and message. `replica`: the operation may
+ * start at a read replica (js/operations.js decides). `extra` is the argument after the npm
  * API's last: given as `{ bookmark }` (a bookmark, `"first-primary"`, or `null` for none
  * yet), the method resolves `{ result, bookmark }` with the newest bookmark (read replicas,
  * `SESSION_REPLICAS`); anything else there is refused, never guessed at.
  */
-async function call(env, operation, convert, [a, b, c], extra, fresh = false) {
+async function call(env, { index, value: convert }, [a, b, c], replica, extra) {
   if (extra !== undefined && (extra === null || typeof extra !== "object" || !("bookmark" in extra))) {
     throw new Error("invalid_argument: the argument after the method's own must be { bookmark }");
   }
   const bookmark = extra === undefined ? undefined : (extra.bookmark ?? null);
   const answer = JSON.parse(
     await contained(
-      () => rpc(env, OPERATION[operation], a, b, c, bookmark, fresh),
+      () => rpc(env, index, a, b, c, bookmark, replica),
       () => INTERNAL,
     ),
   );
@@ -151,56 +149,7 @@ async function call(env, operation, convert, [a, b, c], extra, fresh = false) {
  * reachable from the Internet, so no bearer token is asked. Each method takes one more,
  * optional argument, `{ bookmark }`, for read replicas (see `call`).
  */
-export class SessionService extends WorkerEntrypoint {
-  createSession(userId, data, extra) {
-    return call(this.env, "create", session, [userId, toJson(data)], extra);
-  }
+export class SessionService extends WorkerEntrypoint {}
 
-  getSession(token, options, extra) {
-    return call(this.env, "get", session, [token, true], extra, latest(options));
-  }
-
-  getSessionData(token, options, extra) {
-    return call(this.env, "get", same, [token, false], extra, latest(options));
-  }
-
-  saveSessionData(token, data, options, extra) {
-    return call(this.env, "save", same, [token, toJson(data), options], extra);
-  }
-
-  patchSessionData(token, patch, extra) {
-    return call(this.env, "patch", same, [token, toJson(patch)], extra);
-  }
-
-  renewSession(token, extra) {
-    return call(this.env, "renew", date, [token], extra);
-  }
-
-  rotateSession(token, options, extra) {
-    return call(this.env, "rotate", rotation, [token, options], extra);
-  }
-
-  deleteSession(token, extra) {
-    return call(this.env, "delete", same, [token], extra);
-  }
-
-  findSession(id, options, extra) {
-    return call(this.env, "find", session, [id], extra, latest(options));
-  }
-
-  revokeSession(id, extra) {
-    return call(this.env, "revoke", same, [id], extra);
-  }
-
-  listUserSessions(userId, options, extra) {
-    return call(this.env, "listUser", sessions, [userId], extra, latest(options));
-  }
-
-  revokeUserSessions(userId, options, extra) {
-    return call(this.env, "revokeUser", same, [userId, options], extra);
-  }
-
-  purgeExpired(limit, extra) {
-    return call(this.env, "purge", same, [limit], extra);
-  }
-}
+// Its methods, made from the table the npm package's SessionManager is made from too.
+defineMethods(SessionService.prototype, operations(), (service, operation, args, replica, extra) => call(service.env, operation, args, replica, extra));

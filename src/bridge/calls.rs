@@ -1,7 +1,8 @@
 //! The operations both JS surfaces offer under the npm API's names: the npm package's
-//! `SessionManager` (through `npm`) and the Worker's RPC service (through `http::rpc`).
-//! Each reads its arguments from JS values ([`args`]) and answers a value ready to cross
-//! back ([`Answer`]); every rule is the manager's.
+//! `SessionManager` (through `npm`) and the Worker's RPC service (through `rpc`), whose
+//! methods js/operations.js makes from one table. Each reads its arguments from JS values
+//! ([`args`]) and answers a value ready to cross back ([`Value`]); every rule is the
+//! manager's.
 
 use chrono::{DateTime, Utc};
 use wasm_bindgen::prelude::*;
@@ -14,26 +15,16 @@ use args::{data_arg, option_arg, purge_limit, token_arg, user_id_arg, version_ar
 
 pub mod args;
 
-/// The operation names in the core's order: a JS surface names an operation by its index
-/// here.
-#[wasm_bindgen(js_name = operationNames)]
-pub fn operation_names() -> String {
-    json::to_text(&Operation::ALL.map(Operation::name))
+/// The operations in the core's order, each as `[name, whether it only reads]`
+/// ([`Operation::is_read`]): a JS surface names an operation by its index here, and
+/// js/operations.js makes both surfaces' methods from this and its own table.
+#[wasm_bindgen]
+pub fn operations() -> String {
+    json::to_text(&Operation::ALL.map(|op| (op.name(), op.is_read())))
 }
 
-/// The names of the operations that only read ([`Operation::is_read`]): with read replicas,
-/// a JS surface starts them at a replica.
-#[wasm_bindgen(js_name = readOperations)]
-pub fn read_operations() -> String {
-    let reads: Vec<&str> = Operation::ALL
-        .into_iter()
-        .filter(|op| op.is_read())
-        .map(Operation::name)
-        .collect();
-    json::to_text(&reads)
-}
-
-/// Runs `operation` on `manager` with the JS arguments `a`, `b` and `c`:
+/// Runs `operation` on `manager` with the JS arguments `a`, `b` and `c`, as js/operations.js
+/// makes them from a method's:
 /// - create (user id, data): the new session with its token;
 /// - get (token, whether to answer the whole session): the session or only its data,
 ///   `null` when not found;
@@ -56,12 +47,12 @@ pub async fn call(
     manager: Result<Manager<D1Sessions>, Error>,
     max_bytes: usize,
     [a, b, c]: [JsValue; 3],
-) -> Outcome<Answer> {
+) -> Outcome<Value> {
     let manager = match manager {
         Ok(manager) => manager,
         Err(error) => return operation.failed(None, error),
     };
-    let json = |text: String| Answer::Json(text);
+    let json = |text: String| Value::Json(text);
     match operation {
         Operation::Create => {
             let outcome = manager
@@ -75,38 +66,38 @@ pub async fn call(
             outcome.map(|found| match found {
                 Some(s) if whole => json(json::session(&s, Times::Millis)),
                 Some(s) => json(s.data.json().to_owned()),
-                None => Answer::Null,
+                None => Value::Null,
             })
         }
         Operation::Save => {
             let (token, data, if_version) =
                 (token_arg(&a), data_arg(&b, max_bytes), version_arg(&c));
             let outcome = manager.save(token, data, if_version).await;
-            outcome.map(|saved| Answer::Bool(saved.is_some()))
+            outcome.map(|saved| Value::Bool(saved.is_some()))
         }
         Operation::Patch => {
             let (token, patch) = (token_arg(&a), data_arg(&b, max_bytes));
             let outcome = manager.patch(token, patch, false).await;
-            outcome.map(|saved| Answer::Bool(saved.is_some()))
+            outcome.map(|saved| Value::Bool(saved.is_some()))
         }
-        Operation::Renew => manager.renew(token_arg(&a)).await.map(Answer::time),
+        Operation::Renew => manager.renew(token_arg(&a)).await.map(Value::time),
         Operation::Rotate => {
             let (token, user_id) = (token_arg(&a), option_arg(&b, "userId"));
             let outcome = manager.rotate(token, user_id).await;
             outcome.map(|r| match r {
                 Some(r) => json(json::rotation(&r, Times::Millis)),
-                None => Answer::Null,
+                None => Value::Null,
             })
         }
-        Operation::Delete => manager.delete(token_arg(&a)).await.map(Answer::Bool),
+        Operation::Delete => manager.delete(token_arg(&a)).await.map(Value::Bool),
         Operation::Find => {
             let outcome = manager.find(token_arg(&a)).await;
             outcome.map(|found| match found {
                 Some(s) => json(json::listed(&s, Times::Millis)),
-                None => Answer::Null,
+                None => Value::Null,
             })
         }
-        Operation::Revoke => manager.revoke(token_arg(&a)).await.map(Answer::Bool),
+        Operation::Revoke => manager.revoke(token_arg(&a)).await.map(Value::Bool),
         Operation::ListUser => {
             let outcome = manager.list_user(user_id_arg(&a)).await;
             outcome.map(|list| json(json::listed_all(&list, Times::Millis)))
@@ -114,7 +105,7 @@ pub async fn call(
         Operation::RevokeUser => {
             let (user_id, except) = (user_id_arg(&a), option_arg(&b, "except"));
             let outcome = manager.revoke_user(user_id, except).await;
-            outcome.map(|n| Answer::Number(n.into()))
+            outcome.map(|n| Value::Number(n.into()))
         }
         Operation::Purge => {
             let result = match purge_limit(&a) {
@@ -122,44 +113,41 @@ pub async fn call(
                 Err(e) => Err(e),
             };
             let signals = vec![];
-            Outcome { result, signals }.map(|n| Answer::Number(n.into()))
+            Outcome { result, signals }.map(|n| Value::Number(n.into()))
         }
     }
 }
 
 /// An operation's value as it crosses to JS: a primitive as is, an object as JSON text
 /// (times as epoch milliseconds, which the JS side makes `Date`s).
-pub enum Answer {
+pub enum Value {
     Bool(bool),
     Number(f64),
     Null,
     Json(String),
 }
 
-impl Answer {
+impl Value {
     fn time(t: Option<DateTime<Utc>>) -> Self {
-        t.map_or(
-            Answer::Null,
-            |t| Answer::Number(t.timestamp_millis() as f64),
-        )
+        t.map_or(Value::Null, |t| Value::Number(t.timestamp_millis() as f64))
     }
 
     /// The value itself, for a primitive.
     pub fn primitive(&self) -> Option<JsValue> {
         match self {
-            Answer::Bool(b) => Some((*b).into()),
-            Answer::Number(n) => Some((*n).into()),
-            Answer::Null => Some(JsValue::NULL),
-            Answer::Json(_) => None,
+            Value::Bool(b) => Some((*b).into()),
+            Value::Number(n) => Some((*n).into()),
+            Value::Null => Some(JsValue::NULL),
+            Value::Json(_) => None,
         }
     }
 
     pub fn into_json(self) -> String {
         match self {
-            Answer::Bool(b) => b.to_string(),
-            Answer::Number(n) => json::to_text(&n),
-            Answer::Null => "null".to_owned(),
-            Answer::Json(text) => text,
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => json::to_text(&n),
+            Value::Null => "null".to_owned(),
+            Value::Json(text) => text,
         }
     }
 }

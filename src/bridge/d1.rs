@@ -459,7 +459,7 @@ impl Store for D1Store {
         }))
     }
 
-    async fn save_data(
+    async fn save(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -481,7 +481,7 @@ impl Store for D1Store {
             .await
     }
 
-    async fn patch_data(
+    async fn patch(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -506,7 +506,7 @@ impl Store for D1Store {
             .await
     }
 
-    async fn set_expiry(
+    async fn renew(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -516,7 +516,7 @@ impl Store for D1Store {
         // commit only moves it on by the time between the two.
         let row = self
             .retried(|| async {
-                let statement = self.statement(&self.sql.set_expiry, |s| {
+                let statement = self.statement(&self.sql.renew, |s| {
                     s.bind_sstt(
                         id.as_str(),
                         hash.as_str(),
@@ -591,13 +591,13 @@ impl Store for D1Store {
         .collect()
     }
 
-    async fn delete_user(
+    async fn revoke_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
     ) -> Result<Vec<SessionId>, Partly> {
         let except = except.map_or("", SessionId::as_str);
-        let statement = self.statement(&self.sql.delete_user, |s| s.bind_ss(user_id, except))?;
+        let statement = self.statement(&self.sql.revoke_user, |s| s.bind_ss(user_id, except))?;
         let ids: Result<Vec<SessionId>, StoreError> =
             self.rows(statement).await?.iter().map(id_column).collect();
         Ok(ids?)

@@ -225,7 +225,7 @@ pub trait Store {
     /// Replaces a live session's data and adds one to its version, applying `rolling` in
     /// the same write; with `if_version`, only if the stored version is that one (else
     /// [`Writing::Conflict`], decided in the same round trip).
-    async fn save_data(
+    async fn save(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -239,7 +239,7 @@ pub trait Store {
     /// than `max_bytes` of UTF-8 ([`Writing::TooLarge`]). Concurrent patches never lose one
     /// another. `with_data`: answer the patched data ([`Saved::data`]).
     #[allow(clippy::too_many_arguments)]
-    async fn patch_data(
+    async fn patch(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -252,7 +252,7 @@ pub trait Store {
     /// Renews a live session by `lifetime`; the new expiry, `None` when no live session has
     /// this id and hash, or when it is past its absolute limit (one lowered since it was
     /// last renewed): a renewal never answers an expiry already gone.
-    async fn set_expiry(
+    async fn renew(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -262,7 +262,7 @@ pub trait Store {
     /// Replaces a live session's secret hash with `new_hash`, binds it to `user_id` when
     /// given, and renews it by `lifetime`, in one write. [`Rotating::Missing`] when no live
     /// session has this id and hash, or it is past its absolute limit (as for
-    /// [`Store::set_expiry`]); [`Rotating::UserMismatch`] when `user_id` is given and the
+    /// [`Store::renew`]); [`Rotating::UserMismatch`] when `user_id` is given and the
     /// session is bound to another user, decided by the same write (which then writes
     /// nothing) in the same round trip.
     async fn rotate(
@@ -284,7 +284,7 @@ pub trait Store {
 
     /// Removes every live session of the user but `except`; the ids removed. A store over
     /// several databases that fails on one says what the others removed ([`Partly`]).
-    async fn delete_user(
+    async fn revoke_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
@@ -318,7 +318,7 @@ impl<S: Store> Store for &S {
     async fn find(&self, id: &SessionId) -> Result<Option<Listed>, StoreError> {
         (**self).find(id).await
     }
-    async fn save_data(
+    async fn save(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -326,11 +326,9 @@ impl<S: Store> Store for &S {
         rolling: Option<Rolling>,
         if_version: Option<i64>,
     ) -> Result<Writing, StoreError> {
-        (**self)
-            .save_data(id, hash, data, rolling, if_version)
-            .await
+        (**self).save(id, hash, data, rolling, if_version).await
     }
-    async fn patch_data(
+    async fn patch(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -340,16 +338,16 @@ impl<S: Store> Store for &S {
         with_data: bool,
     ) -> Result<Writing, StoreError> {
         (**self)
-            .patch_data(id, hash, patch, max_bytes, rolling, with_data)
+            .patch(id, hash, patch, max_bytes, rolling, with_data)
             .await
     }
-    async fn set_expiry(
+    async fn renew(
         &self,
         id: &SessionId,
         hash: &SecretHash,
         lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        (**self).set_expiry(id, hash, lifetime).await
+        (**self).renew(id, hash, lifetime).await
     }
     async fn rotate(
         &self,
@@ -367,12 +365,12 @@ impl<S: Store> Store for &S {
     async fn list_user(&self, user_id: &str) -> Result<Vec<Listed>, StoreError> {
         (**self).list_user(user_id).await
     }
-    async fn delete_user(
+    async fn revoke_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
     ) -> Result<Vec<SessionId>, Partly> {
-        (**self).delete_user(user_id, except).await
+        (**self).revoke_user(user_id, except).await
     }
     async fn purge_expired(&self, limit: u32) -> Result<u32, StoreError> {
         (**self).purge_expired(limit).await

@@ -1,11 +1,12 @@
 //! The npm package's surface: the functions `js/index.js` calls. It only converts values
 //! between JS and the core; every rule lives in [`crate::core::manager`].
 //!
-//! Nothing here is per manager. A JS `SessionManager` keeps its binding and checked
-//! options itself and passes them to each call, so constructing one allocates nothing in
-//! wasm that could outlive it (a wasm-bindgen object per manager is a `FinalizationRegistry`
-//! entry, and workerd did not give those back under churn). What lives in wasm is per
-//! isolate: the statements per table, and the operations in flight.
+//! Nothing here is per manager. A JS `SessionManager` keeps its binding and the handle of
+//! its checked options itself and passes them to each call, so constructing one allocates
+//! nothing in wasm that could outlive it (a wasm-bindgen object per manager is a
+//! `FinalizationRegistry` entry, and workerd did not give those back under churn). What
+//! lives in wasm is per isolate: the checked options, one entry per distinct set (see
+//! [`options::keep`]), the statements per table, and the operations in flight.
 //!
 //! The protocol with the JS driver, one operation at a time:
 //! 1. `start` checks the arguments and starts the operation; it answers its handle (a
@@ -23,17 +24,16 @@ use std::future::Future;
 
 use wasm_bindgen::prelude::*;
 
-use crate::bridge::calls::{self, args::token_arg, args::user_id_arg, Answer};
-use crate::bridge::d1::{bindings, shards_of, statements_kept, table_handle, D1Sessions, D1Store};
-use crate::bridge::jsval::bounded_string;
+use crate::bridge::calls::{self, args::token_arg, args::user_id_arg, Value};
+use crate::bridge::d1::{bindings, shards_of, statements_kept, D1Sessions, D1Store};
 use crate::bridge::wait::{Stalled, Step, Task};
-use crate::core::config::{Config, ConfigInput, MAX_DATA_BYTES_LIMIT};
+use crate::core::config::MAX_DATA_BYTES_LIMIT;
 use crate::core::error::Error;
 use crate::core::json::{self, Times};
 use crate::core::manager::{initialized, Manager, Operation, Outcome};
 use crate::core::signals::{self, Signal};
 use crate::core::store::shards::MAX_SHARDS;
-use options::{config_from, ConfigRefusal};
+use options::{config_from, keep, kept, ConfigRefusal, Kept};
 
 mod options;
 
@@ -44,9 +44,10 @@ pub fn signal_names() -> String {
     json::to_text(&signals::NAMES)
 }
 
-/// Checks a D1 binding and options. Answers JSON text: the checked options, with `table`,
-/// the handle of the table's statements (the wrapper passes them back to every call), and
-/// `signals`, the `session_manager_initialized` signal for the wrapper to dispatch; or
+/// Checks a D1 binding and options. Answers JSON text: `options`, the handle of the checked
+/// options (the wrapper passes it to every call; identical options share one), with
+/// `operationTimeout`, how long the wrapper waits on one D1 call, and `events`, the
+/// `session_manager_initialized` signal for the wrapper to dispatch; or
 /// `{"error":{"name","message"}}` naming the `TypeError` or `RangeError` the wrapper
 /// throws. Never throws itself, so anything thrown out of this call is a fault of the
 /// instance. Makes no D1 call.
@@ -69,49 +70,31 @@ fn checked_options(db: &JsValue, options: &JsValue) -> Result<String, ConfigRefu
         )));
     }
     let config = config_from(options)?;
-    let table = table_handle(&config.table);
     let signals = signals_json(&[&initialized(&config)]);
-    // Left out when unset, so these options, passed back to `configure` after a restart,
-    // check as they did the first time.
-    let absolute = config.absolute_timeout.map_or_else(String::new, |t| {
-        format!(r#""absoluteTimeout":{},"#, t.num_seconds())
-    });
+    let operation_timeout = config.operation_timeout_ms;
+    let handle = keep(config);
     Ok(format!(
-        r#"{{"timeout":{},{absolute}"rolling":{},"maxDataBytes":{},"tableName":{},"operationTimeout":{},"table":{table},"events":{signals}}}"#,
-        config.timeout.num_seconds(),
-        config.rolling,
-        config.max_data_bytes,
-        json::to_text(&config.table),
-        config.operation_timeout_ms,
+        r#"{{"options":{handle},"operationTimeout":{operation_timeout},"events":{signals}}}"#
     ))
 }
 
-/// Starts an operation (its index in [`calls::operation_names`]) for the manager whose
-/// binding and checked options these are; answers its handle, for [`step`]. `a`, `b` and
-/// `c` are its arguments, as [`calls::call`] lists them with each operation's value.
-#[allow(clippy::too_many_arguments)]
+/// Starts an operation (its index in [`calls::operations`]) for the manager whose binding
+/// this is, with the options behind the handle `configure` answered; answers its handle, for
+/// [`step`]. `given` is the options `configure` checked, checked again only when the
+/// isolate does not keep them (past [`options::MAX_KEPT`], or a handle from before a
+/// restart). `a`, `b` and `c` are its arguments, as [`calls::call`] lists them with each
+/// operation's value.
 #[wasm_bindgen]
 pub fn start(
     operation: u32,
     db: JsValue,
-    table: u32,
-    table_name: JsValue,
-    timeout: f64,
-    absolute_timeout: Option<f64>,
-    rolling: bool,
-    max_bytes: f64,
+    options: u32,
+    given: JsValue,
     a: JsValue,
     b: JsValue,
     c: JsValue,
 ) -> u32 {
-    let setup = Setup::new(
-        db,
-        table,
-        &table_name,
-        [timeout, max_bytes],
-        absolute_timeout,
-        rolling,
-    );
+    let setup = Setup::new(db, options, &given);
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         let error = Error::Internal(format!("no operation {operation}"));
         return begin(Operation::Purge, async move { Outcome::failed(error) });
@@ -153,8 +136,8 @@ pub fn step(handle: u32, fulfilled: bool, settled: JsValue, heard: u32) -> JsVal
 
 /// The outcome of an operation the wrapper lost to a fault in the core (a trap, after which
 /// it made a fresh instance): `internal`, with the failure signal the operation raises.
-/// `subject` is the argument the operation was about: the user id of a create, else the
-/// session id.
+/// `subject` is the operation's first argument: the user id of a create, else the token or
+/// session id (read only by the operations whose failure raises a signal).
 #[wasm_bindgen]
 pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
     let error = Error::Internal("the session core failed and was restarted".to_owned());
@@ -165,62 +148,41 @@ pub fn interrupted(operation: u32, subject: JsValue, heard: u32) -> JsValue {
         Operation::Create => user_id_arg(&subject).shown(),
         _ => Some(token_arg(&subject).shown()),
     };
-    outcome_to_js(operation.failed::<Answer>(subject, error), heard)
+    outcome_to_js(operation.failed::<Value>(subject, error), heard)
 }
 
-/// A manager's binding and options as the wrapper passes them to each call.
+/// A manager's binding and checked options, for one call.
 struct Setup {
     db: JsValue,
-    /// The handle of the table's statements, if the isolate keeps them.
-    table: u32,
-    config: Result<Config, Error>,
+    options: Result<Kept, Error>,
 }
 
 impl Setup {
-    /// `table` is the handle `configure` gave and the table's name. The name is copied into
-    /// wasm only when the handle does not serve (a table past the ones the isolate keeps,
-    /// or a handle from before a restart).
-    fn new(
-        db: JsValue,
-        table: u32,
-        table_name: &JsValue,
-        [timeout, max_bytes]: [f64; 2],
-        absolute_timeout: Option<f64>,
-        rolling: bool,
-    ) -> Self {
-        let table_name = match statements_kept(table) {
-            true => None,
-            // Longer than any valid name, so a longer one is refused without being copied.
-            false => Some(bounded_string(table_name, 65).unwrap_or_default()),
+    fn new(db: JsValue, options: u32, given: &JsValue) -> Self {
+        let options = match kept(options) {
+            Some(kept) => Ok(kept),
+            // Checked again: nothing a caller of these exports passes is trusted.
+            None => config_from(given)
+                .map(Kept::new)
+                .map_err(|e| Error::Internal(format!("options not from configure: {}", e.message))),
         };
-        // Checked again, cheaply, so nothing a caller of these exports passes can make the
-        // core misbehave; the wrapper passes what `configure` answered.
-        let config = Config::from_input(ConfigInput {
-            timeout_secs: Some(timeout),
-            absolute_timeout_secs: absolute_timeout,
-            rolling: Some(rolling),
-            max_data_bytes: Some(max_bytes),
-            table_name,
-            ..ConfigInput::default()
-        })
-        .map_err(|e| Error::Internal(format!("options not from configure: {e}")));
-        Setup { db, table, config }
+        Setup { db, options }
     }
 
     fn max_bytes(&self) -> usize {
-        self.config
+        self.options
             .as_ref()
-            .map_or(MAX_DATA_BYTES_LIMIT, |c| c.max_data_bytes)
+            .map_or(MAX_DATA_BYTES_LIMIT, |o| o.config.max_data_bytes)
     }
 
     /// The manager for one operation.
     fn manager(self) -> Result<Manager<D1Sessions>, Error> {
-        let config = self.config?;
+        let Kept { config, table } = self.options?;
         // Checked by `configure`; per call only split, not checked again (a JS call each).
         let dbs = shards_of(&self.db)
             .ok_or_else(|| Error::Internal("a binding not from configure".to_owned()))?;
-        let store = match statements_kept(self.table) {
-            true => D1Store::by_handle(dbs, self.table),
+        let store = match statements_kept(table) {
+            true => D1Store::by_handle(dbs, table),
             false => D1Store::for_table(dbs, &config.table),
         };
         let store =
@@ -231,12 +193,12 @@ impl Setup {
 
 /// An operation in flight: its task, and which signal its failure raises.
 struct Running {
-    task: Task<'static, Outcome<Answer>>,
+    task: Task<'static, Outcome<Value>>,
     operation: Operation,
 }
 
 /// Starts `future` as an operation; its handle.
-fn begin(operation: Operation, future: impl Future<Output = Outcome<Answer>> + 'static) -> u32 {
+fn begin(operation: Operation, future: impl Future<Output = Outcome<Value>> + 'static) -> u32 {
     let running = Running {
         task: Task::new(future),
         operation,
@@ -290,7 +252,7 @@ impl Operations {
 /// crossing instead of objects built property by property through the wasm boundary.
 /// `signals` is `[[type, arguments], ...]` with only the types in `heard` (a bit mask over
 /// [`signals::NAMES`]); `error` is `{"code","message"}` or `null`.
-fn outcome_to_js(outcome: Outcome<Answer>, heard: u32) -> JsValue {
+fn outcome_to_js(outcome: Outcome<Value>, heard: u32) -> JsValue {
     let signals: Vec<&Signal> = outcome
         .signals
         .iter()

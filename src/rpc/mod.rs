@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::bridge::calls::{self, Answer};
+use crate::bridge::calls::{self, Value};
 use crate::bridge::d1;
 use crate::bridge::jsval::bounded_string;
 use crate::core::error::Error;
@@ -18,10 +18,10 @@ use crate::http::error::ApiError;
 use crate::http::request::{bookmark, MAX_BOOKMARK_CHARS};
 use crate::http::run::{log, run};
 
-/// Runs operation `operation` (its index in `operationNames`) with the method's arguments
+/// Runs operation `operation` (its index in `operations`) with the method's arguments
 /// `a`, `b` and `c`. `bookmark` is `undefined` when the caller passed no `{ bookmark }`;
-/// else `null` or the bookmark its last answer gave. `latest`: a read that must see the
-/// primary's state. Answers JSON text, never throwing:
+/// else `null` or the bookmark its last answer gave. `replica`: the operation may start at a
+/// read replica (js/operations.js decides). Answers JSON text, never throwing:
 /// `{"value": ...}` (times as epoch milliseconds), with `"bookmark"` (the newest, or
 /// `null`) when one was asked for; or the HTTP error envelope `{"error":{"code","message"}}`.
 #[wasm_bindgen]
@@ -32,7 +32,7 @@ pub async fn rpc(
     b: JsValue,
     c: JsValue,
     bookmark: JsValue,
-    latest: bool,
+    replica: bool,
 ) -> String {
     let with_bookmark = !bookmark.is_undefined();
     let mut session = None;
@@ -40,7 +40,7 @@ pub async fn rpc(
         &env,
         operation,
         [a, b, c],
-        (&bookmark, latest),
+        (&bookmark, replica),
         &mut session,
     )
     .await
@@ -67,9 +67,9 @@ async fn answer(
     env: &Env,
     operation: u32,
     args: [JsValue; 3],
-    (given, latest): (&JsValue, bool),
+    (given, replica): (&JsValue, bool),
     session: &mut Option<JsValue>,
-) -> Result<Answer, ApiError> {
+) -> Result<Value, ApiError> {
     let Some(operation) = Operation::ALL.get(operation as usize).copied() else {
         return Err(ApiError::internal(format!("no operation {operation}")));
     };
@@ -83,8 +83,7 @@ async fn answer(
             )))
         }
     };
-    let reads = !latest && operation.is_read();
-    let start = match reads {
+    let start = match replica {
         true => Start::Read(given.as_deref()),
         false => Start::Primary,
     };

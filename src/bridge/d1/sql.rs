@@ -53,7 +53,7 @@ pub struct Sql {
     pub patch_answering: DataWrite,
 
     /// ?1 id, ?2 hash, ?3 idle, ?4 absolute.
-    pub set_expiry: JsString,
+    pub renew: JsString,
     /// ?1 id, ?2 hash, ?3 new hash, ?4 idle, ?5 absolute.
     pub rotate: JsString,
     /// ?1 id, ?2 hash, ?3 new hash, ?4 user id, ?5 idle, ?6 absolute. Matches only a session
@@ -70,7 +70,7 @@ pub struct Sql {
     /// ?1 user id.
     pub list_user: JsString,
     /// ?1 user id, ?2 the id to keep (`''` for none).
-    pub delete_user: JsString,
+    pub revoke_user: JsString,
     /// ?1 limit.
     pub purge: JsString,
 }
@@ -177,7 +177,7 @@ impl Sql {
             // The time conditions first: they are cheap, the patched size is not.
             patch: patch(saved),
             patch_answering: patch(&format!("data, {saved}")),
-            set_expiry: sql(format!(
+            renew: sql(format!(
                 "UPDATE {t} SET expires_at = {} WHERE {live} AND created_at + ?4 > {now} \
                  RETURNING expires_at",
                 renewed("?3", "?4")
@@ -213,7 +213,7 @@ impl Sql {
                  WHERE user_id = ?1 AND expires_at > {now} \
                  ORDER BY created_at DESC, id DESC LIMIT {MAX_LISTED}"
             )),
-            delete_user: sql(format!(
+            revoke_user: sql(format!(
                 "DELETE FROM {t} WHERE user_id = ?1 AND id != ?2 AND expires_at > {now} \
                  RETURNING id"
             )),

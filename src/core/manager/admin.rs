@@ -100,7 +100,7 @@ impl<S: Store> Manager<S> {
                 })
                 .collect()
         };
-        match self.store.delete_user(&user, except.as_ref()).await {
+        match self.store.revoke_user(&user, except.as_ref()).await {
             // At most u32::MAX sessions are ever counted: more cannot fit one D1 answer.
             Ok(ids) => Outcome::new(
                 Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX)),

@@ -42,7 +42,7 @@ impl<S: Store> Manager<S> {
         let hash = token.hash();
         let write = self
             .store
-            .save_data(token.id(), &hash, &data, self.rolling(), version);
+            .save(token.id(), &hash, &data, self.rolling(), version);
         match write.await {
             Ok(Writing::Written(saved)) => written(shown, &token, data, saved),
             Ok(Writing::Conflict) => save_failed(
@@ -87,9 +87,9 @@ impl<S: Store> Manager<S> {
         };
         let hash = token.hash();
         let limit = self.config.max_data_bytes;
-        let write =
-            self.store
-                .patch_data(token.id(), &hash, &patch, limit, self.rolling(), with_data);
+        let write = self
+            .store
+            .patch(token.id(), &hash, &patch, limit, self.rolling(), with_data);
         match write.await {
             Ok(Writing::Written(mut saved)) => match (saved.data.take(), with_data) {
                 // The signal names the patch's keys: what this write set or removed.

@@ -106,10 +106,7 @@ impl<S: Store> Manager<S> {
         }];
         if renewal_due {
             // The read succeeded; a renewal that fails now is reported, not thrown.
-            let renewal = self
-                .store
-                .set_expiry(token.id(), &hash, self.lifetime())
-                .await;
+            let renewal = self.store.renew(token.id(), &hash, self.lifetime()).await;
             let signal = match renewal {
                 Ok(Some(until)) => {
                     session.expires_at = until;
@@ -151,7 +148,7 @@ impl<S: Store> Manager<S> {
             return Outcome::new(Ok(None), vec![failed(shown, NOT_FOUND)]);
         };
         let hash = token.hash();
-        let write = self.store.set_expiry(token.id(), &hash, self.lifetime());
+        let write = self.store.renew(token.id(), &hash, self.lifetime());
         match write.await {
             Ok(Some(until)) => Outcome::new(
                 Ok(Some(until)),

@@ -207,7 +207,7 @@ impl Store for MemoryStore {
             }))
     }
 
-    async fn save_data(
+    async fn save(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -232,7 +232,7 @@ impl Store for MemoryStore {
         )))
     }
 
-    async fn patch_data(
+    async fn patch(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -256,7 +256,7 @@ impl Store for MemoryStore {
         Ok(Writing::Written(write(row, data, rolling, now, with_data)))
     }
 
-    async fn set_expiry(
+    async fn renew(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -335,7 +335,7 @@ impl Store for MemoryStore {
         Ok(listed)
     }
 
-    async fn delete_user(
+    async fn revoke_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,

@@ -131,7 +131,7 @@ impl<S: Store> Store for Shards<S> {
         }
     }
 
-    async fn save_data(
+    async fn save(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -140,12 +140,12 @@ impl<S: Store> Store for Shards<S> {
         if_version: Option<i64>,
     ) -> Result<Writing, StoreError> {
         match self.on(id) {
-            Some(shard) => shard.save_data(id, hash, data, rolling, if_version).await,
+            Some(shard) => shard.save(id, hash, data, rolling, if_version).await,
             None => Ok(Writing::Missing),
         }
     }
 
-    async fn patch_data(
+    async fn patch(
         &self,
         id: &SessionId,
         hash: &SecretHash,
@@ -156,21 +156,21 @@ impl<S: Store> Store for Shards<S> {
     ) -> Result<Writing, StoreError> {
         match self.on(id) {
             Some(shard) => {
-                let patched = shard.patch_data(id, hash, patch, max_bytes, rolling, with_data);
+                let patched = shard.patch(id, hash, patch, max_bytes, rolling, with_data);
                 patched.await
             }
             None => Ok(Writing::Missing),
         }
     }
 
-    async fn set_expiry(
+    async fn renew(
         &self,
         id: &SessionId,
         hash: &SecretHash,
         lifetime: Lifetime,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         match self.on(id) {
-            Some(shard) => shard.set_expiry(id, hash, lifetime).await,
+            Some(shard) => shard.renew(id, hash, lifetime).await,
             None => Ok(None),
         }
     }
@@ -211,12 +211,12 @@ impl<S: Store> Store for Shards<S> {
 
     /// Every shard at once. Should one fail, the call fails with what the others removed
     /// (calling again finishes the work).
-    async fn delete_user(
+    async fn revoke_user(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
     ) -> Result<Vec<SessionId>, Partly> {
-        let answers = join_all(self.shards.iter().map(|s| s.delete_user(user_id, except)));
+        let answers = join_all(self.shards.iter().map(|s| s.revoke_user(user_id, except)));
         let mut removed = Vec::new();
         let mut failed = None;
         for answer in answers.await {

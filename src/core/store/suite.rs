@@ -87,7 +87,7 @@ async fn fresh<F: Fixture>(f: &F) -> Result<(SessionId, SecretHash), String> {
     fresh_for(f, Some("u")).await
 }
 
-/// [`Store::save_data`] with no expected version: the saved row, `None` when missing.
+/// [`Store::save`] with no expected version: the saved row, `None` when missing.
 async fn save<F: Fixture>(
     f: &F,
     id: &SessionId,
@@ -97,7 +97,7 @@ async fn save<F: Fixture>(
 ) -> Result<Option<Saved>, String> {
     match f
         .store()
-        .save_data(id, hash, data, rolling, None)
+        .save(id, hash, data, rolling, None)
         .await
         .map_err(err)?
     {
@@ -136,11 +136,11 @@ pub const CASES: [&str; 20] = [
     "save renews in the same write when due, never past the absolute limit",
     "save writes nothing to an expired or missing session",
     "no write matches a wrong hash",
-    "set_expiry renews a live session within the absolute limit, never an expired one",
+    "renew extends a live session within the absolute limit, never an expired one",
     "rotate replaces the hash and binds the user, keeping data and creation",
     "delete removes a live session once, by hash or by id, and leaves an expired one",
     "list_user lists a user's live sessions, newest first, at most MAX_LISTED",
-    "delete_user removes a user's live sessions but the one kept, and no one else's",
+    "revoke_user removes a user's live sessions but the one kept, and no one else's",
     "purge removes only expired sessions, at most the limit",
     "a session at its absolute limit is not due for renewal",
     "find returns a live session by id, and nothing once it expired",
@@ -161,11 +161,11 @@ pub async fn run_case<F: Fixture>(f: &F, index: usize) -> Verdict {
         4 => save_due(f).await,
         5 => save_missing(f).await,
         6 => wrong_hash(f).await,
-        7 => set_expiry(f).await,
+        7 => renew(f).await,
         8 => rotate(f).await,
         9 => delete(f).await,
         10 => list_user(f).await,
-        11 => delete_user(f).await,
+        11 => revoke_user(f).await,
         12 => purge(f).await,
         13 => not_due_at_the_limit(f).await,
         14 => find(f).await,
@@ -383,7 +383,7 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
         // With or without an expected version (the right one): missing, not a conflict.
         for if_version in [None, Some(1)] {
             let saved = store
-                .save_data(&id, &wrong, &new, rolling, if_version)
+                .save(&id, &wrong, &new, rolling, if_version)
                 .await
                 .map_err(err)?;
             check!(
@@ -392,7 +392,7 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
             );
         }
         let patched = store
-            .patch_data(&id, &wrong, &new, 1_000, rolling, true)
+            .patch(&id, &wrong, &new, 1_000, rolling, true)
             .await
             .map_err(err)?;
         check!(
@@ -401,7 +401,7 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
         );
     }
     let renewed = store
-        .set_expiry(&id, &wrong, lifetime(None))
+        .renew(&id, &wrong, lifetime(None))
         .await
         .map_err(err)?;
     check!(renewed.is_none(), "a renewal matched a wrong hash");
@@ -422,7 +422,7 @@ async fn wrong_hash<F: Fixture>(f: &F) -> Verdict {
     Ok(())
 }
 
-async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
+async fn renew<F: Fixture>(f: &F) -> Verdict {
     let (id, secret_hash) = fresh(f).await?;
     f.age(&id, TimeDelta::minutes(10)).await?;
     let Some(before) = load(f, &id).await? else {
@@ -430,7 +430,7 @@ async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
     };
     let until = f
         .store()
-        .set_expiry(&id, &secret_hash, lifetime(None))
+        .renew(&id, &secret_hash, lifetime(None))
         .await
         .map_err(err)?;
     let Some(until) = until else {
@@ -443,7 +443,7 @@ async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
     // An absolute limit of 70 minutes, 10 minutes in: the limit, not now + an hour.
     let capped = f
         .store()
-        .set_expiry(&id, &secret_hash, lifetime(Some(TimeDelta::minutes(70))))
+        .renew(&id, &secret_hash, lifetime(Some(TimeDelta::minutes(70))))
         .await
         .map_err(err)?;
     check!(
@@ -453,7 +453,7 @@ async fn set_expiry<F: Fixture>(f: &F) -> Verdict {
     f.age(&id, HOUR * 2).await?;
     let revived = f
         .store()
-        .set_expiry(&id, &secret_hash, lifetime(None))
+        .renew(&id, &secret_hash, lifetime(None))
         .await
         .map_err(err)?;
     check!(revived.is_none(), "an expired session was extended");
@@ -682,7 +682,7 @@ async fn list_user<F: Fixture>(f: &F) -> Verdict {
     Ok(())
 }
 
-async fn delete_user<F: Fixture>(f: &F) -> Verdict {
+async fn revoke_user<F: Fixture>(f: &F) -> Verdict {
     let (user, other) = (new_user(), new_user());
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -696,7 +696,7 @@ async fn delete_user<F: Fixture>(f: &F) -> Verdict {
     };
     let mut removed = f
         .store()
-        .delete_user(&user, Some(&kept))
+        .revoke_user(&user, Some(&kept))
         .await
         .map_err(err)?;
     removed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -717,14 +717,14 @@ async fn delete_user<F: Fixture>(f: &F) -> Verdict {
             "a removed session is still live"
         );
     }
-    let all = f.store().delete_user(&user, None).await.map_err(err)?;
+    let all = f.store().revoke_user(&user, None).await.map_err(err)?;
     check!(
         all == [kept],
         "without an exception, not the last one: {all:?}"
     );
     check!(
         f.store()
-            .delete_user(&user, None)
+            .revoke_user(&user, None)
             .await
             .map_err(err)?
             .is_empty(),
@@ -830,7 +830,7 @@ async fn past_a_lowered_limit<F: Fixture>(f: &F) -> Verdict {
     f.age(&id, TimeDelta::minutes(50)).await?;
     let renewed = f
         .store()
-        .set_expiry(&id, &secret_hash, lowered)
+        .renew(&id, &secret_hash, lowered)
         .await
         .map_err(err)?;
     check!(renewed.is_none(), "renewed past the limit: {renewed:?}");
@@ -864,7 +864,7 @@ async fn versions<F: Fixture>(f: &F) -> Verdict {
     let store = f.store();
     let new = object(r#"{"n":2}"#)?;
     let saved = store
-        .save_data(&id, &secret_hash, &new, None, None)
+        .save(&id, &secret_hash, &new, None, None)
         .await
         .map_err(err)?;
     check!(
@@ -873,7 +873,7 @@ async fn versions<F: Fixture>(f: &F) -> Verdict {
     );
     // Renewals and rotations leave the version alone.
     store
-        .set_expiry(&id, &secret_hash, lifetime(None))
+        .renew(&id, &secret_hash, lifetime(None))
         .await
         .map_err(err)?;
     let rotated_hash = hash()?;
@@ -888,7 +888,7 @@ async fn versions<F: Fixture>(f: &F) -> Verdict {
     for rolling in [None, Some(rolling(None))] {
         let stale = object(r#"{"stale":true}"#)?;
         let lost = store
-            .save_data(&id, &rotated_hash, &stale, rolling, Some(1))
+            .save(&id, &rotated_hash, &stale, rolling, Some(1))
             .await
             .map_err(err)?;
         check!(
@@ -903,7 +903,7 @@ async fn versions<F: Fixture>(f: &F) -> Verdict {
         "a conflict wrote: {kept:?}"
     );
     let current = store
-        .save_data(
+        .save(
             &id,
             &rotated_hash,
             &object(r#"{"n":3}"#)?,
@@ -917,7 +917,7 @@ async fn versions<F: Fixture>(f: &F) -> Verdict {
         "the current version did not save: {current:?}"
     );
     let missing = store
-        .save_data(&SessionId::generate(), &rotated_hash, &new, None, Some(1))
+        .save(&SessionId::generate(), &rotated_hash, &new, None, Some(1))
         .await
         .map_err(err)?;
     check!(
@@ -941,7 +941,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
     ];
     for (i, (patch, expected)) in steps.iter().enumerate() {
         let written = store
-            .patch_data(&id, &secret_hash, &object(patch)?, 1_000, None, true)
+            .patch(&id, &secret_hash, &object(patch)?, 1_000, None, true)
             .await
             .map_err(err)?;
         let Writing::Written(saved) = written else {
@@ -972,7 +972,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
     }
     // Asked not to answer the data, it still patches.
     let quiet = store
-        .patch_data(
+        .patch(
             &id,
             &secret_hash,
             &object(r#"{"q":1}"#)?,
@@ -994,7 +994,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
     // A patch renews under the rolling rule, like a save.
     f.age(&id, TimeDelta::minutes(45)).await?;
     let renewing = store
-        .patch_data(
+        .patch(
             &id,
             &secret_hash,
             &object(r#"{"c":3}"#)?,
@@ -1009,7 +1009,7 @@ async fn patch<F: Fixture>(f: &F) -> Verdict {
         "a due patch did not renew: {renewing:?}"
     );
     let missing = store
-        .patch_data(
+        .patch(
             &SessionId::generate(),
             &secret_hash,
             &object("{}")?,
@@ -1034,7 +1034,7 @@ async fn patch_too_large<F: Fixture>(f: &F) -> Verdict {
     for rolling in [None, Some(rolling(None))] {
         let refused = f
             .store()
-            .patch_data(&id, &secret_hash, &patch, 15, rolling, true)
+            .patch(&id, &secret_hash, &patch, 15, rolling, true)
             .await
             .map_err(err)?;
         check!(
@@ -1045,7 +1045,7 @@ async fn patch_too_large<F: Fixture>(f: &F) -> Verdict {
     check!(load(f, &id).await? == before, "a refused patch wrote");
     let fits = f
         .store()
-        .patch_data(&id, &secret_hash, &patch, 20, None, true)
+        .patch(&id, &secret_hash, &patch, 20, None, true)
         .await
         .map_err(err)?;
     check!(

@@ -596,6 +596,30 @@ describe("a manager costs what docs/behaviour.md says", () => {
   });
 });
 
+describe("options", () => {
+  it("more than the core keeps (64 distinct) each work as given, before and after a trap restarts the core", async () => {
+    const managers = Array.from({ length: 70 }, (_, i) => watched(env.DB, { timeout: 7_000 + i, maxDataBytes: 100 + i }));
+    const roundTrip = async () => {
+      for (const [i, manager] of managers.entries()) {
+        const created = await manager.createSession(`o${i}`, { i });
+        expect(created.expiresAt.getTime() - created.createdAt.getTime()).toBe((7_000 + i) * 1000);
+        await expectCode(manager.saveSessionData(created.token, { s: "x".repeat(100 + i) }), "payload_too_large");
+      }
+    };
+    await roundTrip();
+    const getRandomValues = crypto.getRandomValues;
+    crypto.getRandomValues = () => {
+      throw new Error("no entropy");
+    };
+    try {
+      await expectCode(managers[69].createSession("trap"), "internal");
+    } finally {
+      crypto.getRandomValues = getRandomValues;
+    }
+    await roundTrip();
+  });
+});
+
 describe("nothing this suite did let a secret out", () => {
   it("no event detail or console line carries 16 characters of any secret made here", () => {
     for (const spy of consoleSpies) {
