@@ -25,7 +25,7 @@ const K = 50;
 const OPS = ["get", "patch", "create", "list"];
 const LAYOUTS = ["small", "one", "four"];
 // Data sizes (bytes of JSON) whose cost on disk is measured.
-const PAYLOADS = [100, 500, 900, 1000, 2000];
+const PAYLOADS = [100, 500, 900, 1000, 2000, 4000];
 
 const shuffled = (xs) =>
   xs
@@ -33,7 +33,7 @@ const shuffled = (xs) =>
     .sort((a, b) => a[0] - b[0])
     .map(([, x]) => x);
 
-/** Bytes per session on disk by data size, ours and a rowid table's (bench/storage.py). */
+/** Bytes per session on disk by data size: ours, a rowid table's and an integer-keyed one's (bench/storage.py). */
 function bytesPerSession() {
   const out = execFileSync("python3", [path.join(import.meta.dirname, "storage.py"), ...PAYLOADS.map(String)], { encoding: "utf8" });
   return JSON.parse(out);
@@ -101,11 +101,14 @@ try {
       purgeRow("one", 1),
       purgeRow("four", 4),
       "",
-      "Bytes per session on disk, row and indexes, by the size of its data (SQLite's page count after 20,000 sessions, 4,096-byte pages as D1's; `bench/storage.py`), for this schema (`WITHOUT ROWID`) and for the same table with a rowid:",
+      "Bytes per session on disk, row and indexes, by the size of its data (SQLite's page count after 20,000 sessions, 4,096-byte pages as D1's; `bench/storage.py`), for this schema (`WITHOUT ROWID`), for the same table with a rowid, and for an integer key made of 52 random bits of the id (a rowid alias; the id a plain column):",
       "",
-      "| data bytes | ours (WITHOUT ROWID) | with a rowid |",
-      "| ---: | ---: | ---: |",
-      ...PAYLOADS.map((p) => `| ${p} | ${perSession[p][0].toFixed(0)} | ${perSession[p][1].toFixed(0)} |`),
+      "| data bytes | ours (WITHOUT ROWID) | with a rowid | integer key | integer key / rowid |",
+      "| ---: | ---: | ---: | ---: | ---: |",
+      ...PAYLOADS.map((p) => {
+        const [ours, rowid, keyed] = perSession[p];
+        return `| ${p} | ${ours.toFixed(0)} | ${rowid.toFixed(0)} | ${keyed.toFixed(0)} | ${(keyed / rowid).toFixed(2)} |`;
+      }),
     ].join("\n");
     console.log(table);
     console.log(`scale bench: ${((Date.now() - started) / 1000).toFixed(0)} s`);
