@@ -22,8 +22,9 @@ use crate::core::store::{
 };
 use crate::core::token::SecretHash;
 pub use sql::{statements_kept, table_handle};
+pub use sys::bounded;
 #[cfg(feature = "http")]
-pub use sys::{bookmark, bounded, with_session};
+pub use sys::{bookmark, with_session};
 use sys::{D1Database, D1PreparedStatement};
 
 mod sql;

@@ -199,7 +199,6 @@ pub async fn drive<T>(
 }
 
 /// How `promise` settles, or a rejection once `bound_ms` pass.
-#[cfg(feature = "http")]
 async fn settle(promise: Promise, bound_ms: Option<u32>) -> Result<JsValue, JsValue> {
     let Some(ms) = bound_ms else {
         return JsFuture::from(promise).await;
@@ -211,9 +210,4 @@ async fn settle(promise: Promise, bound_ms: Option<u32>) -> Result<JsValue, JsVa
         true => Array::from(&settled).get(0),
         false => settled,
     })
-}
-
-#[cfg(not(feature = "http"))]
-async fn settle(promise: Promise, _bound_ms: Option<u32>) -> Result<JsValue, JsValue> {
-    JsFuture::from(promise).await
 }

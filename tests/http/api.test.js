@@ -1,4 +1,5 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import * as stalling from "../shared/stalling.js";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../worker/index.js";
@@ -909,25 +910,9 @@ describe("D1 failures", () => {
   });
 
   it("a D1 that never answers, or answers too late, is 503 db_error with Retry-After within SESSION_OPERATION_TIMEOUT", async () => {
-    // A binding of D1's shape whose every call waits for `settle`: never, or long past the bound.
-    const stalling = (settle) => {
-      let settled = 0;
-      const later = (value) =>
-        settle((resolve) => {
-          settled += 1;
-          resolve(value);
-        });
-      const statement = {
-        bind: () => statement,
-        first: () => later(null),
-        run: () => later({ results: [], meta: { changes: 0 } }),
-        all: () => later({ results: [] }),
-      };
-      return { db: { prepare: () => statement, batch: (list) => later(list.map(() => ({ results: [] }))) }, settled: () => settled };
-    };
-    const never = stalling(() => new Promise(() => {}));
-    // Settles 20 times the bound after it is asked: the answer must not wait for it.
-    const slow = stalling((done) => new Promise((resolve) => setTimeout(() => done(resolve), 1_000)));
+    const never = stalling.never();
+    // Answers 20 times the bound after it is asked: the answer must not wait for it.
+    const slow = stalling.slow(1_000);
     const headers = holding(unknownToken());
     for (const [name, binding] of [
       ["never", never],

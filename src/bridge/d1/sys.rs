@@ -16,7 +16,6 @@ extern "C" {
 
     /// `promise`'s value in a one-item array, or a rejection once `ms` pass without it
     /// settling; a pause (`sleep`) is handed back as it is.
-    #[cfg(feature = "http")]
     pub fn bounded(promise: &js_sys::Promise, ms: f64) -> js_sys::Promise;
 
     #[cfg(feature = "http")]

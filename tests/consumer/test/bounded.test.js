@@ -3,27 +3,10 @@
 import { env } from "cloudflare:workers";
 import { SessionManager } from "d1-session-manager";
 import { describe, expect, it } from "vitest";
+import { never, slow as slowBinding } from "../../shared/stalling.js";
 
-/** A binding of D1's shape whose every call waits for `settle`, and how many settled. */
-function stalling(settle) {
-  let settled = 0;
-  const later = (value) =>
-    settle((resolve) => {
-      settled += 1;
-      resolve(value);
-    });
-  const statement = {
-    bind: () => statement,
-    first: () => later(null),
-    run: () => later({ results: [], meta: { changes: 0 } }),
-    all: () => later({ results: [] }),
-  };
-  return { db: { prepare: () => statement, batch: (list) => later(list.map(() => ({ results: [] }))) }, settled: () => settled };
-}
-
-const never = () => stalling(() => new Promise(() => {}));
-// Settles 20 times the 50 ms bound after it is asked.
-const slow = () => stalling((done) => new Promise((resolve) => setTimeout(() => done(resolve), 1_000)));
+// Answers 20 times the 50 ms bound after it is asked.
+const slow = () => slowBinding(1_000);
 const token = () => `${crypto.randomUUID()}.${"A".repeat(43)}`;
 
 describe("bounded waits", () => {
